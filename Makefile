@@ -1,0 +1,46 @@
+# MozaiksCore for Django.
+#   make run    set up and serve the demo on http://127.0.0.1:8000 (embedded default)
+#   make test   set up and run the whole suite (SQLite leg, then PostgreSQL leg)
+# Both are idempotent: the virtualenv is rebuilt only when pyproject.toml changes.
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The PostgreSQL leg of `make test` (pytest-django creates and drops test_<name>).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mozaiks
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+.PHONY: install run test lint system-deps demo clean
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (never `playwright install`).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py mozaiks_demo
+
+run: demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "postgres or dbmatrix" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var

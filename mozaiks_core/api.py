@@ -1,0 +1,33 @@
+"""The project's django-ninja API, mounted at ``/api/``; each app contributes one Router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from mozaiks_core import __version__
+from mozaiks_core.auth.api import router as auth_router
+from mozaiks_core.billing.api import router as billing_router
+from mozaiks_core.entitlements.api import router as entitlements_router
+from mozaiks_core.plugins.api import router as plugins_router
+from mozaiks_core.runtime.api import router as runtime_router
+
+
+def build_api() -> NinjaAPI:
+    """Create the API with every framework router; projects may add their own routers."""
+    api = NinjaAPI(
+        title="MozaiksCore API",
+        version=__version__,
+        description="Accounts, billing, entitlements, plugins and the agent runtime.",
+        urls_namespace="api",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    api.add_router("", auth_router)
+    api.add_router("", billing_router)
+    api.add_router("", entitlements_router)
+    api.add_router("", plugins_router)
+    api.add_router("", runtime_router)
+    return api
+
+
+api = build_api()

@@ -1,0 +1,27 @@
+"""ASGI entry point: HTTP through Django, WebSockets through the runtime's Channels routes.
+
+Served by daphne in development (``runserver``) and by uvicorn workers in production.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mozaiks_core.settings")
+
+from django.core.asgi import get_asgi_application
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from mozaiks_core.runtime.routing import websocket_urlpatterns  # noqa: E402
+from mozaiks_core.runtime.ws_auth import WebSocketAuthMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

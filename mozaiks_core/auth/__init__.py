@@ -1,0 +1,1 @@
+"""Accounts, organizations, API keys and execution tokens."""

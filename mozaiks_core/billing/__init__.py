@@ -1,0 +1,1 @@
+"""Billing: plans, subscriptions, provider adapters and webhooks."""

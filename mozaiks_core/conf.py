@@ -1,0 +1,50 @@
+"""The ``MOZAIKS_*`` settings with their documented defaults, read in one place.
+
+Code reads ``mozaiks_settings().NAME`` rather than ``getattr(settings, ...)`` scattered around,
+so every knob has one default and one docstring. ``docs/configuration.md`` mirrors this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class MozaiksSettings:
+    """Typed view of the framework's settings (see docs/configuration.md)."""
+
+    app_dir: Path
+    workflow_roots: list[Path] = field(default_factory=list)
+    llm_provider: str = "scripted"
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str = ""
+    llm_script: str = ""
+    run_executor: str = "asyncio"
+    billing_provider: str = "local"
+    ws_max_frame_bytes: int = 65536
+    ws_ping_seconds: int = 45
+    execution_token_minutes: int = 15
+    pack_roots: list[Path] = field(default_factory=list)
+    licensed_services: list[str] = field(default_factory=list)
+
+
+def mozaiks_settings() -> MozaiksSettings:
+    """Build the typed settings view from ``django.conf.settings`` (cheap; no disk access)."""
+    return MozaiksSettings(
+        app_dir=Path(getattr(settings, "MOZAIKS_APP_DIR", Path.cwd() / "app")),
+        workflow_roots=[Path(root) for root in getattr(settings, "MOZAIKS_WORKFLOW_ROOTS", [])],
+        llm_provider=getattr(settings, "MOZAIKS_LLM_PROVIDER", "scripted"),
+        llm_model=getattr(settings, "MOZAIKS_LLM_MODEL", "gpt-4o-mini"),
+        llm_base_url=getattr(settings, "MOZAIKS_LLM_BASE_URL", ""),
+        llm_script=getattr(settings, "MOZAIKS_LLM_SCRIPT", ""),
+        run_executor=getattr(settings, "MOZAIKS_RUN_EXECUTOR", "asyncio"),
+        billing_provider=getattr(settings, "MOZAIKS_BILLING_PROVIDER", "local"),
+        ws_max_frame_bytes=getattr(settings, "MOZAIKS_WS_MAX_FRAME_BYTES", 65536),
+        ws_ping_seconds=getattr(settings, "MOZAIKS_WS_PING_SECONDS", 45),
+        execution_token_minutes=getattr(settings, "MOZAIKS_EXECUTION_TOKEN_MINUTES", 15),
+        pack_roots=[Path(root) for root in getattr(settings, "MOZAIKS_PACK_ROOTS", [])],
+        licensed_services=list(getattr(settings, "MOZAIKS_LICENSED_SERVICES", [])),
+    )

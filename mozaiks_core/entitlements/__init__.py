@@ -1,0 +1,1 @@
+"""Entitlements: features, limits and metered quotas behind one fail-closed decision API."""

@@ -1,0 +1,7 @@
+"""API endpoints of the entitlements app."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["entitlements"])

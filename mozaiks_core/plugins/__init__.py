@@ -1,0 +1,1 @@
+"""The plugin host: app workspace, modules, capability packs and domain events."""

@@ -1,0 +1,7 @@
+"""API endpoints of the plugins app."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["plugins"])

@@ -1,0 +1,30 @@
+"""``python manage.py mozaiks validate``: list every workspace and workflow problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from mozaiks_core.validation import ERROR, run_validators
+
+
+class Command(BaseCommand):
+    """Operator commands of MozaiksCore."""
+
+    help = "MozaiksCore operator commands: `validate` checks the app workspace and workflow bundles."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["validate"], help="what to do")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        problems = run_validators()
+        errors = [problem for problem in problems if problem.level == ERROR]
+        for problem in problems:
+            style = self.style.ERROR if problem.level == ERROR else self.style.WARNING
+            self.stdout.write(style(f"{problem.level.upper()} {problem}"))
+        summary = f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
+        if errors:
+            self.stdout.write(self.style.ERROR(summary))
+            raise SystemExit(1)
+        self.stdout.write(self.style.SUCCESS(f"Workspace valid: {summary}"))

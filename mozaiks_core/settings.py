@@ -1,0 +1,332 @@
+"""Default Django settings for MozaiksCore projects, read from the environment (12-factor).
+
+With no environment set this is the embedded default of DESIGN.md: SQLite in ``var/``, an
+in-memory channel layer, eager Celery, local-memory cache, local billing and the scripted
+model. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis. A generated project's
+``settings.py`` star-imports this module and then overrides what it needs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from mozaiks_core.env import (
+    EnvError,
+    check_redis_reachable,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+    validate_redis_url,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _project_dir() -> Path:
+    explicit = env_str("MOZAIKS_BASE_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    checkout = PACKAGE_DIR.parent
+    return checkout if (checkout / "manage.py").exists() else Path.cwd()
+
+
+BASE_DIR = _project_dir()
+VAR_DIR = Path(env_str("MOZAIKS_VAR_DIR") or BASE_DIR / "var")
+
+# --- core -------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", True)
+PRODUCTION = not DEBUG
+TESTING = env_bool("MOZAIKS_TESTING", False)
+
+# Values published in docs, templates and examples: never accepted as a production secret.
+PUBLISHED_SECRET_KEYS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "secret",
+        "mozaiks-demo-secret-key-change-me-in-production-please-0000",
+    }
+)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if PRODUCTION:
+        if not key:
+            raise EnvError(
+                "SECRET_KEY is not set and DEBUG is false; set SECRET_KEY to 50+ random characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
+        if key in PUBLISHED_SECRET_KEYS or key.startswith("django-insecure") or len(key) < 50 or len(set(key)) < 5:
+            raise EnvError(
+                "SECRET_KEY is a published or weak value and DEBUG is false; set it to 50+ random characters "
+                "that appear nowhere else (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
+        return key
+    if key:
+        return key
+    # Development: a random key generated once per checkout, never a literal default.
+    key_file = VAR_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(50)
+    key_file.write_text(generated)
+    key_file.chmod(0o600)
+    return generated
+
+
+SECRET_KEY = _secret_key()
+
+_DEV_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _DEV_HOSTS if DEBUG else [])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise EnvError("ALLOWED_HOSTS is empty and DEBUG is false; set ALLOWED_HOSTS=example.com,www.example.com.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "ninja",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.google",
+    "allauth.mfa",
+    "allauth.headless",
+    "mozaiks_core.auth",
+    "mozaiks_core.billing",
+    "mozaiks_core.entitlements",
+    "mozaiks_core.plugins",
+    "mozaiks_core.runtime",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = env_str("MOZAIKS_ROOT_URLCONF", "mozaiks_core.urls")
+ASGI_APPLICATION = "mozaiks_core.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mozaiks_core.context_processors.mozaiks",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": parse_database_url("DATABASE_URL", DATABASE_URL, base_dir=BASE_DIR)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "mozaiks.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- redis: cache, channel layer, celery ------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    validate_redis_url("REDIS_URL", REDIS_URL)
+    if PRODUCTION and not env_bool("MOZAIKS_SKIP_STARTUP_CHECKS", False):
+        check_redis_reachable("REDIS_URL", REDIS_URL)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("MOZAIKS_CACHE_PREFIX", "mozaiks"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("MOZAIKS_CHANNEL_PREFIX", "mozaiks")},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mozaiks"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = env_bool("MOZAIKS_CELERY_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "mozaiks.default"
+CELERY_TASK_ROUTES = {"mozaiks_core.runtime.tasks.*": {"queue": "mozaiks.runs"}}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- auth (django-allauth) --------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env_choice("MOZAIKS_EMAIL_VERIFICATION", "mandatory", ("mandatory", "optional", "none"))
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+HEADLESS_SERVE_SPECIFICATION = True
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MozaiksCore <noreply@localhost>")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- billing ----------------------------------------------------------------------------
+
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+MOZAIKS_BILLING_PROVIDER = env_choice(
+    "MOZAIKS_BILLING_PROVIDER", "stripe" if STRIPE_SECRET_KEY else "local", ("local", "stripe")
+)
+if MOZAIKS_BILLING_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise EnvError(
+        "MOZAIKS_BILLING_PROVIDER=stripe needs STRIPE_SECRET_KEY=sk_... and STRIPE_WEBHOOK_SECRET=whsec_...; "
+        "set both, or use MOZAIKS_BILLING_PROVIDER=local."
+    )
+
+# --- runtime and LLM --------------------------------------------------------------------
+
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+MOZAIKS_LLM_PROVIDER = env_choice(
+    "MOZAIKS_LLM_PROVIDER", "openai" if OPENAI_API_KEY else "scripted", ("scripted", "openai")
+)
+MOZAIKS_LLM_MODEL = env_str("MOZAIKS_LLM_MODEL", "gpt-4o-mini")
+MOZAIKS_LLM_BASE_URL = env_str("MOZAIKS_LLM_BASE_URL")
+MOZAIKS_LLM_SCRIPT = env_str("MOZAIKS_LLM_SCRIPT")
+if MOZAIKS_LLM_PROVIDER == "openai" and not (OPENAI_API_KEY or MOZAIKS_LLM_BASE_URL):
+    raise EnvError(
+        "MOZAIKS_LLM_PROVIDER=openai needs OPENAI_API_KEY (or MOZAIKS_LLM_BASE_URL for a local "
+        "OpenAI-compatible server); set one, or use MOZAIKS_LLM_PROVIDER=scripted."
+    )
+MOZAIKS_RUN_EXECUTOR = env_choice(
+    "MOZAIKS_RUN_EXECUTOR", "celery" if REDIS_URL else "asyncio", ("asyncio", "celery")
+)
+MOZAIKS_WORKFLOW_ROOTS = env_list("MOZAIKS_WORKFLOW_ROOTS", [])
+MOZAIKS_WS_MAX_FRAME_BYTES = env_int("MOZAIKS_WS_MAX_FRAME_BYTES", 65536, minimum=1024)
+MOZAIKS_WS_PING_SECONDS = env_int("MOZAIKS_WS_PING_SECONDS", 45, minimum=30, maximum=120)
+MOZAIKS_EXECUTION_TOKEN_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_KEY")
+MOZAIKS_EXECUTION_TOKEN_MINUTES = env_int("MOZAIKS_EXECUTION_TOKEN_MINUTES", 15)
+
+# --- plugins and the app workspace ------------------------------------------------------
+
+MOZAIKS_APP_DIR = Path(env_str("MOZAIKS_APP_DIR") or BASE_DIR / "app").resolve()
+MOZAIKS_PACK_ROOTS = env_list("MOZAIKS_PACK_ROOTS", [])
+MOZAIKS_LICENSED_SERVICES = env_list("MOZAIKS_LICENSED_SERVICES", [])
+MOZAIKS_PLUGINS_CONFIG: dict[str, dict[str, object]] = {}
+
+# --- i18n, static files -----------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "staticfiles")
+STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_URL = "media/"
+
+# --- security ---------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the chat page's JavaScript reads it to send X-CSRFToken
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    if env_bool("MOZAIKS_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$"]
+
+# --- logging ----------------------------------------------------------------------------
+
+LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "mozaiks_core": {"level": LOG_LEVEL, "propagate": True},
+        "django": {"level": "WARNING", "propagate": True},
+    },
+}
+
+os.environ.setdefault("AUTOGEN_USE_DOCKER", "False")

@@ -1,0 +1,194 @@
+"""Shared fixtures: real PostgreSQL, Redis, ASGI servers, Celery workers and Chromium.
+
+Under ``CI=true`` a missing service fails the test; on a developer machine it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from tests.support.processes import (
+    ManagedProcess,
+    asgi_server_command,
+    celery_worker_command,
+    child_environment,
+    start_process,
+    wait_for_http,
+    wait_for_log,
+)
+from tests.support.services import free_port, service_missing
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="mozaiks-tests-"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Keep the SQLite test database in a file so child processes (servers, workers) share it."""
+    config = settings.DATABASES["default"]
+    if config["ENGINE"].endswith("sqlite3"):
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        config.setdefault("TEST", {})["NAME"] = str(_SESSION_TMP / f"test-{worker}.sqlite3")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def session_tmp() -> Path:
+    """A temporary folder shared by the whole test session."""
+    return _SESSION_TMP
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop in the main thread
+    for the rest of the session, which async tests and ``async_to_sync`` cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_db(db: None) -> None:
+    """The test runs on PostgreSQL (the PostgreSQL leg of ``make test``)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        service_missing("this test needs PostgreSQL; run it with DATABASE_URL=postgres://... (make test does)")
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _redis_available(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> str:
+    """The Redis server's URL (``TEST_REDIS_URL``), checked to answer PING."""
+    if not _redis_available(REDIS_URL):
+        service_missing(f"Redis is not answering at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """A Redis URL on a randomly chosen database index, so parallel test runs do not collide."""
+    base = redis_server_url.rsplit("/", 1)[0] if redis_server_url.count("/") > 2 else redis_server_url
+    return f"{base}/{random.randint(1, 15)}"
+
+
+@pytest.fixture
+def redis_channel_layer(redis_server_url: str, settings: Any) -> Iterator[str]:
+    """Switch this test to channels-redis's pub/sub layer with a unique prefix; yields the prefix."""
+    from channels.layers import channel_layers
+
+    prefix = f"mozaiks-test-{uuid.uuid4().hex[:8]}"
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_server_url], "prefix": prefix},
+        }
+    }
+    channel_layers.backends.clear()
+    yield prefix
+    channel_layers.backends.clear()
+
+
+# --- real processes --------------------------------------------------------------------------
+
+ServerFactory = Callable[..., ManagedProcess]
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None, session_tmp: Path) -> Iterator[ServerFactory]:
+    """Start real ASGI servers (uvicorn by default, or daphne) on free loopback ports.
+
+    Call it as ``asgi_server(server="uvicorn", env={...})``; the returned process has
+    ``info["url"]`` (http://127.0.0.1:PORT) and ``info["ws_url"]``. All are stopped afterwards.
+    """
+    started: list[ManagedProcess] = []
+
+    def start(server: str = "uvicorn", env: dict[str, str] | None = None, **_: Any) -> ManagedProcess:
+        port = free_port()
+        log = session_tmp / f"asgi-{server}-{port}.log"
+        process = start_process(asgi_server_command(server, port), child_environment(env), log)
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{url}/health", process)
+        process.info.update(url=url, ws_url=f"ws://127.0.0.1:{port}", port=port)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, redis_url: str, session_tmp: Path) -> Iterator[Callable[..., ManagedProcess]]:
+    """Start real Celery workers against Redis; the returned process has ``info["redis_url"]``."""
+    started: list[ManagedProcess] = []
+
+    def start(queues: str = "mozaiks.runs,mozaiks.default", env: dict[str, str] | None = None) -> ManagedProcess:
+        environment = {"REDIS_URL": redis_url, "MOZAIKS_CELERY_EAGER": "false", **(env or {})}
+        log = session_tmp / f"celery-{uuid.uuid4().hex[:6]}.log"
+        process = start_process(celery_worker_command(queues), child_environment(environment), log)
+        started.append(process)
+        wait_for_log(process, "ready.", timeout=60)
+        process.info.update(redis_url=redis_url)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+# --- browser ---------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        service_missing("Debian's chromium is not installed (make test installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM calls made by the
+    # test body stay synchronous and are safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser: Any) -> Iterator[Any]:
+    """A fresh browser context and page for one test."""
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
