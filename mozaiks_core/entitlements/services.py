@@ -47,3 +47,31 @@ def check_token_budget(*, organization: Any) -> TokenBudget:
 def meter_llm_tokens(*, organization: Any, user: Any, total_tokens: int, transaction_id: str) -> TokenBudget:
     """Called after each LLM call with its usage; ``transaction_id`` makes a retry a no-op."""
     return TokenBudget()
+
+
+@dataclass(frozen=True)
+class CapabilityView:
+    """A capability as a caller sees it: what it runs and whether this caller may launch it."""
+
+    capability_id: str
+    workflow_name: str
+    label: str
+    description: str = ""
+    visibility: str = "user"
+    allowed: bool = True
+    reason: str = ""
+
+
+def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str]) -> list[CapabilityView]:
+    """Every capability visible to the caller, with ``allowed``; a workflow is its own capability."""
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    return [
+        CapabilityView(capability_id=name, workflow_name=name, label=name, allowed=signed_in,
+                       reason="" if signed_in else "AUTHENTICATION_REQUIRED")
+        for name in sorted(workflow_names)
+    ]
+
+
+def resolve_capability(capability_id: str, workflow_names: list[str]) -> str | None:
+    """The workflow a capability runs, or None when no such capability exists."""
+    return capability_id if capability_id in workflow_names else None
