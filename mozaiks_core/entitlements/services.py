@@ -30,6 +30,28 @@ class TokenBudget:
     remaining: int | None = None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The answer of :func:`decide`: granted or not, why, and the numbers behind a limit or meter."""
+
+    granted: bool
+    reason: str
+    key: str
+    limit: int | None = None
+    used: int | None = None
+    remaining: int | None = None
+    soft: bool = False
+    resets_at: Any = None
+
+
+def decide(subject: Any, key: str) -> Decision:
+    """May ``subject`` (an organization) use ``key``? Unknown keys deny (fail closed).
+
+    No plan catalog exists yet, so every key is unknown and denied.
+    """
+    return Decision(granted=False, reason="UNKNOWN_KEY", key=key)
+
+
 def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capability_id: str = "") -> RunPermission:
     """May ``user`` (acting for ``organization``) start ``workflow_name`` now? Fail closed for anonymous."""
     if user is None or not getattr(user, "is_authenticated", False):
