@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-.PHONY: install run test lint system-deps demo clean
+.PHONY: install run run-scaled scaled-env test lint system-deps demo clean
 install: $(STAMP)
 
 # Debian's Chromium for the browser tests (never `playwright install`).
@@ -33,6 +33,27 @@ demo: $(STAMP)
 
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The multi-process deployment on one machine (docs/deployment.md): production settings,
+# PostgreSQL, Redis, 2 uvicorn processes (ports 8001 and 8002), 2 Celery workers and beat.
+SCALED_ENV := var/scaled.env
+SCALED_DATABASE ?= mozaiks_scaled
+$(SCALED_ENV):
+	@mkdir -p var
+	@printf 'DEBUG=false\nSECRET_KEY=%s\nALLOWED_HOSTS=127.0.0.1,localhost\nCSRF_TRUSTED_ORIGINS=http://127.0.0.1:8001,http://127.0.0.1:8002,http://localhost:8001,http://localhost:8002\nSECURE_SSL_REDIRECT=false\nDATABASE_URL=postgres://postgres@127.0.0.1:5432/$(SCALED_DATABASE)\nREDIS_URL=redis://127.0.0.1:6379/2\n' \
+	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $(SCALED_ENV)
+	@echo "wrote $(SCALED_ENV) (a fresh secret; edit it to point at other services)"
+
+scaled-env: $(SCALED_ENV)
+
+run-scaled: $(STAMP) $(SCALED_ENV)
+	@psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='$(SCALED_DATABASE)'" | grep -q 1 || \
+	  psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE $(SCALED_DATABASE)"
+	set -a && . ./$(SCALED_ENV) && set +a && \
+	  $(PY) manage.py check --deploy --fail-level WARNING && \
+	  $(PY) manage.py migrate --noinput && \
+	  $(PY) manage.py collectstatic --noinput -v0 && \
+	  $(PY) -m mozaiks_core.supervisor Procfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
