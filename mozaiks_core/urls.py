@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("mozaiks_core.auth.urls")),
     path("billing/", include("mozaiks_core.billing.urls")),
-    path("chat/", include("mozaiks_core.runtime.urls")),
+    path("chat/", include("mozaiks_core.runtime.pages.urls")),
+    path("", include("mozaiks_core.runtime.urls")),
     path("", include("mozaiks_core.plugins.urls")),
 ]
