@@ -1,0 +1,37 @@
+"""The allauth adapter: the one place accounts behaviour is customised (see docs/accounts.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.http import HttpRequest
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Signup can be closed by configuration; emails carry the app's name."""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """``MOZAIKS_SIGNUP_OPEN=false`` closes public signup (invitations still work for existing users)."""
+        return bool(getattr(settings, "MOZAIKS_SIGNUP_OPEN", True))
+
+    def format_email_subject(self, subject: str) -> str:
+        """Prefix subjects with the app name unless a prefix is configured."""
+        prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
+        if not prefix:
+            from mozaiks_core.workspace_info import app_manifest
+
+            prefix = f"[{app_manifest().get('appName') or 'MozaiksCore'}] "
+        return f"{prefix}{subject}"
+
+    def get_login_redirect_url(self, request: HttpRequest) -> Any:
+        """Land on the organization the user just joined through an invitation, else the default."""
+        from mozaiks_core.auth.caller import SESSION_ORG_KEY
+        from mozaiks_core.auth.models import Organization
+
+        org_id = request.session.get(SESSION_ORG_KEY)
+        organization = Organization.objects.filter(pk=org_id, personal=False).first() if org_id else None
+        if organization is not None and request.session.pop("mozaiks_joined_via_invitation", False):
+            return f"/orgs/{organization.slug}/"
+        return super().get_login_redirect_url(request)
