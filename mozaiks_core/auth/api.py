@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from ninja import Router
+from ninja import Router, Status
 
 from mozaiks_core.auth import api_keys, invitations, services
 from mozaiks_core.auth import scope_factories as factories
@@ -103,7 +103,7 @@ def create_organization(request: HttpRequest, payload: OrganizationIn) -> Any:
         organization = services.create_organization(name=payload.name, owner=caller.user)
     except ActionRefused as error:
         return refusal(error)
-    return 201, OrganizationOut.of(services.membership_of(caller.user, organization))
+    return Status(201, OrganizationOut.of(services.membership_of(caller.user, organization)))
 
 
 @router.post("/orgs/active", response={200: OrganizationOut, **REFUSALS})
@@ -177,7 +177,7 @@ def remove_member(request: HttpRequest, org_id: str, member_id: int) -> Any:
         services.remove_member(actor, _target(actor, member_id))
     except ActionRefused as error:
         return refusal(error)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/orgs/{org_id}/leave", response={204: None, **REFUSALS})
@@ -190,7 +190,7 @@ def leave_organization(request: HttpRequest, org_id: str) -> Any:
         return refusal(error)
     if request.session.get(SESSION_ORG_KEY) is not None:
         request.session.pop(SESSION_ORG_KEY)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/orgs/{org_id}/transfer", response={200: MemberOut, **REFUSALS})
@@ -228,7 +228,7 @@ def invite_member(request: HttpRequest, org_id: str, payload: InvitationIn) -> A
         invitation = invitations.invite_member(actor, email=payload.email, role=payload.role, request=request)
     except ActionRefused as error:
         return refusal(error)
-    return 201, InvitationOut.of(invitation)
+    return Status(201, InvitationOut.of(invitation))
 
 
 @router.post("/orgs/{org_id}/invitations/{invitation_id}/resend", response={200: InvitationOut, **REFUSALS})
@@ -278,7 +278,7 @@ def create_api_key(request: HttpRequest, org_id: str, payload: APIKeyIn) -> Any:
                                           expires_at=payload.expires_at)
     except ActionRefused as error:
         return refusal(error)
-    return 201, CreatedAPIKeyOut(**APIKeyOut.of(created.api_key).dict(), secret=created.secret)
+    return Status(201, CreatedAPIKeyOut(**APIKeyOut.of(created.api_key).dict(), secret=created.secret))
 
 
 @router.delete("/orgs/{org_id}/api-keys/{key_id}", response={200: APIKeyOut, **REFUSALS})
