@@ -27,11 +27,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request: HttpRequest) -> Any:
         """Land on the organization the user just joined through an invitation, else the default."""
-        from mozaiks_core.auth.caller import SESSION_ORG_KEY
-        from mozaiks_core.auth.models import Organization
+        return _joined_organization_url(request) or super().get_login_redirect_url(request)
 
-        org_id = request.session.get(SESSION_ORG_KEY)
-        organization = Organization.objects.filter(pk=org_id, personal=False).first() if org_id else None
-        if organization is not None and request.session.pop("mozaiks_joined_via_invitation", False):
-            return f"/orgs/{organization.slug}/"
-        return super().get_login_redirect_url(request)
+    def get_signup_redirect_url(self, request: HttpRequest) -> Any:
+        """After signing up from an invitation link, land on the organization just joined."""
+        return _joined_organization_url(request) or super().get_signup_redirect_url(request)
+
+
+def _joined_organization_url(request: HttpRequest) -> str | None:
+    from mozaiks_core.auth.caller import SESSION_ORG_KEY
+    from mozaiks_core.auth.models import Organization
+
+    if not request.session.pop("mozaiks_joined_via_invitation", False):
+        return None
+    organization = Organization.objects.filter(pk=request.session.get(SESSION_ORG_KEY)).first()
+    return f"/orgs/{organization.slug}/" if organization is not None else None

@@ -68,3 +68,4 @@ def client_for() -> Callable[[Any], Client]:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 is deliberately slow; these tests create many users, so they hash with MD5."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
