@@ -6,6 +6,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 
@@ -15,6 +16,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """``MOZAIKS_SIGNUP_OPEN=false`` closes public signup (invitations still work for existing users)."""
         return bool(getattr(settings, "MOZAIKS_SIGNUP_OPEN", True))
+
+    def clean_email(self, email: str) -> str:
+        """Refuse addresses longer than the database column or RFC 5321 allows, with a message saying so."""
+        email = super().clean_email(email)
+        local, _, _domain = email.rpartition("@")
+        if len(email) > 254 or len(local) > 64:
+            raise ValidationError("That email address is too long (at most 64 characters before the @, 254 in all).")
+        return email
 
     def format_email_subject(self, subject: str) -> str:
         """Prefix subjects with the app name unless a prefix is configured."""

@@ -187,4 +187,6 @@ def validate_email_address(value: Any) -> str:
     except ValidationError:
         raise ActionRefused("EMAIL_INVALID", "Enter a valid email address such as ada@example.com.") from None
     local, _, domain = text.rpartition("@")
+    if len(local) > 64:
+        raise ActionRefused("EMAIL_TOO_LONG", "The part before the @ is longer than 64 characters.")
     return f"{local}@{domain.lower()}".lower()
