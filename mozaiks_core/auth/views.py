@@ -130,6 +130,8 @@ def _member(membership: Membership, member_id: Any) -> Membership:
 
 def _run_action(request: HttpRequest, membership: Membership, action: str) -> str:
     post = request.POST
+    if action != "leave":
+        services.require_manager(membership)
     if action == "role":
         form = RoleForm(post)
         if not form.is_valid():
