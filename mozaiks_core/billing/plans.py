@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 
 from mozaiks_core.billing.catalog import MeterSpec
 
@@ -92,5 +93,6 @@ def plan_index() -> PlanIndex:
 
 
 def invalidate_plan_index(**_: Any) -> None:
-    """Drop the cached index (connected to Plan's post_save and post_delete)."""
+    """Drop the cached index now and again after commit (connected to Plan's post_save and post_delete)."""
     cache.delete(INDEX_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(INDEX_CACHE_KEY))
