@@ -66,7 +66,7 @@ def install_test_catalog() -> None:
 
 def make_member(email: str, organization: Organization | None = None, role: str = "owner") -> tuple[Any, Organization]:
     """A user and the organization they act for (their personal one unless given)."""
-    user = get_user_model().objects.create_user(username=email, email=email, password="pw-for-tests-123")
+    user = get_user_model().objects.create_user(username=email, email=email, password=None)
     if organization is None:
         organization = Membership.objects.get(user=user).organization
         Membership.objects.filter(user=user, organization=organization).update(role=role)

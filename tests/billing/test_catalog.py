@@ -23,10 +23,12 @@ def _problems(text: str) -> dict[str, str]:
 
 def test_the_test_catalog_parses_into_plans_prices_features_limits_and_meters() -> None:
     catalog, problems = parse_catalog_text(TEST_CATALOG, "subs.yaml")
-    assert catalog is not None and problems == []
+    assert catalog is not None
+    assert problems == []
     pro = catalog.plans[1]
     assert (catalog.default_plan_id, pro.plan_id, pro.trial_days) == ("free", "pro", 14)
-    assert pro.prices[0].amount == "29" and pro.prices[0].provider_price_id == "price_pro_month"
+    assert pro.prices[0].amount == "29"
+    assert pro.prices[0].provider_price_id == "price_pro_month"
     assert pro.meters["tokens_monthly"].provider_event_name == "mozaiks_tokens"
     assert catalog.plans[0].meters["searches_daily"].soft
 
@@ -84,7 +86,8 @@ def test_sync_keeps_admin_edits_unless_forced_and_deactivates_removed_plans(db) 
     Plan.objects.filter(plan_id="pro").update(label="Pro (edited)", managed_by_file=False)
     Plan.objects.create(plan_id="legacy", label="Legacy")
     report = sync_plans(catalog)
-    assert report.kept_admin_edits == ["pro"] and report.deactivated == ["legacy"]
+    assert report.kept_admin_edits == ["pro"]
+    assert report.deactivated == ["legacy"]
     assert Plan.objects.get(plan_id="pro").label == "Pro (edited)"
     assert not Plan.objects.get(plan_id="legacy").active
     sync_plans(catalog, force=True)

@@ -40,7 +40,8 @@ def test_checkout_creates_a_customer_then_a_subscription_mode_session_with_the_t
     customer, session = http.posts("/v1/customers")[0], http.posts("/v1/checkout/sessions")[0]
     assert customer["headers"]["Idempotency-Key"] == f"mozaiks-customer-{org.pk}"
     params = session["params"]
-    assert params["mode"] == "subscription" and params["customer"] == "cus_test_1"
+    assert params["mode"] == "subscription"
+    assert params["customer"] == "cus_test_1"
     assert params["line_items[0][price]"] == "price_pro_month"
     assert params["subscription_data[trial_period_days]"] == "14"
     assert params["subscription_data[metadata][organization_id]"] == str(org.pk)
@@ -56,7 +57,8 @@ def test_a_second_checkout_reuses_the_customer_and_skips_a_used_trial(db, http, 
     _checkout(org, user, interval="year")
     assert len(http.posts("/v1/customers")) == 1
     second = http.posts("/v1/checkout/sessions")[1]["params"]
-    assert second["line_items[0][price]"] == "price_pro_year" and "subscription_data[trial_period_days]" not in second
+    assert second["line_items[0][price]"] == "price_pro_year"
+    assert "subscription_data[trial_period_days]" not in second
     keys = [request["headers"]["Idempotency-Key"] for request in http.posts("/v1/checkout/sessions")]
     assert len(set(keys)) == 2
 
@@ -78,7 +80,8 @@ def test_members_who_are_not_owners_or_admins_cannot_start_checkout(db, http, st
     member, _ = make_member("staff@example.com", organization=org, role="member")
     with pytest.raises(BillingError) as caught:
         _checkout(org, member)
-    assert caught.value.status == 403 and http.requests == []
+    assert caught.value.status == 403
+    assert http.requests == []
 
 
 def test_the_portal_session_is_opened_for_the_customer(db, http, stripe_provider) -> None:
@@ -104,7 +107,8 @@ def test_cancel_sets_cancel_at_period_end_at_stripe_and_locally(db, http, stripe
     update = http.posts("/v1/subscriptions/sub_42")[0]
     assert update["params"] == {"cancel_at_period_end": "true"}
     assert update["headers"]["Idempotency-Key"].startswith("mozaiks-cancel-sub_42-")
-    assert subscription.cancel_at_period_end and subscription.status == "active"
+    assert subscription.cancel_at_period_end
+    assert subscription.status == "active"
     StripeAdapter().cancel(organization=org, at_period_end=False)
     assert http.requests[-1]["method"] == "DELETE"
     assert Subscription.objects.get(organization=org).status == "canceled"

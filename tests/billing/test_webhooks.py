@@ -37,13 +37,15 @@ def test_a_validly_signed_event_is_stored_and_applied(db, deliver) -> None:
     trial_end = int(time.time()) + 86400 * 14
     response = deliver(_sub_event("evt_1", "customer.subscription.created", org, "trialing", 1000,
                                   trial_end=trial_end))
-    assert response.status_code == 200 and response.json() == {"received": True, "event_id": "evt_1",
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "event_id": "evt_1",
                                                                "duplicate": False}
     event = WebhookEvent.objects.get(event_id="evt_1")
     assert (event.status, event.attempts, event.organization_id, event.flagged) == ("processed", 1, org.pk, False)
     subscription = Subscription.objects.get(organization=org)
     assert (subscription.plan.plan_id, subscription.status, subscription.trial_used) == ("pro", "trialing", True)
-    assert subscription.provider_subscription_id == f"sub_{org.pk}" and subscription.trial_end is not None
+    assert subscription.provider_subscription_id == f"sub_{org.pk}"
+    assert subscription.trial_end is not None
 
 
 @pytest.mark.parametrize("signature", [
@@ -53,8 +55,10 @@ def test_forged_or_missing_signatures_get_400_and_nothing_is_stored(db, deliver,
     _, org = make_member("forged@example.com")
     payload = _sub_event("evt_forged", "customer.subscription.updated", org, "active", 1000)
     response = deliver(payload, signature=signature)
-    assert response.status_code == 400 and response.json()["error"] == "INVALID_SIGNATURE"
-    assert not WebhookEvent.objects.exists() and not Subscription.objects.exists()
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_SIGNATURE"
+    assert not WebhookEvent.objects.exists()
+    assert not Subscription.objects.exists()
 
 
 def test_a_stale_signature_older_than_five_minutes_is_refused(db, deliver) -> None:
@@ -141,7 +145,9 @@ def test_a_failing_event_is_recorded_retried_with_backoff_and_flagged_after_the_
     monkeypatch.setattr(stripe_events, "apply_stripe_event", lambda event: 1 / 0)
     assert process_event(event.pk) == "failed"
     event.refresh_from_db()
-    assert event.attempts == 1 and "ZeroDivisionError" in event.error and event.next_attempt_at > timezone.now()
+    assert event.attempts == 1
+    assert "ZeroDivisionError" in event.error
+    assert event.next_attempt_at > timezone.now()
     assert retry_due() == []  # backoff not over yet
     WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now(), attempts=7)
     assert retry_due() == [event.pk]
@@ -153,7 +159,8 @@ def test_a_failing_event_is_recorded_retried_with_backoff_and_flagged_after_the_
 def test_webhooks_are_refused_when_stripe_is_not_configured(db, client, settings) -> None:
     settings.STRIPE_WEBHOOK_SECRET = ""
     response = client.post(URL, data="{}", content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=x")
-    assert response.status_code == 404 and response.json()["error"] == "WEBHOOKS_NOT_CONFIGURED"
+    assert response.status_code == 404
+    assert response.json()["error"] == "WEBHOOKS_NOT_CONFIGURED"
 
 
 def test_a_storm_of_shuffled_and_duplicated_deliveries_ends_in_the_right_states(db, deliver) -> None:

@@ -32,3 +32,14 @@ def stripe_settings(settings: Any) -> Any:
     settings.STRIPE_SECRET_KEY = "sk_test_mozaiks"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _shell_templates(settings: Any) -> None:
+    """Find ``mozaiks/base.html`` (mozaiks_core/templates) even before the foundation lists it in DIRS."""
+    from mozaiks_core.settings import PACKAGE_DIR
+
+    template_dir = PACKAGE_DIR / "templates"
+    engine = settings.TEMPLATES[0]
+    if template_dir not in engine["DIRS"]:
+        settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], template_dir]}, *settings.TEMPLATES[1:]]

@@ -67,7 +67,8 @@ def test_a_soft_meter_stays_granted_past_its_limit_with_a_warning_reason(org) ->
 
 def test_meters_reset_at_the_start_of_their_period() -> None:
     moment = datetime(2026, 3, 18, 15, 42, 10, tzinfo=UTC)  # a Wednesday
-    assert period_bounds("hour", moment) == (datetime(2026, 3, 18, 15, tzinfo=UTC), datetime(2026, 3, 18, 16, tzinfo=UTC))
+    hour = (datetime(2026, 3, 18, 15, tzinfo=UTC), datetime(2026, 3, 18, 16, tzinfo=UTC))
+    assert period_bounds("hour", moment) == hour
     assert period_bounds("day", moment)[0] == datetime(2026, 3, 18, tzinfo=UTC)
     assert period_bounds("week", moment) == (datetime(2026, 3, 16, tzinfo=UTC), datetime(2026, 3, 23, tzinfo=UTC))
     assert period_bounds("month", datetime(2026, 12, 31, tzinfo=UTC))[1] == datetime(2027, 1, 1, tzinfo=UTC)
@@ -90,11 +91,13 @@ def test_overrides_grant_revoke_and_resize_for_one_organization(org) -> None:
     EntitlementOverride.objects.create(organization=org, key="members", limit=25)
     EntitlementOverride.objects.create(organization=org, key="workflow_runs_monthly", unlimited=True)
     EntitlementOverride.objects.create(organization=org, key="tokens_monthly", enforcement="soft")
-    assert decide(org, "export_chats").granted and not decide(org, "chat").granted
+    assert decide(org, "export_chats").granted
+    assert not decide(org, "chat").granted
     assert decide(org, "members").limit == 25
     assert decide(org, "workflow_runs_monthly").limit is None
     assert decide(org, "tokens_monthly").soft is True
-    assert not decide(other, "export_chats").granted and decide(other, "members").limit == 3
+    assert not decide(other, "export_chats").granted
+    assert decide(other, "members").limit == 3
 
 
 def test_an_expired_override_no_longer_applies(org) -> None:

@@ -44,7 +44,8 @@ def test_the_view_decorator_answers_a_denial_with_the_structured_402(db) -> None
     response = export_view(_request(user))
     assert response.status_code == 402
     body = json.loads(response.content)
-    assert body["error"] == "ENTITLEMENT_REQUIRED" and body["key"] == "export_chats"
+    assert body["error"] == "ENTITLEMENT_REQUIRED"
+    assert body["key"] == "export_chats"
     assert body["upgrade_url"] == "/billing/pricing/?key=export_chats"
     assert chat_view(_request(user)).status_code == 200
 
@@ -60,7 +61,7 @@ def test_a_used_up_meter_answers_limit_exceeded(db) -> None:
     from mozaiks_core.entitlements.metering import consume
     from mozaiks_core.entitlements.services import decide
 
-    user, org = make_member("limit@example.com")
+    _user, org = make_member("limit@example.com")
     consume(org, "workflow_runs_monthly", 3, "all-runs")
     body = denial_body(decide(org, "workflow_runs_monthly"))
     assert (body["error"], body["limit"], body["used"], body["remaining"]) == ("LIMIT_EXCEEDED", 3, 3, 0)
@@ -78,7 +79,8 @@ def test_a_django_ninja_operation_is_gated_by_the_decorator(db) -> None:
     user, org = make_member("ninja@example.com")
     client = TestClient(router)
     response = client.get("/export", user=user)
-    assert response.status_code == 402 and response.json()["key"] == "export_chats"
+    assert response.status_code == 402
+    assert response.json()["key"] == "export_chats"
     change_plan(org, Plan.objects.get(plan_id="team"))
     response = client.get("/export", user=user)
     assert (response.status_code, response.json()) == (200, {"exported": True})

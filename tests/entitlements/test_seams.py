@@ -56,7 +56,8 @@ def test_a_free_plans_exhausted_token_budget_refuses_runs_until_an_upgrade_lifts
     retried = meter_llm_tokens(organization=org, user=user, total_tokens=600, transaction_id="chat-0:call-1")
     assert retried.remaining == 400  # the same call reported twice counts once
     second = meter_llm_tokens(organization=org, user=user, total_tokens=600, transaction_id="chat-0:call-2")
-    assert second.exhausted and check_token_budget(organization=org).exhausted
+    assert second.exhausted
+    assert check_token_budget(organization=org).exhausted
 
     refused = check_run_allowed(user=user, organization=org, workflow_name="Welcome", transaction_id="chat-1")
     assert (refused.allowed, refused.error_code, refused.http_status) == (False, "TOKEN_BUDGET_EXCEEDED", 402)
@@ -117,7 +118,8 @@ def test_capabilities_yaml_gates_workflows_and_unnamed_workflows_stay_open(db, w
     assert views["Welcome"].allowed
     owner_views = {view.capability_id: view for view in capabilities_for(user=owner, organization=org,
                                                                          workflow_names=WORKFLOWS)}
-    assert owner_views["audit"].allowed is False and owner_views["audit"].visibility == "admin"
+    assert owner_views["audit"].allowed is False
+    assert owner_views["audit"].visibility == "admin"
 
     assert resolve_capability("export", WORKFLOWS) == "ExportChats"
     assert resolve_capability("ExportChats", WORKFLOWS) is None  # named workflows are reached through their ids
