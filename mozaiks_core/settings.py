@@ -278,6 +278,8 @@ MOZAIKS_WORKFLOW_RUN_STARTER = env_str(
 # at settings time (read once; a broken module is reported by `manage.py check`, never fatal).
 from mozaiks_core.plugins.bootstrap import workspace_installed_apps  # noqa: E402
 
+# The shell (mozaiks/base.html) and the page templates ship inside the package; project templates win.
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], PACKAGE_DIR / "templates"]
 INSTALLED_APPS += workspace_installed_apps(
     MOZAIKS_APP_DIR, MOZAIKS_PACK_ROOTS, MOZAIKS_LICENSED_SERVICES, INSTALLED_APPS
 )
@@ -291,7 +293,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "staticfiles")
-STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]
+STATICFILES_DIRS = [path for path in [BASE_DIR / "static", PACKAGE_DIR / "static"] if path.is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

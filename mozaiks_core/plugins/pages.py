@@ -108,7 +108,7 @@ def _submit(request: HttpRequest, page: PageSpec, caller: dict[str, Any]) -> tup
     try:
         run_action(block["action"]["module"], block["action"]["action"], data, **caller)
     except ActionFailure as failure:
-        return False, {index: {failure.field or "__all__": failure.message}}
+        return False, {index: {failure.field or "non_field": failure.message}}
     messages.success(request, block.get("success_message") or "Saved.")
     return True, {}
 
