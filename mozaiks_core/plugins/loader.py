@@ -31,11 +31,10 @@ RESERVED_LABELS = frozenset({
 
 def _import_name(folder: Path, module_id: str) -> str:
     """Framework packs import under ``mozaiks_core``; everything else under ``mozaiks_modules``."""
-    try:
-        relative = folder.resolve().relative_to(FRAMEWORK_PACKAGE.parent)
-    except ValueError:
+    folder = folder.resolve()
+    if not folder.is_relative_to(FRAMEWORK_PACKAGE):
         return f"{MODULE_NAMESPACE}.{module_id}"
-    return ".".join(relative.parts)
+    return ".".join(folder.relative_to(FRAMEWORK_PACKAGE.parent).parts)
 
 
 def _packs(roots: Iterable[Path], reader: DocumentReader) -> dict[str, PackSpec]:
