@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Router
-
 from mozaiks_core.plugins.plugin_host import MozaiksPlugin
 
-router = Router(tags=["sample plugin"])
-
-
-@router.get("/hello", auth=None)
-def hello(request: Any) -> dict[str, str]:
-    """The plugin's API, mounted at /api/plugins/sample/hello."""
-    return {"hello": "from the sample plugin"}
+# This module is imported at settings time: it must not import Django models or django-ninja.
 
 
 def remember_event(envelope: dict[str, Any]) -> None:
@@ -35,7 +27,7 @@ class SamplePlugin(MozaiksPlugin):
     default_settings = {"greeting": "hello"}
     navigation = [{"label": "Sample plugin", "href": "/api/plugins/sample/hello", "auth": "public"}]
     django_app = "mozaiks_sample_plugin"
-    api_router = "mozaiks_sample_plugin.plugin:router"
+    api_router = "mozaiks_sample_plugin.api:router"
     template_slots = {"shell.footer": "sample/footer.html"}
     reactions = [{"id": "remember", "on": "domain.tasks.*", "handler": "mozaiks_sample_plugin.plugin:remember_event"}]
 
