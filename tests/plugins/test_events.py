@@ -31,7 +31,7 @@ def create_task(owner: Any, title: str = "Ship it") -> Any:
 
 
 def test_only_declared_events_with_valid_payloads_can_be_published(owner: Any) -> None:
-    with pytest.raises(EventError, match="'domain.tasks.exploded' is not declared by any loaded module"):
+    with pytest.raises(EventError, match=r"'domain\.tasks\.exploded' is not declared by any loaded module"):
         publish("domain.tasks.exploded", {})
     with pytest.raises(EventError) as invalid:
         publish("domain.tasks.task_created", {"task_id": "seven", "title": "x"})
@@ -47,7 +47,8 @@ def test_an_event_is_delivered_after_commit_to_every_reaction_with_the_full_enve
     assert envelope["event_type"] == "domain.tasks.task_created"
     assert envelope["actor"] == {"type": "user", "id": owner.pk, "label": "ada@example.com"}
     assert envelope["subject"]["type"] == "tasks.task"
-    assert envelope["correlation_id"] and envelope["causation_id"] is None
+    assert envelope["correlation_id"]
+    assert envelope["causation_id"] is None
     assert set(envelope) >= {"event_id", "occurred_at", "payload"}
     assert event.status == OutboxEvent.Status.DONE
     assert sorted(EventDelivery.objects.values_list("reaction_key", "status")) == [
@@ -57,9 +58,13 @@ def test_an_event_is_delivered_after_commit_to_every_reaction_with_the_full_enve
 
 
 def test_a_rolled_back_change_never_reaches_the_outbox_or_a_reaction(owner: Any) -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        create_task(owner)
-        raise RuntimeError("the request failed after publishing")
+    def failing_request() -> None:
+        with transaction.atomic():
+            create_task(owner)
+            raise RuntimeError("the request failed after publishing")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert OutboxEvent.objects.count() == 0
     assert Notification.objects.count() == 0
 
@@ -124,6 +129,6 @@ def test_a_workflow_reaction_without_the_runtime_dies_with_a_clear_delivery_erro
     settings.MOZAIKS_WORKFLOW_RUN_STARTER = "mozaiks_core.runtime.services.start_background_run_missing"
     reaction = ReactionSpec(module_id="tasks", id="summarise", on="domain.tasks.task_created", kind="workflow",
                             capability_id="Summariser")
-    with pytest.raises(delivery.DeliveryError, match="starts workflow capability 'Summariser', but the runtime's"):
+    with pytest.raises(delivery.DeliveryError, match=r"starts workflow capability 'Summariser', but the runtime's"):
         delivery.run_reaction(reaction, {"event_id": "x", "event_type": "domain.tasks.task_created",
                                          "organization_id": None, "actor": {}})

@@ -140,7 +140,8 @@ def test_a_licensed_pack_is_refused_without_its_licensed_service_and_enabled_wit
         "visibility": "licensed", "requires": {"licensed_services": ["insights-api"]},
         "contributes": {"pages": ["insights"]}})
     write(root / "insights" / "pages" / "insights.yaml",
-          {"id": "insights", "title": "Insights", "route": "/insights", "blocks": [{"type": "markdown", "content": "x"}]})
+          {"id": "insights", "title": "Insights", "route": "/insights",
+           "blocks": [{"type": "markdown", "content": "x"}]})
     write(workspace_dir / "app.json", {"appId": "f", "appName": "F", "version": "1", "capability_packs": ["insights"]})
 
     refused = load(workspace_dir, pack_roots=[root])
