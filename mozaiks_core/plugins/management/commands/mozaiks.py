@@ -13,6 +13,8 @@ class Command(BaseCommand):
     """Operator commands of MozaiksCore."""
 
     help = "MozaiksCore operator commands: `validate` checks the app workspace and workflow bundles."
+    # validate reports the same problems the system checks would, so it must run even when they fail.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["validate"], help="what to do")

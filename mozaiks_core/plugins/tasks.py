@@ -1,0 +1,28 @@
+"""Celery tasks of the plugin host: deliver one outbox event, and sweep events whose dispatch was lost.
+
+Tasks take ids and re-read the database, so a duplicate or late execution is harmless.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from mozaiks_core.plugins import delivery
+
+
+@shared_task(name="mozaiks.plugins.deliver_event", ignore_result=True)
+def deliver_event(event_id: str) -> None:
+    """Deliver every due reaction of one event; schedule itself again for deliveries waiting to retry."""
+    wait = delivery.deliver(event_id)
+    # Eager mode ignores countdowns: the periodic sweep retries there instead of a tight loop.
+    if wait is not None and not deliver_event.app.conf.task_always_eager:
+        deliver_event.apply_async(args=[event_id], countdown=max(wait, 1.0))
+
+
+@shared_task(name="mozaiks.plugins.sweep_outbox", ignore_result=True)
+def sweep_outbox() -> int:
+    """Deliver events whose after-commit dispatch never happened (a crash between commit and queueing)."""
+    event_ids = delivery.pending_event_ids()
+    for event_id in event_ids:
+        delivery.deliver(event_id)
+    return len(event_ids)
