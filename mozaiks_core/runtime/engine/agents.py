@@ -130,8 +130,8 @@ class UserAgent(ConversableAgent):
 
     def get_human_input(self, prompt: str, **_: Any) -> str:
         """Block the run's thread until the user answers through the hooks."""
-        hooks, events = self._run.bridge.hooks, self._run.events
-        agent, question = events.last_assistant or "", events.last_assistant_text or ""
+        hooks, agent = self._run.bridge.hooks, self._run.events.last_assistant or ""
+        question = f"{agent} is waiting for your reply." if agent else "Your message"
         return str(self._run.bridge.call(lambda: hooks.request_input(agent=agent, prompt=question)))
 
 

@@ -33,7 +33,6 @@ class RunEventStream:
         self.hidden_seed = hidden_seed
         self.speaker: str | None = None
         self.last_assistant: str | None = None  # who spoke last before the user is asked for input
-        self.last_assistant_text: str | None = None
         self.tool_calls: dict[str, tuple[str, str]] = {}  # tool_call_id → (tool name, agent)
         self.visual = set(bundle.visual_agents) if bundle.visual_agents is not None else None
         self._handlers = {
@@ -57,6 +56,19 @@ class RunEventStream:
         if handler is not None:
             handler(message.content)
 
+    def text(self, sender: str, content: Any, role: str) -> None:
+        """Emit one ``chat.text`` (also used for ``initial_message_to_user``)."""
+        data: dict[str, Any] = {"agent": sender, "content": content, "role": role}
+        if self.visual is not None:
+            data["visual"] = sender in self.visual or role == "user"
+        if sender in self.bundle.structured_registry and isinstance(content, str):
+            try:
+                data["structured_output"] = json.loads(content)
+                data["structured_schema"] = self.bundle.structured_registry[sender]
+            except ValueError:
+                pass
+        self.bridge.emit("chat.text", data)
+
     def _text(self, event: Any) -> None:
         content = event.content
         sender = event.sender
@@ -69,17 +81,8 @@ class RunEventStream:
             return
         role = "user" if sender == USER_AGENT_NAME else "assistant"
         if role == "assistant":
-            self.last_assistant, self.last_assistant_text = sender, str(content)
-        data: dict[str, Any] = {"agent": sender, "content": content, "role": role}
-        if self.visual is not None:
-            data["visual"] = sender in self.visual or role == "user"
-        if sender in self.bundle.structured_registry and isinstance(content, str):
-            try:
-                data["structured_output"] = json.loads(content)
-                data["structured_schema"] = self.bundle.structured_registry[sender]
-            except ValueError:
-                pass
-        self.bridge.emit("chat.text", data)
+            self.last_assistant = sender
+        self.text(sender, content, role)
 
     def _tool_call(self, event: Any) -> None:
         for call in event.tool_calls:

@@ -146,9 +146,17 @@ def _message_text(messages: list[dict[str, Any]]) -> str:
 class ScriptedModelClient:
     """AG2 model client (``model_client_cls: ScriptedModelClient``) answering from a :class:`Script`."""
 
-    def __init__(self, config: dict[str, Any], *, script: Script, agent_name: str, **_: Any) -> None:
+    bound_script: Script | None = None  # set on per-run subclasses AG2 instantiates without kwargs
+    bound_agent: str = ""
+
+    def __init__(
+        self, config: dict[str, Any], *, script: Script | None = None, agent_name: str | None = None, **_: Any
+    ) -> None:
+        script = script or self.bound_script
+        if script is None:
+            raise ScriptInvalid("ScriptedModelClient needs a script")
         self.script = script
-        self.agent_name = agent_name
+        self.agent_name = agent_name or self.bound_agent
         self.model = config.get("model", SCRIPTED_MODEL_NAME)
 
     def create(self, params: dict[str, Any]) -> SimpleNamespace:
@@ -200,6 +208,12 @@ class ScriptedModelClient:
             "cost": 0.0,
             "model": response.model,
         }
+
+
+def bound_client_class(script: Script, agent_name: str) -> type[ScriptedModelClient]:
+    """A client class answering as ``agent_name`` from ``script`` (AG2's speaker selector takes a class)."""
+    attributes = {"bound_script": script, "bound_agent": agent_name}
+    return type(ScriptedModelClient.__name__, (ScriptedModelClient,), attributes)
 
 
 def load_yaml_script(text: str) -> list[ScriptTurn]:
