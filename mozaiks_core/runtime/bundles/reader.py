@@ -59,10 +59,11 @@ class ProblemCollector:
                 return json.loads(text) if text.strip() else None
             return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
+            mark, context = exc.problem_mark, exc.context_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+            started = f" ({exc.context} at line {context.line + 1}, column {context.column + 1})" if context else ""
             self.error(
-                "bundle.yaml_syntax", file, where, f"YAML syntax error: {exc.problem or exc}.",
+                "bundle.yaml_syntax", file, where, f"YAML syntax error: {exc.problem or exc}{started}.",
                 "Fix the YAML at that position (indentation, quoting, a missing colon).",
             )
         except yaml.YAMLError as exc:

@@ -222,7 +222,11 @@ def _apply_handoffs(rules: tuple[HandoffRule, ...], agents: dict[str, Conversabl
             source.handoffs.add_after_work(OnContextCondition(target=target, condition=None))  # kept last
 
 
-def new_run_state(bundle: WorkflowBundle, bridge: HookBridge, events: RunEventStream) -> RunState:
-    """The shared state of one run (a fresh script when the provider is scripted)."""
+def new_run_state(
+    bundle: WorkflowBundle, bridge: HookBridge, events: RunEventStream, history: list[dict[str, Any]] | None
+) -> RunState:
+    """The shared state of one run (a fresh script when the provider is scripted, past turns skipped)."""
     script = script_for(bundle) if provider() == "scripted" else None
+    if script is not None and history:
+        script.skip_replayed(history, set(bundle.agents))
     return RunState(bridge=bridge, events=events, model=model_name(bundle), script=script)

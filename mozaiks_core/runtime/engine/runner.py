@@ -28,6 +28,7 @@ from mozaiks_core.runtime.llm.scripted import Script, ScriptExhausted, ScriptInv
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 
 DEFAULT_SEED = "Begin."
+CONTEXT_KEY = "mozaiks_context"  # on the last message of RunOutcome.messages: the context variables at the end
 
 
 class _SilentStream:
@@ -59,8 +60,10 @@ async def run_workflow(
 
     A fresh run starts with the bundle's ``initial_message`` as a hidden seed (never shown as a
     user ``chat.text``), followed by ``user_message`` when given (a ``UserDriven`` start). With
-    ``resume_messages`` (a previous :attr:`RunOutcome.messages`) the chat continues where it
-    stopped, ``user_message`` being the user's next reply. The engine emits ``chat.text`` for
+    ``resume_messages`` (a previous :attr:`RunOutcome.messages`, stored as is) the chat continues
+    where it stopped, ``user_message`` being the user's next reply; the last stored message
+    carries the context variables under ``mozaiks_context``, so tool writes survive the resume
+    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine emits ``chat.text`` for
     every message, the user's included (``role: "user"``), so the run service must not echo them.
 
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
@@ -101,7 +104,8 @@ def _initial_messages(
     """The messages AG2 starts from and the text to hide from the chat (seed or re-sent last message)."""
     user_entry = {"role": "user", "name": USER_AGENT_NAME, "content": user_message}
     if resume_messages:
-        messages = [dict(message) for message in resume_messages]
+        messages = [{key: value for key, value in message.items() if key != CONTEXT_KEY}
+                    for message in resume_messages]
         if user_message is not None:
             return [*messages, user_entry], None
         return messages, str(messages[-1].get("content") or "")  # AG2 re-sends the last message
@@ -114,8 +118,12 @@ def _initial_messages(
     return seed, seed
 
 
-def _context(bundle: WorkflowBundle, ctx: RunContext) -> dict[str, Any]:
+def _context(bundle: WorkflowBundle, ctx: RunContext, resume_messages: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Declared defaults, then the snapshot of a resumed run, then the run identity (always wins)."""
     data = {spec.name: spec.default for spec in bundle.context_variables}
+    snapshot = next((m[CONTEXT_KEY] for m in reversed(resume_messages or []) if CONTEXT_KEY in m), None)
+    if isinstance(snapshot, dict):
+        data.update(snapshot)
     data.update(ctx.context_variables())
     return data
 
@@ -134,10 +142,29 @@ def _script_speaker_selection(manager: Any, bundle: WorkflowBundle, script: Scri
         groupchat.select_speaker_auto_model_client_cls = bound_client_class(script, manager.name)
 
 
-def _history(manager: Any) -> list[dict[str, Any]]:
+def _continue_from_history(groupchat: Any) -> None:
+    """On resume, select the next speaker from the history's handoffs, not the pattern's initial agent.
+
+    AG2 0.14's group transition always picks ``initial_agent`` first (a flag in its closure), which
+    would restart a resumed chat at the entry agent. The flag is cleared here.
+    """
+    transition = groupchat.speaker_selection_method
+    for cell in getattr(transition, "__closure__", None) or ():
+        contents = cell.cell_contents
+        if isinstance(contents, dict) and "use_initial_agent" in contents:
+            contents["use_initial_agent"] = False
+            return
+    logger.warning("AG2 group transition without use_initial_agent: a resumed chat restarts at its initial agent")
+
+
+def _history(manager: Any, pattern: Any) -> list[dict[str, Any]]:
+    """The AG2 messages (JSON-safe), the last one carrying the context variables for a resume."""
     if manager is None:
         return []
-    return json.loads(json.dumps(manager.groupchat.messages, default=str))
+    messages = json.loads(json.dumps(manager.groupchat.messages, default=str))
+    if messages and pattern is not None:
+        messages[-1][CONTEXT_KEY] = json.loads(json.dumps(pattern.context_variables.to_dict(), default=str))
+    return messages
 
 
 def _execute(
@@ -149,11 +176,11 @@ def _execute(
 ) -> RunOutcome:
     messages, hidden = _initial_messages(bundle, resume_messages, user_message)
     events = RunEventStream(bridge, bundle, hidden_seed=hidden)
-    manager = None
+    manager = pattern = None
     try:
         with IOStream.set_default(events):
-            state = new_run_state(bundle, bridge, events)
-            pattern = build_pattern(bundle, state, _context(bundle, ctx))
+            state = new_run_state(bundle, bridge, events, resume_messages)
+            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages))
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
             if state.script is not None:
@@ -161,6 +188,7 @@ def _execute(
             if not resume_messages and bundle.orchestrator.initial_message_to_user:
                 events.text(bundle.entry_agent, bundle.orchestrator.initial_message_to_user, "assistant")
             if len(processed) > 1:
+                _continue_from_history(manager.groupchat)
                 first_agent, last_message = manager.resume(messages=processed)
                 clear_history = False
             else:
@@ -168,19 +196,19 @@ def _execute(
             result = first_agent.initiate_chat(
                 manager, message=last_message, clear_history=clear_history, summary_method=pattern.summary_method
             )
-        return RunOutcome("completed", str(result.summary or ""), "", _history(manager))
+        return RunOutcome("completed", str(result.summary or ""), "", _history(manager, pattern))
     except BudgetExceeded as exc:
         message = str(exc) or "The organization's token budget is exhausted."
-        return RunOutcome("failed", message, BudgetExceeded.error_code, _history(manager))
+        return RunOutcome("failed", message, BudgetExceeded.error_code, _history(manager, pattern))
     except ScriptExhausted as exc:
-        return RunOutcome("failed", str(exc), ScriptExhausted.error_code, _history(manager))
+        return RunOutcome("failed", str(exc), ScriptExhausted.error_code, _history(manager, pattern))
     except ScriptInvalid as exc:
-        return RunOutcome("failed", f"The model script is invalid: {exc}", "SCRIPT_INVALID", _history(manager))
+        return RunOutcome("failed", f"The model script is invalid: {exc}", "SCRIPT_INVALID", _history(manager, pattern))
     except RunCancelled as exc:
-        return RunOutcome("cancelled", str(exc) or "The run was cancelled.", "", _history(manager))
+        return RunOutcome("cancelled", str(exc) or "The run was cancelled.", "", _history(manager, pattern))
     except Exception as exc:  # any AG2 or model failure ends this run cleanly, never the process
         logger.exception("chat %s: workflow %s failed", ctx.chat_id, bundle.name)
+        history = _history(manager, pattern)
         if bridge.failure is not None:
-            return RunOutcome("failed", f"A run hook failed: {bridge.failure}", "HOOK_FAILED", _history(manager))
-        return RunOutcome("failed", f"The workflow failed: {type(exc).__name__}: {exc}", "ENGINE_ERROR",
-                          _history(manager))
+            return RunOutcome("failed", f"A run hook failed: {bridge.failure}", "HOOK_FAILED", history)
+        return RunOutcome("failed", f"The workflow failed: {type(exc).__name__}: {exc}", "ENGINE_ERROR", history)

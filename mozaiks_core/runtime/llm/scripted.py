@@ -134,6 +134,18 @@ class Script:
         )
 
 
+    def skip_replayed(self, messages: list[dict[str, Any]], agents: set[str]) -> None:
+        """Drop the turns a resumed history already holds, so the resumed run continues the script."""
+        for message in messages:
+            name = message.get("name")
+            spoke = message.get("content") or message.get("tool_calls")
+            if name in agents and message.get("role") != "tool" and spoke:
+                try:
+                    self.next_for(name)
+                except ScriptExhausted:
+                    return
+
+
 def estimate_tokens(text: str) -> int:
     """A rough token count (4 characters a token), used when a turn gives no ``usage``."""
     return max(1, len(text) // 4)
