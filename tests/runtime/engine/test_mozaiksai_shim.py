@@ -33,9 +33,10 @@ def test_without_a_real_mozaiksai_the_tool_import_paths_serve_our_use_ui_tool(cl
 def test_an_installed_mozaiksai_is_never_shadowed(clean_shim, tmp_path, monkeypatch):
     package = tmp_path / "mozaiksai" / "core" / "workflow" / "outputs"
     package.mkdir(parents=True)
-    for folder in (tmp_path / "mozaiksai", tmp_path / "mozaiksai" / "core", tmp_path / "mozaiksai" / "core" / "workflow",
-                   package):
+    folder = package
+    for _ in range(4):  # outputs, workflow, core, mozaiksai
         (folder / "__init__.py").write_text("")
+        folder = folder.parent
     (package / "ui_tools.py").write_text("REAL = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
 
