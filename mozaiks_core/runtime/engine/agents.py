@@ -112,8 +112,8 @@ class RunAgent(ConversableAgent):
         capture = _UsageCapture(llm_client)
         reply = super()._generate_oai_reply_from_client(capture, messages, cache, **kwargs)
         usage = getattr(capture.response, "usage", None)
-        if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
-            prompt, completion = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
+        if usage is not None and (getattr(usage, "prompt_tokens", 0) or getattr(usage, "completion_tokens", 0)):
+            prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
         else:  # streamed replies of some servers carry no usage: estimate like the scripted model
             prompt = estimate_tokens("".join(str(message.get("content") or "") for message in messages))
             completion = estimate_tokens(str(reply or ""))
