@@ -151,16 +151,24 @@ def _expression(condition: str) -> LenientExpressionCondition:
     return LenientExpressionCondition(expression=ContextExpression(condition))
 
 
-def build_pattern(bundle: WorkflowBundle, state: RunState, context: dict[str, Any]) -> Pattern:
-    """Agents with tools, hooks and handoffs, wired into the bundle's orchestration pattern."""
+def build_pattern(
+    bundle: WorkflowBundle, state: RunState, context: dict[str, Any], *, start_note: str | None = None
+) -> Pattern:
+    """Agents with tools, hooks and handoffs, wired into the bundle's orchestration pattern.
+
+    ``start_note`` (the ``initial_message`` of a chat the user starts) joins the entry agent's prompt.
+    """
     orchestrator = bundle.orchestrator
     stream = provider() == "openai"
     context_variables = ContextVariables(data=context)
     agents: dict[str, ConversableAgent] = {}
     for spec in bundle.agents.values():
         response_format = response_format_for(bundle, spec.name)
+        system_message = spec.system_message or "You are a helpful assistant."
+        if start_note and spec.name == bundle.entry_agent:
+            system_message = f"{system_message}\n\n[START]\n{start_note}"
         agent = RunAgent(
-            spec.name, run=state, system_message=spec.system_message or "You are a helpful assistant.",
+            spec.name, run=state, system_message=system_message,
             description=spec.description or spec.system_message[:200] or spec.name,
             llm_config=llm_config_for(bundle, response_format=response_format, stream=stream),
             human_input_mode="NEVER", code_execution_config=False,

@@ -59,7 +59,8 @@ async def run_workflow(
     """Run ``bundle`` for the chat of ``ctx``, talking to the world only through ``hooks``.
 
     A fresh run starts with the bundle's ``initial_message`` as a hidden seed (never shown as a
-    user ``chat.text``), followed by ``user_message`` when given (a ``UserDriven`` start). With
+    user ``chat.text``); with ``user_message`` (a ``UserDriven`` start) the user's message starts
+    the chat and ``initial_message`` is added to the entry agent's instructions instead. With
     ``resume_messages`` (a previous :attr:`RunOutcome.messages`, stored as is) the chat continues
     where it stopped, ``user_message`` being the user's next reply; the last stored message
     carries the context variables under ``mozaiks_context``, so tool writes survive the resume
@@ -102,19 +103,15 @@ def _initial_messages(
     bundle: WorkflowBundle, resume_messages: list[dict[str, Any]] | None, user_message: str | None
 ) -> tuple[list[dict[str, Any]] | str, str | None]:
     """The messages AG2 starts from and the text to hide from the chat (seed or re-sent last message)."""
-    user_entry = {"role": "user", "name": USER_AGENT_NAME, "content": user_message}
     if resume_messages:
         messages = [{key: value for key, value in message.items() if key != CONTEXT_KEY}
                     for message in resume_messages]
         if user_message is not None:
-            return [*messages, user_entry], None
+            return [*messages, {"role": "user", "name": USER_AGENT_NAME, "content": user_message}], None
         return messages, str(messages[-1].get("content") or "")  # AG2 re-sends the last message
-    seed = bundle.orchestrator.initial_message
-    if user_message is not None:
-        if seed:
-            return [{"role": "user", "name": "_User", "content": seed}, user_entry], None
+    if user_message is not None:  # a UserDriven start: the initial_message went into the entry agent's prompt
         return user_message, None
-    seed = seed or DEFAULT_SEED
+    seed = bundle.orchestrator.initial_message or DEFAULT_SEED
     return seed, seed
 
 
@@ -180,7 +177,8 @@ def _execute(
     try:
         with IOStream.set_default(events):
             state = new_run_state(bundle, bridge, events, resume_messages)
-            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages))
+            start_note = bundle.orchestrator.initial_message if user_message and not resume_messages else None
+            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note)
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
             if state.script is not None:
@@ -188,7 +186,8 @@ def _execute(
             if not resume_messages and bundle.orchestrator.initial_message_to_user:
                 events.text(bundle.entry_agent, bundle.orchestrator.initial_message_to_user, "assistant")
             if len(processed) > 1:
-                _continue_from_history(manager.groupchat)
+                if resume_messages:
+                    _continue_from_history(manager.groupchat)
                 first_agent, last_message = manager.resume(messages=processed)
                 clear_history = False
             else:

@@ -63,6 +63,39 @@ async def test_a_string_llm_condition_hands_off_when_the_model_calls_its_transfe
     assert outcome.status == "completed"
     assert [event["agent"] for event in hooks.events("chat.select_speaker")] == ["Writer", "Editor"]
     assert hooks.events("chat.text")[-1]["content"] == "polished"
+    assert hooks.events("chat.tool_call") == hooks.events("chat.tool_response") == []  # a handoff, not a tool
+
+
+async def test_a_user_driven_start_answers_the_users_first_message_with_the_initial_agent(
+    hooks, context, bundle_copy
+):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": "workflow_name: Duo\nstartup_mode: UserDriven\nmax_turns: 3\n"
+                             "initial_message: Answer the user.\ninitial_agent: Editor\n",
+        "agents.yaml": TWO_AGENTS,
+        "scripted_model.yaml": "turns:\n- agent: Editor\n  say: Happy to help.\n",
+    })
+
+    outcome = await run_workflow(bundle, context("Duo"), hooks, user_message="Can you edit my essay?")
+
+    assert outcome.status == "completed", outcome.summary
+    assert [(event["agent"], event["content"]) for event in hooks.events("chat.text")] == [
+        ("user", "Can you edit my essay?"), ("Editor", "Happy to help."),
+    ]
+
+
+async def test_a_hooks_yaml_hook_runs_on_its_agent(hooks, context, bundle_copy):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "hooks.yaml": "hooks:\n- hook_type: process_message_before_send\n  hook_agent: Helper\n"
+                      "  filename: shout.py\n  function: shout\n",
+        "tools/shout.py": "def shout(sender, message, recipient, silent):\n"
+                          "    return message.upper() if isinstance(message, str) else message\n",
+    })
+
+    outcome = await run_workflow(bundle, context("Valid"), hooks)
+
+    assert outcome.status == "completed"
+    assert hooks.events("chat.text")[-1]["content"] == "HELLO."
 
 
 async def test_a_structured_output_agent_gets_a_response_format_and_its_json_is_parsed(hooks, context):
