@@ -1,1 +1,137 @@
-"""Models of the runtime app."""
+"""Persistence of the runtime: chat sessions, their numbered events, pending requests and usage.
+
+A chat's events are its source of truth: every frame a socket receives with a ``seq`` is a
+:class:`ChatEvent` row committed before delivery, so a reconnecting client can replay exactly
+what it missed. ``chat.print`` deltas are delivered but never stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def new_chat_id() -> str:
+    """A fresh, unguessable chat id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+class ChatSession(models.Model):
+    """One chat: a workflow run (or a series of runs resumed from the same history) for one user."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created (not started)"
+        RUNNING = "running", "Running"
+        WAITING_INPUT = "waiting_input", "Waiting for input"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        INTERRUPTED = "interrupted", "Interrupted (resumable)"
+
+    ACTIVE_STATUSES = (Status.RUNNING, Status.WAITING_INPUT)
+    STARTABLE_STATUSES = (Status.CREATED, Status.INTERRUPTED, Status.COMPLETED, Status.FAILED)
+
+    chat_id = models.CharField(max_length=64, unique=True, default=new_chat_id, editable=False)
+    app_id = models.CharField(max_length=120)
+    workflow = models.CharField(max_length=120)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_sessions")
+    organization = models.ForeignKey(
+        "mozaiks_auth.Organization", on_delete=models.CASCADE, related_name="chat_sessions"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    title = models.CharField(max_length=200, blank=True)
+    client_request_id = models.CharField(max_length=100, blank=True)
+    cache_seed = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=-1, help_text="Highest committed event seq (-1: none yet).")
+    last_artifact = models.JSONField(null=True, blank=True, help_text="The last UI tool shown as an artifact.")
+    messages = models.JSONField(default=list, blank=True, help_text="AG2 message history, for resume.")
+    error_code = models.CharField(max_length=64, blank=True)
+    runner = models.CharField(max_length=120, blank=True, help_text="The process holding the current run.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "app_id", "workflow", "status"]),
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} chat {self.chat_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        """A run currently holds this chat."""
+        return self.status in self.ACTIVE_STATUSES
+
+
+class ChatEvent(models.Model):
+    """One persisted chat event: the frame a socket received, numbered without gaps per chat."""
+
+    chat = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="events")
+    seq = models.BigIntegerField()
+    type = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    event_id = models.CharField(max_length=32, unique=True)
+    causation_id = models.CharField(max_length=32, blank=True, help_text="The event that caused this one.")
+    run_id = models.CharField(max_length=32, blank=True, help_text="The run that produced the event.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["chat_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["chat", "seq"], name="unique_chat_event_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.type}"
+
+
+class PendingRequest(models.Model):
+    """An input request or UI tool the run is blocked on; answered at most once."""
+
+    class Kind(models.TextChoices):
+        INPUT = "input", "Input request"
+        UI_TOOL = "ui_tool", "UI tool"
+
+    chat = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="pending_requests")
+    request_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    seq = models.BigIntegerField(help_text="Seq of the event that asked.")
+    frame = models.JSONField(help_text="The frame to re-send after a resume while unanswered.")
+    response = models.JSONField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed = models.BooleanField(default=False, help_text="The run that asked ended; no answer is accepted.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chat_id", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.request_id}"
+
+
+class UsageRecord(models.Model):
+    """Tokens used by one LLM call, attributed to chat, workflow, user and organization."""
+
+    chat = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="usage_records")
+    agent = models.CharField(max_length=120)
+    model = models.CharField(max_length=120)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    workflow = models.CharField(max_length=120)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_usage")
+    organization = models.ForeignKey("mozaiks_auth.Organization", on_delete=models.CASCADE, related_name="llm_usage")
+    transaction_id = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.model}: {self.total_tokens} tokens"

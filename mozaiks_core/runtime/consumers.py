@@ -1,0 +1,240 @@
+"""The chat WebSocket: ``/ws/{workflow}/{app_id}/{chat_id}/{user_id}``.
+
+The consumer only subscribes and forwards: runs publish committed events to the chat's group,
+the consumer passes them on in ``seq`` order (filling any gap from the database), answers the
+client's frames through :mod:`~mozaiks_core.runtime.services`, and replays missed events on
+``client.resume``. Each socket has a bounded outbox; a client that stops reading is closed with
+4008 instead of slowing the run or other sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from mozaiks_core.conf import mozaiks_settings
+from mozaiks_core.runtime import services
+from mozaiks_core.runtime.event_log import chat_group
+from mozaiks_core.runtime.frames import (
+    RATE_LIMITED,
+    FrameError,
+    InboundFrame,
+    connection_frame,
+    error_frame,
+    event_frame,
+    parse_inbound,
+    resume_position,
+)
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+
+logger = logging.getLogger(__name__)
+
+POLICY_VIOLATION = 1008
+SLOW_CLIENT = 4008
+
+
+def _outbox_size() -> int:
+    return int(getattr(settings, "MOZAIKS_WS_OUTBOX_FRAMES", 2000))
+
+
+class _RateLimit:
+    """Token bucket for inbound frames: ``rate`` per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float = 20.0, burst: float = 60.0) -> None:
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession | None, str, str]:
+    """The chat this socket may join, or (None, error_code, message) for a 1008 close."""
+    user = scope.get("user")
+    claims = scope.get("execution_claims")
+    if user is None or not user.is_authenticated:
+        code = scope.get("execution_token_error") or "AUTHENTICATION_REQUIRED"
+        return None, code, "Sign in, or connect with ?access_token=<execution token> from the start endpoint."
+    denied = (None, "CHAT_ACCESS_DENIED", "This chat does not exist or is not yours; start a chat first.")
+    if path["user_id"] != str(user.pk):
+        return denied
+    if claims is not None and (claims.app_id, claims.chat_id, claims.workflow, claims.user_id) != (
+        path["app_id"], path["chat_id"], path["workflow"], path["user_id"]
+    ):
+        return denied
+    session = services.chat_for(user, path["chat_id"], claims=claims)
+    if session is None or session.app_id != path["app_id"] or session.workflow != path["workflow"]:
+        return denied
+    services.reap_stale_runs(chat_ids=[session.chat_id])
+    session.refresh_from_db()
+    return session, "", ""
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """One browser tab's view of one chat."""
+
+    session: ChatSession
+    delivered_seq: int
+
+    async def connect(self) -> None:
+        """Authorize against the path, subscribe, send ``chat_meta``, start AgentDriven runs."""
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=_outbox_size())
+        self.tasks: list[asyncio.Task[None]] = []
+        self.closing = False
+        self.subscribed = False
+        self.limiter = _RateLimit()
+        path = self.scope["url_route"]["kwargs"]
+        session, code, message = await database_sync_to_async(_authorize)(self.scope, path)
+        await self.accept()
+        if session is None:
+            await self.send(text_data=error_frame(code, message))
+            await self.close(code=POLICY_VIOLATION)
+            return
+        await self.channel_layer.group_add(chat_group(session.chat_id), self.channel_name)
+        self.subscribed = True
+        self.session = await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)
+        self.delivered_seq = self.session.last_seq
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._send_loop()), loop.create_task(self._ping_loop())]
+        meta = await database_sync_to_async(services.session_summary)(self.session)
+        self._queue(connection_frame("chat_meta", meta))
+        if meta["startup_mode"] == "AgentDriven" and self.session.status == ChatSession.Status.CREATED:
+            await database_sync_to_async(services.start_run)(self.session)
+
+    async def disconnect(self, code: int) -> None:
+        """Unsubscribe; the run keeps going without this socket."""
+        if self.subscribed:
+            await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+
+    # --- outbound ----------------------------------------------------------------------
+
+    def _queue(self, text: str) -> None:
+        if self.closing:
+            return
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.closing = True
+            logger.warning("closing a slow chat socket of chat %s (outbox full)", self.session.chat_id)
+            asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.close(code=SLOW_CLIENT, reason="slow client: reconnect and resume"), 5)
+
+    async def _send_loop(self) -> None:
+        while True:
+            text = await self.outbox.get()
+            await self.send(text_data=text)
+
+    async def _ping_loop(self) -> None:
+        interval = mozaiks_settings().ws_ping_seconds
+        while True:
+            await asyncio.sleep(interval)
+            self._queue(connection_frame("ping", {}))
+
+    async def chat_frames(self, message: dict[str, Any]) -> None:
+        """Committed events (and ``chat.print`` deltas) from the run, in seq order without duplicates."""
+        for seq, text in message["frames"]:
+            if seq is None:
+                self._queue(text)
+                continue
+            if seq <= self.delivered_seq:
+                continue
+            if seq > self.delivered_seq + 1:
+                await self._send_events_from_db(self.delivered_seq, seq - 1)
+            self._queue(text)
+            self.delivered_seq = seq
+
+    async def _send_events_from_db(self, after: int, up_to: int | None = None) -> int:
+        events = await database_sync_to_async(services.events_after)(self.session, after)
+        count = 0
+        for event in events:
+            if up_to is not None and event.seq > up_to:
+                break
+            self._queue(_frame_of(event))
+            self.delivered_seq = max(self.delivered_seq, event.seq)
+            count += 1
+        return count
+
+    # --- inbound -----------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Validate and act on one client frame; a bad frame gets a ``chat.error`` and the socket stays open."""
+        if self.closing or not self.subscribed:
+            return
+        if not self.limiter.allow():
+            self._queue(error_frame(RATE_LIMITED, "Too many frames; slow down (20 per second)."))
+            return
+        try:
+            frame = parse_inbound(text_data, bytes_data, mozaiks_settings().ws_max_frame_bytes)
+            await self._handle(frame)
+        except FrameError as error:
+            self._queue(error_frame(error.code, error.message, **error.details))
+        except services.ChatError as error:
+            self._queue(error_frame(error.code, error.message, **error.details))
+
+    async def _handle(self, frame: InboundFrame) -> None:
+        fields = frame.fields
+        if frame.type == "user.input.submit":
+            request_id = fields.get("input_request_id") or None
+            outcome = await database_sync_to_async(services.submit_user_text)(self.session, fields["text"], request_id)
+            self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
+        elif frame.type == "ui_tool_response":
+            event_id = str(fields.get("eventId", fields.get("event_id")))
+            await database_sync_to_async(services.answer_request)(
+                self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL)
+            self._queue(connection_frame("ack.ui_tool_response", {"eventId": event_id, "status": "accepted"}))
+        elif frame.type == "client.resume":
+            await self._resume(resume_position(fields))
+        elif frame.type == "chat.start_workflow":
+            await self._start_workflow()
+
+    async def _resume(self, last_seq: int) -> None:
+        """Replay exactly the events after ``last_seq``, mark the boundary, re-send open requests."""
+        self.delivered_seq = last_seq
+        replayed = await self._send_events_from_db(last_seq)
+        self.session = await database_sync_to_async(ChatSession.objects.get)(pk=self.session.pk)
+        self._queue(connection_frame("chat.resume_boundary", {
+            "replayed_count": replayed, "client_had": last_seq, "last_seq": self.delivered_seq,
+            "persisted_had": self.session.last_seq, "total_messages": self.session.last_seq + 1,
+            "status": self.session.status,
+            "summary": f"Replayed {replayed} events after seq {last_seq}.",
+        }))
+        for request in await database_sync_to_async(services.open_requests)(self.session):
+            if request.seq <= last_seq:
+                frame_type = "chat.input_request" if request.kind == PendingRequest.Kind.INPUT else "chat.tool_call"
+                self._queue(connection_frame(frame_type, {**request.frame, "resent": True,
+                                                          "original_seq": request.seq}))
+
+    async def _start_workflow(self) -> None:
+        started = await database_sync_to_async(services.start_run)(self.session)
+        if started:
+            self._queue(connection_frame("ack.start_workflow", {"status": "started"}))
+            return
+        await database_sync_to_async(self.session.refresh_from_db)(fields=["status"])
+        status = self.session.status
+        if status in ChatSession.ACTIVE_STATUSES:
+            raise services.ChatError("RUN_ALREADY_ACTIVE", "A run of this chat is already going.", 409)
+        raise services.ChatError("CHAT_NOT_STARTABLE", f"This chat is {status}; send a message to continue it "
+                                 "or start a new chat.", 409, {"status": status})
+
+
+def _frame_of(event: ChatEvent) -> str:
+    return event_frame(event.type, event.payload, event.seq, event.created_at)

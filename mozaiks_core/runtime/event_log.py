@@ -1,0 +1,166 @@
+"""Group-committed event writes: durable first, delivered second.
+
+Runs hand their events to the :class:`EventWriter` of their event loop and carry on without
+waiting. The writer drains everything queued (from every chat of the process), commits it in one
+transaction (``bulk_create``), and only then publishes the frames to each chat's channel-layer
+group. No socket ever sees an event a resume could not replay, and a busy process pays one commit
+per batch instead of one per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+
+def chat_group(chat_id: str) -> str:
+    """Channel-layer group of a chat's sockets."""
+    return f"mozaiks.chat.{chat_id}"
+
+
+def run_group(chat_id: str) -> str:
+    """Channel-layer group of the run holding a chat (answers and cancellation go there)."""
+    return f"mozaiks.run.{chat_id}"
+
+
+@dataclass
+class WriteEntry:
+    """One unit of work for the writer; any field may be empty (a flush marker has none)."""
+
+    chat_pk: int
+    chat_id: str
+    event: ChatEvent | None = None
+    frame: str | None = None  # the socket frame to publish after commit
+    transient: bool = False  # publish only (chat.print): nothing is written
+    usage: UsageRecord | None = None
+    pending: PendingRequest | None = None
+    session_update: dict[str, Any] = field(default_factory=dict)
+    done: asyncio.Future[None] | None = None
+    on_error: Callable[[BaseException], None] | None = None
+
+
+class EventWriter:
+    """Per-event-loop writer task that batches, commits, then publishes."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[WriteEntry] = asyncio.Queue()
+        self.task = asyncio.get_running_loop().create_task(self._run(), name="mozaiks-event-writer")
+
+    def submit(self, entry: WriteEntry) -> None:
+        """Queue an entry without waiting for it."""
+        self.queue.put_nowait(entry)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(self.queue.get_nowait())
+            failed = await self._commit_isolating_failures(batch)
+            await self._publish([entry for entry in batch if entry.chat_pk not in failed])
+            for entry in batch:
+                if entry.done is not None and not entry.done.done():
+                    error = failed.get(entry.chat_pk)
+                    if error is None:
+                        entry.done.set_result(None)
+                    else:
+                        entry.done.set_exception(error)
+
+    async def _commit_isolating_failures(self, batch: list[WriteEntry]) -> dict[int, BaseException]:
+        """Commit the batch; if it fails, retry chat by chat so one bad chat cannot sink the others."""
+        writes = [entry for entry in batch if not entry.transient and _has_write(entry)]
+        if not writes:
+            return {}
+        try:
+            await database_sync_to_async(_commit)(writes)
+            return {}
+        except Exception:
+            logger.exception("batched event write failed; retrying chat by chat")
+        failed: dict[int, BaseException] = {}
+        by_chat: dict[int, list[WriteEntry]] = defaultdict(list)
+        for entry in writes:
+            by_chat[entry.chat_pk].append(entry)
+        for chat_pk, entries in by_chat.items():
+            try:
+                await database_sync_to_async(_commit)(entries)
+            except Exception as error:
+                logger.exception("event write failed for chat pk=%s", chat_pk)
+                failed[chat_pk] = error
+                for entry in entries:
+                    if entry.on_error is not None:
+                        entry.on_error(error)
+        return failed
+
+    async def _publish(self, batch: list[WriteEntry]) -> None:
+        """One channel-layer message per chat per batch, frames in commit order."""
+        frames: dict[str, list[list[Any]]] = defaultdict(list)
+        for entry in batch:
+            if entry.frame is None:
+                continue
+            seq = entry.event.seq if entry.event is not None else None
+            frames[entry.chat_id].append([seq, entry.frame])
+        if not frames:
+            return
+        layer = get_channel_layer()
+        for chat_id, items in frames.items():
+            try:
+                await layer.group_send(chat_group(chat_id), {"type": "chat.frames", "frames": items})
+            except Exception:
+                # Events are durable; a socket that misses them fills the gap from the database.
+                logger.exception("publishing %d frames of chat %s failed", len(items), chat_id)
+
+
+def _has_write(entry: WriteEntry) -> bool:
+    return bool(entry.event or entry.usage or entry.pending or entry.session_update)
+
+
+def _commit(entries: list[WriteEntry]) -> None:
+    from mozaiks_core.runtime.services import record_llm_usage
+
+    events = [entry.event for entry in entries if entry.event is not None]
+    pending = [entry.pending for entry in entries if entry.pending is not None]
+    usage = [entry.usage for entry in entries if entry.usage is not None]
+    updates: dict[int, dict[str, Any]] = {}
+    now = timezone.now()
+    for entry in entries:
+        update = updates.setdefault(entry.chat_pk, {"heartbeat_at": now, "updated_at": now})
+        update.update(entry.session_update)
+        if entry.event is not None:
+            update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
+    with transaction.atomic():
+        if events:
+            ChatEvent.objects.bulk_create(events)
+        if pending:
+            PendingRequest.objects.bulk_create(pending)
+        if usage:
+            record_llm_usage(usage)
+        for chat_pk, update in updates.items():
+            ChatSession.objects.filter(pk=chat_pk).update(**update)
+
+
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventWriter] = weakref.WeakKeyDictionary()
+
+
+def get_writer() -> EventWriter:
+    """The writer of the running event loop (created on first use)."""
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None or writer.task.done():
+        writer = EventWriter()
+        _writers[loop] = writer
+    return writer

@@ -1,0 +1,88 @@
+"""Run executors: where a claimed chat run executes.
+
+``asyncio`` (the embedded default) runs it as a task on the ASGI server's event loop;
+``celery`` (``MOZAIKS_RUN_EXECUTOR=celery``, the default when ``REDIS_URL`` is set) sends its id
+to a worker on queue ``mozaiks.runs``. Either way the run is detached from the socket that asked
+for it and talks to sockets only through the channel layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+RUNS_QUEUE = "mozaiks.runs"
+
+
+class RunExecutor(Protocol):
+    """Starts the run of a chat that :func:`~mozaiks_core.runtime.services.start_run` claimed."""
+
+    def dispatch(self, chat_id: str, *, user_message: str | None = None) -> None:
+        """Start the run once the current transaction commits (never for a rolled-back claim)."""
+
+
+class AsyncioExecutor:
+    """In-process: the run is an asyncio task of the ASGI server's event loop."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, asyncio.Task[object]] = {}
+
+    def dispatch(self, chat_id: str, *, user_message: str | None = None) -> None:
+        """Schedule :func:`execute_run` on the server's loop after commit."""
+        transaction.on_commit(lambda: self._spawn_from_any_thread(chat_id, user_message))
+
+    def _spawn_from_any_thread(self, chat_id: str, user_message: str | None) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # A sync view or consumer helper: asgiref runs the coroutine on the server's loop.
+            async_to_sync(self.spawn)(chat_id, user_message)
+        else:
+            self._create_task(chat_id, user_message)
+
+    async def spawn(self, chat_id: str, user_message: str | None = None) -> None:
+        """Create the run's task on the running loop."""
+        self._create_task(chat_id, user_message)
+
+    def _create_task(self, chat_id: str, user_message: str | None) -> None:
+        from mozaiks_core.runtime.runs import execute_run
+
+        task = asyncio.get_running_loop().create_task(execute_run(chat_id, user_message=user_message),
+                                                      name=f"mozaiks-run-{chat_id}")
+        self.tasks[chat_id] = task
+        task.add_done_callback(lambda done: self._finished(chat_id, done))
+
+    def _finished(self, chat_id: str, task: asyncio.Task[object]) -> None:
+        if self.tasks.get(chat_id) is task:
+            del self.tasks[chat_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("run of chat %s crashed", chat_id, exc_info=task.exception())
+
+
+class CeleryExecutor:
+    """Scale-out: a Celery worker on queue ``mozaiks.runs`` runs it; the task takes only ids."""
+
+    def dispatch(self, chat_id: str, *, user_message: str | None = None) -> None:
+        """Send the task after commit, so a worker never sees an uncommitted claim."""
+        from mozaiks_core.runtime.tasks import run_chat
+
+        transaction.on_commit(lambda: run_chat.apply_async(args=[chat_id], kwargs={"user_message": user_message},
+                                                           queue=RUNS_QUEUE))
+
+
+_asyncio_executor = AsyncioExecutor()
+_celery_executor = CeleryExecutor()
+
+
+def get_executor() -> RunExecutor:
+    """The executor ``MOZAIKS_RUN_EXECUTOR`` selects (read on every call, so tests may switch it)."""
+    if getattr(settings, "MOZAIKS_RUN_EXECUTOR", "asyncio") == "celery":
+        return _celery_executor
+    return _asyncio_executor

@@ -1,0 +1,349 @@
+"""The run service: one workflow run of one chat, implementing the engine's :class:`RunHooks`.
+
+Every chat event gets the next ``seq`` and goes to the process's :class:`EventWriter` (committed,
+then published to the chat's group). Answers to input requests and UI tools arrive on the run's
+channel-layer group from whichever process received them, with the database as the fallback, so a
+run neither depends on the socket that started it nor on the process that serves the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import timezone
+
+from mozaiks_core.runtime.event_log import WriteEntry, get_writer, run_group
+from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame
+from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
+
+logger = logging.getLogger(__name__)
+
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def heartbeat_seconds() -> float:
+    """How often a run proves it is alive (``MOZAIKS_RUN_HEARTBEAT_SECONDS``)."""
+    return float(getattr(settings, "MOZAIKS_RUN_HEARTBEAT_SECONDS", 10))
+
+
+def _json_safe(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Return data that JSON can store, and whether it needed converting (objects become strings)."""
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(data, default=str)), True
+    return data, False
+
+
+class RunService:
+    """Implements :class:`~mozaiks_core.runtime.hooks.RunHooks` for one run of one chat."""
+
+    def __init__(self, session: ChatSession, last_event_id: str) -> None:
+        self.session = session
+        self.chat_id = session.chat_id
+        self.run_id = uuid.uuid4().hex
+        self.seq = session.last_seq
+        self.last_event_id = last_event_id
+        self.writer = get_writer()
+        self.cancelled = False
+        self.errors_emitted: set[str] = set()
+        self._write_error: BaseException | None = None
+        self._waiters: dict[str, asyncio.Future[Any]] = {}
+        self._channel = ""
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Subscribe to the run's group (answers, cancellation) and start the heartbeat."""
+        layer = get_channel_layer()
+        self._channel = await layer.new_channel()
+        await layer.group_add(run_group(self.chat_id), self._channel)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
+
+    async def close(self) -> None:
+        """Flush, stop listening, and refuse answers to requests nobody will read any more."""
+        await self.flush()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await get_channel_layer().group_discard(run_group(self.chat_id), self._channel)
+        await database_sync_to_async(
+            PendingRequest.objects.filter(chat_id=self.session.pk, answered_at__isnull=True).update
+        )(closed=True)
+
+    async def flush(self) -> None:
+        """Wait until everything emitted so far is committed and published."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, done=done))
+        await done
+
+    def update_session(self, **fields: Any) -> None:
+        """Change the chat row in order with the events (same batch, same transaction)."""
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, session_update=fields,
+                                      on_error=self._write_failed))
+
+    # --- RunHooks ----------------------------------------------------------------------
+
+    async def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        """Persist (batched) and publish one chat event with the next seq."""
+        self.enqueue_event(event_type, data)
+
+    async def emit_transient(self, event_type: str, data: dict[str, Any]) -> None:
+        """Publish a frame (``chat.print``) in order with the events, without storing it."""
+        self._check_running()
+        payload, _ = _json_safe(data)
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, frame=connection_frame(event_type, payload),
+                                      transient=True))
+
+    async def request_input(self, *, agent: str, prompt: str) -> str:
+        """Emit ``chat.input_request`` and block until the user answers (socket or HTTP)."""
+        request_id = uuid.uuid4().hex
+        data = {"agent": agent, "request_id": request_id, "input_request_id": request_id, "prompt": prompt,
+                "chat_id": self.chat_id}
+        answer = await self._ask(PendingRequest.Kind.INPUT, request_id, "chat.input_request", data, None)
+        return str(answer.get("text", "")) if isinstance(answer, dict) else str(answer)
+
+    async def request_ui_tool(
+        self,
+        *,
+        tool_name: str,
+        component_type: str,
+        payload: dict[str, Any],
+        display: str,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        """Emit a UI ``chat.tool_call`` and block until ``ui_tool_response`` or ``timeout``."""
+        event_id = uuid.uuid4().hex
+        data = {
+            "tool_name": tool_name, "ui_tool_id": tool_name, "component_type": component_type,
+            "awaiting_response": True, "payload": payload, "corr": event_id, "eventId": event_id,
+            "tool_call_id": event_id, "display": display or "inline", "chat_id": self.chat_id,
+        }
+        if data["display"] == "artifact":
+            artifact, _ = _json_safe({key: data[key] for key in ("eventId", "tool_name", "component_type",
+                                                                   "payload", "display")})
+            self.update_session(last_artifact=artifact)
+        try:
+            response = await self._ask(PendingRequest.Kind.UI_TOOL, event_id, "chat.tool_call", data, timeout)
+        except TimeoutError:
+            await database_sync_to_async(
+                PendingRequest.objects.filter(request_id=event_id, answered_at__isnull=True).update
+            )(closed=True)
+            self.enqueue_event("chat.ui_tool_dismiss", {"eventId": event_id, "tool_name": tool_name,
+                                                         "reason": "timeout"})
+            raise UIToolTimeout(f"Nobody answered the UI tool {tool_name} within {timeout} seconds.") from None
+        self.enqueue_event("chat.ui_tool_complete", {"eventId": event_id, "tool_name": tool_name,
+                                                      "component_type": component_type, "display": data["display"]})
+        return response if isinstance(response, dict) else {"value": response}
+
+    async def before_llm_call(self, *, agent: str) -> None:
+        """Stop the run with :class:`BudgetExceeded` when the organization's budget is exhausted."""
+        from mozaiks_core.entitlements.services import check_token_budget
+
+        self._check_running()
+        budget = await database_sync_to_async(check_token_budget)(organization=self.session.organization)
+        if budget.exhausted:
+            raise BudgetExceeded(f"The token budget of {self.session.organization} is exhausted.")
+
+    async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+        """Emit ``chat.usage_delta`` and queue one :class:`UsageRecord` in the same transaction."""
+        total = int(prompt_tokens) + int(completion_tokens)
+        seq = self.enqueue_event("chat.usage_delta", {
+            "agent_name": agent, "model_name": model, "prompt_tokens": int(prompt_tokens),
+            "completion_tokens": int(completion_tokens), "total_tokens": total, "workflow_name": self.session.workflow,
+        })
+        usage = UsageRecord(
+            chat_id=self.session.pk, agent=agent, model=model, prompt_tokens=int(prompt_tokens),
+            completion_tokens=int(completion_tokens), total_tokens=total, workflow=self.session.workflow,
+            user_id=self.session.user_id, organization_id=self.session.organization_id,
+            transaction_id=f"llm:{self.chat_id}:{seq}",
+        )
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, usage=usage, on_error=self._write_failed))
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _check_running(self) -> None:
+        if self._write_error is not None:
+            raise RuntimeError(f"chat events could not be stored: {self._write_error}") from self._write_error
+        if self.cancelled:
+            raise RunCancelled(f"chat {self.chat_id} was cancelled")
+
+    def _write_failed(self, error: BaseException) -> None:
+        self._write_error = error
+
+    def enqueue_event(self, event_type: str, data: dict[str, Any], pending: PendingRequest | None = None,
+                      **session_update: Any) -> int:
+        """Number the event and queue it for the writer; returns its seq (durable after :meth:`flush`)."""
+        self._check_running()
+        if not EVENT_TYPE_PATTERN.match(event_type):
+            raise ValueError(f"event type {event_type!r} must look like 'chat.text' (lowercase, dotted)")
+        payload, _ = _json_safe(data)
+        self.seq += 1
+        created = timezone.now()
+        event_id = uuid.uuid4().hex
+        event = ChatEvent(chat_id=self.session.pk, seq=self.seq, type=event_type, payload=payload, event_id=event_id,
+                          causation_id=self.last_event_id, run_id=self.run_id, created_at=created)
+        self.last_event_id = event_id
+        if event_type == "chat.error":
+            self.errors_emitted.add(str(payload.get("error_code", "")))
+        if pending is not None:
+            pending.seq = self.seq
+        self.writer.submit(WriteEntry(
+            self.session.pk, self.chat_id, event=event, frame=event_frame(event_type, payload, self.seq, created),
+            pending=pending, session_update=session_update, on_error=self._write_failed,
+        ))
+        return self.seq
+
+    async def _ask(self, kind: str, request_id: str, event_type: str, data: dict[str, Any],
+                   timeout: float | None) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters[request_id] = future
+        payload, _ = _json_safe(data)
+        pending = PendingRequest(chat_id=self.session.pk, request_id=request_id, kind=kind, seq=0, frame=payload)
+        self.enqueue_event(event_type, data, pending=pending, status=ChatSession.Status.WAITING_INPUT)
+        await self.flush()
+        poller = asyncio.get_running_loop().create_task(self._poll_answer(request_id, future))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        finally:
+            poller.cancel()
+            self._waiters.pop(request_id, None)
+            if not self.cancelled:
+                self.update_session(status=ChatSession.Status.RUNNING)
+
+    async def _poll_answer(self, request_id: str, future: asyncio.Future[Any]) -> None:
+        """Fallback to the channel layer: read the answer (or a cancellation) from the database."""
+        interval = max(0.5, min(2.0, heartbeat_seconds() / 2))
+        while not future.done():
+            await asyncio.sleep(interval)
+            answered, status = await database_sync_to_async(self._answer_state)(request_id)
+            if status == ChatSession.Status.CANCELLED:
+                self._cancel()
+            elif answered is not None and not future.done():
+                future.set_result(answered[0])
+
+    def _answer_state(self, request_id: str) -> tuple[tuple[Any] | None, str]:
+        row = PendingRequest.objects.filter(request_id=request_id).values("answered_at", "response").first()
+        status = ChatSession.objects.filter(pk=self.session.pk).values_list("status", flat=True).first() or ""
+        if row and row["answered_at"] is not None:
+            return (row["response"],), status
+        return None, status
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            message = await layer.receive(self._channel)
+            if message.get("type") == "run.answer":
+                future = self._waiters.get(str(message.get("request_id")))
+                if future is not None and not future.done():
+                    future.set_result(message.get("response"))
+            elif message.get("type") == "run.cancel":
+                self._cancel()
+
+    def _cancel(self) -> None:
+        self.cancelled = True
+        for future in self._waiters.values():
+            if not future.done():
+                future.set_exception(RunCancelled(f"chat {self.chat_id} was cancelled"))
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(heartbeat_seconds())
+            self.update_session()
+
+
+def _history_from_events(session: ChatSession) -> list[dict[str, Any]]:
+    """AG2 messages rebuilt from the stored ``chat.text`` events (a run that died kept no history)."""
+    messages = []
+    for payload in ChatEvent.objects.filter(chat=session, type="chat.text").values_list("payload", flat=True):
+        agent = str(payload.get("agent", "assistant"))
+        role = "user" if agent.lower() == "user" else "assistant"
+        messages.append({"role": role, "name": agent, "content": str(payload.get("content", ""))})
+    return messages
+
+
+def _load_run_state(chat_id: str) -> tuple[ChatSession, str, list[dict[str, Any]] | None, Any]:
+    from mozaiks_core.runtime.services import get_bundle
+
+    session = ChatSession.objects.select_related("organization", "user").get(chat_id=chat_id)
+    last = ChatEvent.objects.filter(chat=session).order_by("-seq").values_list("event_id", flat=True).first()
+    history = session.messages or (_history_from_events(session) if last else None)
+    return session, last or "", history or None, get_bundle(session.workflow)
+
+
+def _finish_session(session_pk: int, outcome: RunOutcome) -> None:
+    updates: dict[str, Any] = {"runner": "", "error_code": outcome.error_code, "updated_at": timezone.now()}
+    if outcome.messages:
+        updates["messages"] = outcome.messages
+    ChatSession.objects.filter(pk=session_pk).exclude(status=ChatSession.Status.CANCELLED).update(
+        status=outcome.status, **updates)
+    ChatSession.objects.filter(pk=session_pk, status=ChatSession.Status.CANCELLED).update(**updates)
+
+
+async def execute_run(chat_id: str, *, user_message: str | None = None) -> RunOutcome:
+    """Run a chat that :func:`~mozaiks_core.runtime.services.start_run` has claimed, to its end."""
+    from mozaiks_core.runtime.engine import run_workflow
+
+    session, last_event_id, history, bundle = await database_sync_to_async(_load_run_state)(chat_id)
+    service = RunService(session, last_event_id)
+    await service.open()
+    outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")
+    try:
+        if bundle is None:
+            outcome = RunOutcome("failed", summary=f"The workflow {session.workflow} is not available.",
+                                 error_code="WORKFLOW_UNAVAILABLE")
+        else:
+            context = RunContext(
+                chat_id=session.chat_id, app_id=session.app_id, workflow_name=session.workflow,
+                user_id=str(session.user_id), organization_id=str(session.organization_id),
+                cache_seed=session.cache_seed,
+            )
+            outcome = await _run_engine(run_workflow, bundle, context, service, history, user_message)
+        await _report_outcome(service, outcome)
+    finally:
+        await service.close()
+        await database_sync_to_async(_finish_session)(session.pk, outcome)
+    return outcome
+
+
+async def _run_engine(run_workflow: Any, bundle: Any, context: RunContext, service: RunService,
+                      history: list[dict[str, Any]] | None, user_message: str | None) -> RunOutcome:
+    try:
+        return await run_workflow(bundle, context, service, resume_messages=history, user_message=user_message)
+    except BudgetExceeded as error:
+        return RunOutcome("failed", summary=str(error), error_code=BudgetExceeded.error_code)
+    except RunCancelled:
+        return RunOutcome("cancelled", summary="The chat was cancelled.")
+    except Exception as error:
+        logger.exception("run of chat %s failed", context.chat_id)
+        if service.cancelled:
+            return RunOutcome("cancelled", summary="The chat was cancelled.")
+        return RunOutcome("failed", summary=f"The run failed: {error}", error_code="RUN_FAILED")
+
+
+async def _report_outcome(service: RunService, outcome: RunOutcome) -> None:
+    """The closing events: ``chat.error`` for a failure the engine did not report, then ``chat.run_complete``."""
+    service.cancelled = False  # the closing events of a cancelled run are still written
+    if outcome.status == "failed" and outcome.error_code and outcome.error_code not in service.errors_emitted:
+        service.enqueue_event("chat.error", {"message": outcome.summary or "The run failed.",
+                                              "error_code": outcome.error_code})
+    result = {"completed": "success", "cancelled": "stopped"}.get(outcome.status, "error")
+    service.enqueue_event("chat.run_complete", {
+        "status": outcome.status, "result": result, "summary": outcome.summary,
+        "workflow_name": service.session.workflow, "chat_id": service.chat_id,
+    })

@@ -1,0 +1,315 @@
+"""The runtime's actions: start chats, answer requests, cancel, meter usage, export.
+
+HTTP endpoints, the WebSocket consumer, the admin and Celery tasks all call these functions;
+each query is scoped to the calling user (a chat of someone else does not exist for them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from mozaiks_core import workspace_info
+from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
+from mozaiks_core.runtime.event_log import run_group
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
+from mozaiks_core.runtime.runs import PROCESS_ID, heartbeat_seconds
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1.0.0"
+_PAYMENT_CODES = {"LIMIT_EXCEEDED", "PAYMENT_REQUIRED", "SUBSCRIPTION_REQUIRED"}
+
+
+@dataclass
+class ChatError(Exception):
+    """A refused chat action: ``code`` and ``message`` for the client, ``status`` for HTTP."""
+
+    code: str
+    message: str
+    status: int = 400
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The structured error body: ``{error, message, ...details}``."""
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+# --- workflows --------------------------------------------------------------------------
+
+
+def _registry() -> Any:
+    from mozaiks_core.runtime.bundles import get_registry
+
+    return get_registry()
+
+
+def get_bundle(name: str) -> Any | None:
+    """The loaded bundle called ``name`` (None when missing or broken)."""
+    return _registry().bundles.get(name)
+
+
+def workflow_names() -> list[str]:
+    """Names of every workflow that loaded."""
+    return sorted(_registry().bundles)
+
+
+def bundle_errors() -> dict[str, Any]:
+    """Bundles that failed to load, with their problems (shown in the admin)."""
+    return dict(_registry().errors)
+
+
+def _require_bundle(workflow: str) -> Any:
+    bundle = get_bundle(workflow)
+    if bundle is not None:
+        return bundle
+    if workflow in bundle_errors():
+        raise ChatError("WORKFLOW_UNAVAILABLE", f"The workflow {workflow!r} failed to load; an operator must fix "
+                        "it (see `python manage.py mozaiks validate`).", 409, {"workflow": workflow})
+    raise ChatError("WORKFLOW_NOT_FOUND", f"There is no workflow called {workflow!r}; GET /api/workflows lists "
+                    "them.", 404, {"workflow": workflow})
+
+
+def startup_mode(workflow: str) -> str:
+    """``AgentDriven`` (starts on connect), ``UserDriven`` (waits for a message) or ``BackendOnly``."""
+    bundle = get_bundle(workflow)
+    return bundle.orchestrator.startup_mode if bundle is not None else "AgentDriven"
+
+
+# --- chats ------------------------------------------------------------------------------
+
+
+def check_app(app_id: str) -> None:
+    """Refuse an app id that is not this workspace's."""
+    if app_id != workspace_info.app_id():
+        raise ChatError("APP_NOT_FOUND", f"Unknown app {app_id!r}; this server runs {workspace_info.app_id()!r}.",
+                        404, {"app_id": app_id})
+
+
+def create_chat(
+    *,
+    user: Any,
+    organization: Any,
+    app_id: str,
+    workflow: str,
+    client_request_id: str = "",
+    force_new: bool = False,
+    capability_id: str = "",
+) -> tuple[ChatSession, bool]:
+    """Create (or reuse) a chat after asking the entitlements whether this run is allowed now."""
+    from mozaiks_core.entitlements.services import check_run_allowed
+
+    check_app(app_id)
+    _require_bundle(workflow)
+    permission = check_run_allowed(user=user, organization=organization, workflow_name=workflow,
+                                   capability_id=capability_id)
+    if not permission.allowed:
+        status = 402 if permission.error_code in _PAYMENT_CODES else 403
+        raise ChatError(permission.error_code or "ENTITLEMENT_REQUIRED",
+                        permission.message or "You may not start this workflow.", status,
+                        {"key": permission.details.get("key", capability_id or workflow), **permission.details})
+    mine = ChatSession.objects.filter(user=user, organization=organization, app_id=app_id, workflow=workflow)
+    if client_request_id:
+        existing = mine.filter(client_request_id=client_request_id).first()
+        if existing is not None:
+            return existing, True
+    if not force_new:
+        resumable = (ChatSession.Status.CREATED, *ChatSession.ACTIVE_STATUSES, ChatSession.Status.INTERRUPTED)
+        existing = mine.filter(status__in=resumable).order_by("-created_at").first()
+        if existing is not None:
+            return existing, True
+    session = ChatSession(user=user, organization=organization, app_id=app_id, workflow=workflow,
+                          client_request_id=client_request_id[:100], title=workflow)
+    session.cache_seed = int(session.chat_id[:8], 16)
+    session.save()
+    return session, False
+
+
+def chat_for(user: Any, chat_id: str, *, claims: ExecutionClaims | None = None) -> ChatSession | None:
+    """The caller's chat ``chat_id``, or None: another user's chat, or one a token is not bound to."""
+    if user is None or not getattr(user, "is_authenticated", False) or not isinstance(chat_id, str):
+        return None
+    if claims is not None and claims.chat_id != chat_id:
+        return None
+    queryset = ChatSession.objects.filter(chat_id=chat_id, user=user)
+    if claims is not None:
+        queryset = queryset.filter(organization_id=claims.organization_id)
+    return queryset.select_related("organization").first()
+
+
+def websocket_path(session: ChatSession) -> str:
+    """``/ws/{workflow}/{app_id}/{chat_id}/{user_id}``."""
+    return f"/ws/{session.workflow}/{session.app_id}/{session.chat_id}/{session.user_id}"
+
+
+def issue_chat_token(session: ChatSession, capability_id: str = "") -> str:
+    """A short-lived execution token bound to this chat's user, organization, app and workflow."""
+    return issue_execution_token(user_id=session.user_id, organization_id=session.organization_id,
+                                 app_id=session.app_id, chat_id=session.chat_id, workflow=session.workflow,
+                                 capability=capability_id or session.workflow)
+
+
+def session_summary(session: ChatSession) -> dict[str, Any]:
+    """The chat's metadata as the HTTP API and ``chat_meta`` show it."""
+    return {
+        "chat_id": session.chat_id, "app_id": session.app_id, "workflow_name": session.workflow,
+        "user_id": str(session.user_id), "status": session.status, "last_seq": session.last_seq,
+        "last_artifact": session.last_artifact, "cache_seed": session.cache_seed, "title": session.title,
+        "startup_mode": startup_mode(session.workflow), "resumable": session.status == ChatSession.Status.INTERRUPTED,
+        "created_at": session.created_at.isoformat(), "updated_at": session.updated_at.isoformat(),
+    }
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+def start_run(session: ChatSession, *, user_message: str | None = None) -> bool:
+    """Claim the chat for a new run and hand it to the executor; False if a run already holds it."""
+    from mozaiks_core.runtime.executors import get_executor
+
+    reap_stale_runs(chat_ids=[session.chat_id])
+    allowed = ChatSession.STARTABLE_STATUSES if user_message else (ChatSession.Status.CREATED,
+                                                                   ChatSession.Status.INTERRUPTED)
+    with transaction.atomic():
+        claimed = ChatSession.objects.filter(pk=session.pk, status__in=allowed).update(
+            status=ChatSession.Status.RUNNING, runner=PROCESS_ID, heartbeat_at=timezone.now(), error_code="",
+            updated_at=timezone.now())
+        if not claimed:
+            return False
+        session.status = ChatSession.Status.RUNNING
+        get_executor().dispatch(session.chat_id, user_message=user_message)
+    return True
+
+
+def _publish(group: str, message: dict[str, Any]) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, message)
+    except Exception:
+        # The run also polls the database, so a lost message only delays the answer.
+        logger.exception("publishing %s to %s failed", message.get("type"), group)
+
+
+def answer_request(session: ChatSession, request_id: str, response: Any, *, kind: str) -> None:
+    """Record the one accepted answer to a pending request and pass it to the run."""
+    now = timezone.now()
+    with transaction.atomic():
+        accepted = PendingRequest.objects.filter(
+            chat=session, request_id=request_id, kind=kind, answered_at__isnull=True, closed=False
+        ).update(answered_at=now, response=response)
+        if not accepted:
+            existing = PendingRequest.objects.filter(chat=session, request_id=request_id, kind=kind).first()
+            what = "input request" if kind == PendingRequest.Kind.INPUT else "UI tool"
+            if existing is None:
+                raise ChatError("UNKNOWN_REQUEST", f"This chat has no {what} {request_id!r}.", 404,
+                                {"request_id": request_id})
+            if existing.answered_at is not None:
+                raise ChatError("ALREADY_ANSWERED", f"The {what} {request_id!r} was already answered.", 409,
+                                {"request_id": request_id})
+            raise ChatError("REQUEST_CLOSED", f"The run that asked {request_id!r} has ended; start the chat again.",
+                            409, {"request_id": request_id})
+        transaction.on_commit(lambda: _publish(run_group(session.chat_id), {
+            "type": "run.answer", "request_id": request_id, "response": response}))
+
+
+def submit_user_text(session: ChatSession, text: str, request_id: str | None = None) -> str:
+    """A user message: answers the pending input request, or starts a run. Returns ``answered``/``started``."""
+    if request_id:
+        answer_request(session, request_id, {"text": text}, kind=PendingRequest.Kind.INPUT)
+        return "answered"
+    open_requests = list(PendingRequest.objects.filter(
+        chat=session, kind=PendingRequest.Kind.INPUT, answered_at__isnull=True, closed=False
+    ).values_list("request_id", flat=True)[:2])
+    if len(open_requests) == 1:
+        answer_request(session, open_requests[0], {"text": text}, kind=PendingRequest.Kind.INPUT)
+        return "answered"
+    session.refresh_from_db(fields=["status"])
+    if session.status == ChatSession.Status.CANCELLED:
+        raise ChatError("CHAT_CANCELLED", "This chat was cancelled; start a new one.", 409)
+    if start_run(session, user_message=text):
+        return "started"
+    raise ChatError("NOT_WAITING_FOR_INPUT", "The run is busy and has not asked for input; wait for a "
+                    "chat.input_request and answer it (with its input_request_id).", 409)
+
+
+def cancel_chat(session: ChatSession) -> bool:
+    """Cancel a chat that is created or running; the run stops at its next step. False if already over."""
+    stoppable = (ChatSession.Status.CREATED, *ChatSession.ACTIVE_STATUSES, ChatSession.Status.INTERRUPTED)
+    with transaction.atomic():
+        changed = ChatSession.objects.filter(pk=session.pk, status__in=stoppable).update(
+            status=ChatSession.Status.CANCELLED, updated_at=timezone.now())
+        if changed:
+            PendingRequest.objects.filter(chat=session, answered_at__isnull=True).update(closed=True)
+            transaction.on_commit(lambda: _publish(run_group(session.chat_id), {"type": "run.cancel"}))
+    return bool(changed)
+
+
+def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
+    """Mark runs whose process stopped sending heartbeats as ``interrupted`` (resumable, history kept)."""
+    cutoff = timezone.now() - timedelta(seconds=3 * heartbeat_seconds())
+    stale = ChatSession.objects.filter(status__in=ChatSession.ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
+    if chat_ids is not None:
+        stale = stale.filter(chat_id__in=list(chat_ids))
+    pks = list(stale.values_list("pk", flat=True))
+    if not pks:
+        return 0
+    with transaction.atomic():
+        count = ChatSession.objects.filter(pk__in=pks, status__in=ChatSession.ACTIVE_STATUSES,
+                                           heartbeat_at__lt=cutoff).update(
+            status=ChatSession.Status.INTERRUPTED, runner="", error_code="RUN_INTERRUPTED", updated_at=timezone.now())
+        PendingRequest.objects.filter(chat_id__in=pks, answered_at__isnull=True).update(closed=True)
+    if count:
+        logger.warning("marked %d chat run(s) interrupted (no heartbeat since %s)", count, cutoff.isoformat())
+    return count
+
+
+def record_llm_usage(records: Sequence[UsageRecord]) -> None:
+    """THE place LLM usage is recorded: one :class:`UsageRecord` per call, then the entitlements meter."""
+    from mozaiks_core.entitlements.services import meter_llm_tokens
+
+    UsageRecord.objects.bulk_create(records, ignore_conflicts=True)
+    for record in records:
+        meter_llm_tokens(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
+                         transaction_id=record.transaction_id)
+
+
+# --- reading events ---------------------------------------------------------------------
+
+
+def events_after(session: ChatSession, last_seq: int, limit: int = 5000) -> list[ChatEvent]:
+    """Committed events with ``seq > last_seq``, oldest first."""
+    return list(ChatEvent.objects.filter(chat=session, seq__gt=last_seq).order_by("seq")[:limit])
+
+
+def open_requests(session: ChatSession) -> list[PendingRequest]:
+    """Input requests and UI tools the run is still waiting on."""
+    return list(PendingRequest.objects.filter(chat=session, answered_at__isnull=True, closed=False).order_by("seq"))
+
+
+def export_lines(session: ChatSession) -> Iterator[str]:
+    """The chat's events as NDJSON lines in the frozen MozaiksAI envelope."""
+    queryset = ChatEvent.objects.filter(chat=session).order_by("seq")
+    for event in queryset.iterator(chunk_size=500):
+        envelope = {
+            "event_type": event.type,
+            "seq": event.seq,
+            "occurred_at": event.created_at.isoformat().replace("+00:00", "Z"),
+            "payload": event.payload,
+            "schema_version": SCHEMA_VERSION,
+            "correlation_id": session.chat_id,
+            "process_id": event.run_id or session.chat_id,
+            "causation_id": event.causation_id or None,
+            "metadata": {"event_id": event.event_id, "workflow_name": session.workflow, "app_id": session.app_id},
+        }
+        yield json.dumps(envelope) + "\n"

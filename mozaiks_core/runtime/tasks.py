@@ -1,0 +1,33 @@
+"""Celery tasks of the runtime: workflow runs (queue ``mozaiks.runs``) and the stale-run reaper."""
+
+from __future__ import annotations
+
+import asyncio
+
+from celery import shared_task
+
+from mozaiks_core.celery import register_periodic_task
+
+
+@shared_task(name="mozaiks_core.runtime.tasks.run_chat", ignore_result=True, acks_late=False)
+def run_chat(chat_id: str, user_message: str | None = None) -> None:
+    """Run a claimed chat to its end on this worker (its events reach sockets through the channel layer).
+
+    Not acknowledged late: a run that dies with its worker is marked interrupted by the reaper and
+    resumed by the user, never silently replayed from the start.
+    """
+    from mozaiks_core.runtime.runs import execute_run
+
+    asyncio.run(execute_run(chat_id, user_message=user_message))
+
+
+@shared_task(name="mozaiks_core.runtime.tasks.reap_stale_runs", ignore_result=True)
+def reap_stale_runs() -> int:
+    """Mark runs without a recent heartbeat as interrupted."""
+    from mozaiks_core.runtime import services
+
+    return services.reap_stale_runs()
+
+
+register_periodic_task("mozaiks-reap-stale-runs", "mozaiks_core.runtime.tasks.reap_stale_runs", 60.0,
+                       options={"queue": "mozaiks.default"})
