@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from mozaiks_core.auth.caller import membership_for_request
@@ -57,6 +58,7 @@ def _shared_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
+@ensure_csrf_cookie
 @require_GET
 def chat_home(request: HttpRequest) -> HttpResponse:
     """The chat home: what this user may start, and a searchable history of their chats."""
@@ -76,6 +78,7 @@ def transcript_frames(chat: Any) -> list[dict[str, Any]]:
 
 
 @login_required
+@ensure_csrf_cookie
 @require_GET
 def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
     """One conversation. Another user's chat (or an unknown id) is a 404, never a 403 that leaks it."""
