@@ -9,6 +9,7 @@ for it and talks to sockets only through the channel layer.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Protocol
 
@@ -54,8 +55,10 @@ class AsyncioExecutor:
     def _create_task(self, chat_id: str, user_message: str | None) -> None:
         from mozaiks_core.runtime.runs import execute_run
 
+        # A fresh context: the run must not inherit the caller's asgiref thread executor, which
+        # ends with the request or consumer call that started it.
         task = asyncio.get_running_loop().create_task(execute_run(chat_id, user_message=user_message),
-                                                      name=f"mozaiks-run-{chat_id}")
+                                                      name=f"mozaiks-run-{chat_id}", context=contextvars.Context())
         self.tasks[chat_id] = task
         task.add_done_callback(lambda done: self._finished(chat_id, done))
 

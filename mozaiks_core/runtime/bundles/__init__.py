@@ -1,0 +1,10 @@
+"""Workflow bundles (the MozaiksAI declarative format): loading, validation and the registry.
+
+Public API: :func:`get_registry` (``.bundles``, ``.errors``, ``.problems``) and the typed
+models in :mod:`.models`.
+"""
+
+from mozaiks_core.runtime.bundles.models import WorkflowBundle
+from mozaiks_core.runtime.bundles.registry import WorkflowRegistry, get_registry, load_registry
+
+__all__ = ["WorkflowBundle", "WorkflowRegistry", "get_registry", "load_registry"]

@@ -1,0 +1,134 @@
+"""The workflow registry: every bundle of every workflow root, loaded once and cached.
+
+Roots are ``MOZAIKS_APP_DIR/workflows`` then ``MOZAIKS_WORKFLOW_ROOTS``; a folder holding an
+``orchestrator.yaml`` is a workflow. With ``DEBUG`` the registry reloads when a file of a root
+changes (an mtime scan at most once a second); otherwise it loads once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from mozaiks_core.runtime.bundles.loader import load_bundle
+from mozaiks_core.runtime.bundles.models import WorkflowBundle
+from mozaiks_core.runtime.bundles.reader import display_path
+from mozaiks_core.validation import ERROR, WARNING, Problem
+
+_SCAN_INTERVAL_SECONDS = 1.0
+
+
+@dataclass
+class WorkflowRegistry:
+    """Loaded bundles by name, and the problems of each workflow (errors make it unavailable)."""
+
+    bundles: dict[str, WorkflowBundle] = field(default_factory=dict)
+    errors: dict[str, list[Problem]] = field(default_factory=dict)
+    warnings: dict[str, list[Problem]] = field(default_factory=dict)
+    roots: tuple[Path, ...] = ()
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem of every workflow, errors first."""
+        every = [p for group in (*self.errors.values(), *self.warnings.values()) for p in group]
+        return sorted(every, key=lambda problem: (problem.level != ERROR, problem.file, problem.path))
+
+    def get(self, name: str) -> WorkflowBundle | None:
+        """The loaded bundle called ``name`` (``None`` when absent or unavailable)."""
+        return self.bundles.get(name)
+
+
+def workflow_roots() -> tuple[Path, ...]:
+    """The workflow roots in search order."""
+    roots = [Path(settings.MOZAIKS_APP_DIR) / "workflows"]
+    roots += [Path(root) for root in getattr(settings, "MOZAIKS_WORKFLOW_ROOTS", [])]
+    return tuple(root.resolve() for root in roots)
+
+
+def _bundle_dirs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(entry for entry in root.iterdir() if (entry / "orchestrator.yaml").is_file())
+
+
+def load_registry(roots: tuple[Path, ...] | None = None) -> WorkflowRegistry:
+    """Load every bundle of ``roots`` (default: the configured roots) into a new registry."""
+    registry = WorkflowRegistry(roots=roots if roots is not None else workflow_roots())
+    for root in registry.roots:
+        for bundle_dir in _bundle_dirs(root):
+            bundle, problems = load_bundle(bundle_dir)
+            name = bundle.name if bundle else bundle_dir.name
+            if name in registry.bundles or name in registry.errors:
+                problems = [Problem(
+                    WARNING, "workflow.duplicate_name", display_path(bundle_dir / "orchestrator.yaml"),
+                    "workflow_name", f"workflow {name!r} is already defined in an earlier root; this one is ignored.",
+                    "Rename one of the workflows.",
+                )]
+                registry.warnings.setdefault(name, []).extend(problems)
+                continue
+            errors = [problem for problem in problems if problem.level == ERROR]
+            warnings = [problem for problem in problems if problem.level != ERROR]
+            if warnings:
+                registry.warnings[name] = warnings
+            if bundle is None:
+                registry.errors[name] = errors
+            else:
+                registry.bundles[name] = bundle
+    return registry
+
+
+def _signature(roots: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
+    entries: list[tuple[str, int, int]] = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for directory, dirnames, filenames in os.walk(root):
+            dirnames[:] = [name for name in dirnames if name != "__pycache__"]
+            for filename in filenames:
+                path = os.path.join(directory, filename)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                entries.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(entries))
+
+
+class _RegistryCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.registry: WorkflowRegistry | None = None
+        self.signature: tuple[tuple[str, int, int], ...] = ()
+        self.checked_at = 0.0
+
+    def get(self, *, refresh: bool) -> WorkflowRegistry:
+        with self.lock:
+            roots = workflow_roots()
+            stale = self.registry is None or refresh or self.registry.roots != roots
+            if not stale and settings.DEBUG and time.monotonic() - self.checked_at >= _SCAN_INTERVAL_SECONDS:
+                self.checked_at = time.monotonic()
+                stale = _signature(roots) != self.signature
+            if stale:
+                self.signature = _signature(roots)
+                self.checked_at = time.monotonic()
+                self.registry = load_registry(roots)
+            assert self.registry is not None
+            return self.registry
+
+
+_cache = _RegistryCache()
+
+
+def get_registry(*, refresh: bool = False) -> WorkflowRegistry:
+    """The cached registry; reloaded when ``refresh``, when the roots change, or (DEBUG) files change."""
+    return _cache.get(refresh=refresh)
+
+
+def validate_workflows() -> list[Problem]:
+    """Validator for ``manage.py mozaiks validate``: every problem of every bundle, freshly loaded."""
+    return get_registry(refresh=True).problems

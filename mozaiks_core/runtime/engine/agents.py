@@ -1,0 +1,232 @@
+"""Build the AG2 agents, handoffs and pattern of one run from a :class:`WorkflowBundle`.
+
+Agents are built per run (AG2 accumulates usage and history on agents). ``RunAgent`` meters
+every LLM call through the run's hooks and re-attaches the scripted model client whenever AG2
+rebuilds its ``OpenAIWrapper`` (tool rewiring and LLM handoff conditions do that).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from autogen import ConversableAgent
+from autogen.agentchat.group import (
+    AgentTarget,
+    ContextExpression,
+    ContextVariables,
+    ExpressionContextCondition,
+    OnCondition,
+    OnContextCondition,
+    RevertToUserTarget,
+    StringLLMCondition,
+    TerminateTarget,
+)
+from autogen.agentchat.group.patterns import AutoPattern, DefaultPattern, RandomPattern, RoundRobinPattern
+from autogen.agentchat.group.patterns.pattern import Pattern
+from autogen.tools import Tool
+
+from mozaiks_core.runtime.bundles.models import HandoffRule, WorkflowBundle
+from mozaiks_core.runtime.engine.bridge import HookBridge
+from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
+from mozaiks_core.runtime.engine.structured import response_format_for
+from mozaiks_core.runtime.engine.tools import bind_context
+from mozaiks_core.runtime.llm.providers import llm_config_for, model_name, provider, script_for
+from mozaiks_core.runtime.llm.scripted import Script, ScriptedModelClient, estimate_tokens
+
+# AG2 logs every OpenAIWrapper rebuild with a custom client at INFO; runs rebuild on purpose.
+logging.getLogger("autogen.oai.client").setLevel(logging.WARNING)
+
+_VARIABLE = re.compile(r"\$\{(\w+)\}")
+PATTERN_CLASSES: dict[str, type[Pattern]] = {
+    "DefaultPattern": DefaultPattern,
+    "AutoPattern": AutoPattern,
+    "RoundRobinPattern": RoundRobinPattern,
+    "RandomPattern": RandomPattern,
+}
+
+
+@dataclass
+class RunState:
+    """What the agents of one run share: the bridge to the hooks, the script, the model name."""
+
+    bridge: HookBridge
+    events: RunEventStream
+    model: str
+    script: Script | None
+
+    def before_llm_call(self, agent: str) -> None:
+        """Ask the hooks first (raises ``BudgetExceeded`` to stop the run before the call)."""
+        hooks = self.bridge.hooks
+        self.bridge.call(lambda: hooks.before_llm_call(agent=agent))
+
+    def record_usage(self, agent: str, prompt_tokens: int, completion_tokens: int) -> None:
+        """Report one call's tokens (delivered in order with the chat events)."""
+        hooks, model = self.bridge.hooks, self.model
+        self.bridge.notify(lambda: hooks.record_usage(
+            agent=agent, model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        ))
+
+
+class _UsageCapture:
+    """Wraps an ``OpenAIWrapper`` for one call to read the response's token usage."""
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper
+        self.response: Any = None
+
+    def create(self, **kwargs: Any) -> Any:
+        self.response = self.wrapper.create(**kwargs)
+        return self.response
+
+    def extract_text_or_completion_object(self, response: Any) -> Any:
+        return self.wrapper.extract_text_or_completion_object(response)
+
+
+class RunAgent(ConversableAgent):
+    """A ConversableAgent bound to one run: metered LLM calls, scripted client kept attached."""
+
+    def __init__(self, name: str, *, run: RunState, **kwargs: Any) -> None:
+        self.__dict__["_mozaiks_run"] = run
+        self.__dict__["_mozaiks_name"] = name
+        super().__init__(name, **kwargs)
+
+    @property
+    def client(self) -> Any:  # type: ignore[override]
+        """AG2's model wrapper of this agent."""
+        return self.__dict__.get("_mozaiks_client")
+
+    @client.setter
+    def client(self, wrapper: Any) -> None:
+        self.__dict__["_mozaiks_client"] = wrapper
+        run: RunState = self.__dict__["_mozaiks_run"]
+        if wrapper is not None and run.script is not None:
+            name = self.__dict__["_mozaiks_name"]
+            wrapper.register_model_client(ScriptedModelClient, script=run.script, agent_name=name)
+
+    def _generate_oai_reply_from_client(self, llm_client: Any, messages: Any, cache: Any, **kwargs: Any) -> Any:
+        run: RunState = self.__dict__["_mozaiks_run"]
+        run.before_llm_call(self.name)
+        capture = _UsageCapture(llm_client)
+        reply = super()._generate_oai_reply_from_client(capture, messages, cache, **kwargs)
+        usage = getattr(capture.response, "usage", None)
+        if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
+            prompt, completion = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
+        else:  # streamed replies of some servers carry no usage: estimate like the scripted model
+            prompt = estimate_tokens("".join(str(message.get("content") or "") for message in messages))
+            completion = estimate_tokens(str(reply or ""))
+        run.record_usage(self.name, prompt, completion)
+        return reply
+
+
+class UserAgent(ConversableAgent):
+    """The human: every turn asks the hooks for input (``chat.input_request``) and waits."""
+
+    def __init__(self, *, run: RunState) -> None:
+        self._run = run
+        super().__init__(USER_AGENT_NAME, human_input_mode="ALWAYS", llm_config=False, code_execution_config=False)
+
+    def get_human_input(self, prompt: str, **_: Any) -> str:
+        """Block the run's thread until the user answers through the hooks."""
+        hooks, agent = self._run.bridge.hooks, self._run.events.last_assistant or ""
+        question = f"{agent} is waiting for your reply." if agent else "Your message"
+        return str(self._run.bridge.call(lambda: hooks.request_input(agent=agent, prompt=question)))
+
+
+class LenientExpressionCondition(ExpressionContextCondition):
+    """An expression condition where a variable that is not set reads as False (DESIGN.md)."""
+
+    def evaluate(self, context_variables: ContextVariables) -> bool:
+        """Evaluate with missing ``${var}`` references treated as False."""
+        names = _VARIABLE.findall(self.expression.expression)
+        missing = [name for name in names if not context_variables.contains(name)]
+        if missing:
+            context_variables = ContextVariables(data={**context_variables.to_dict(), **dict.fromkeys(missing, False)})
+        return self.expression.evaluate(context_variables)
+
+
+def _expression(condition: str) -> LenientExpressionCondition:
+    return LenientExpressionCondition(expression=ContextExpression(condition))
+
+
+def build_pattern(bundle: WorkflowBundle, state: RunState, context: dict[str, Any]) -> Pattern:
+    """Agents with tools, hooks and handoffs, wired into the bundle's orchestration pattern."""
+    orchestrator = bundle.orchestrator
+    stream = provider() == "openai"
+    context_variables = ContextVariables(data=context)
+    agents: dict[str, ConversableAgent] = {}
+    for spec in bundle.agents.values():
+        response_format = response_format_for(bundle, spec.name)
+        agent = RunAgent(
+            spec.name, run=state, system_message=spec.system_message or "You are a helpful assistant.",
+            description=spec.description or spec.system_message[:200] or spec.name,
+            llm_config=llm_config_for(bundle, response_format=response_format, stream=stream),
+            human_input_mode="NEVER", code_execution_config=False,
+            max_consecutive_auto_reply=spec.max_consecutive_auto_reply,
+        )
+        for tool in bundle.tools_for(spec.name):
+            function = bind_context(tool.function, context_variables)
+            Tool(name=tool.name, description=tool.description or tool.name, func_or_tool=function)\
+                .register_for_llm(agent)
+        agents[spec.name] = agent
+    needs_user = orchestrator.human_in_the_loop or any(
+        rule.targets_user or rule.source_agent == USER_AGENT_NAME for rule in bundle.handoffs
+    )
+    user = UserAgent(run=state) if needs_user else None
+    for hook in bundle.hooks:
+        for name, agent in agents.items():
+            if hook.agent in ("all", name):
+                agent.register_hook(hook.hook_type, hook.function)
+    _apply_handoffs(bundle.handoffs, agents, user)
+    pattern_cls = PATTERN_CLASSES[orchestrator.orchestration_pattern]
+    kwargs: dict[str, Any] = {
+        "initial_agent": agents[bundle.entry_agent],
+        "agents": list(agents.values()),
+        "user_agent": user,
+        "context_variables": context_variables,
+    }
+    if pattern_cls is DefaultPattern:
+        kwargs["group_after_work"] = RevertToUserTarget() if user is not None else TerminateTarget()
+    if pattern_cls is AutoPattern:
+        kwargs["group_manager_args"] = {"llm_config": llm_config_for(bundle)}
+    return pattern_cls(**kwargs)
+
+
+def _target(rule: HandoffRule, agents: dict[str, ConversableAgent]) -> Any:
+    if rule.terminates:
+        return TerminateTarget()
+    if rule.targets_user:
+        return RevertToUserTarget()
+    return AgentTarget(agents[rule.target_agent])
+
+
+def _apply_handoffs(rules: tuple[HandoffRule, ...], agents: dict[str, ConversableAgent],
+                    user: ConversableAgent | None) -> None:
+    for rule in rules:
+        source = user if rule.source_agent == USER_AGENT_NAME else agents.get(rule.source_agent)
+        if source is None:
+            continue
+        target = _target(rule, agents)
+        if rule.condition_type == "string_llm" and source is not user:
+            condition = StringLLMCondition(prompt=rule.condition or "")
+            source.handoffs.add_llm_condition(OnCondition(target=target, condition=condition))
+        elif rule.condition_type == "expression":
+            condition = OnContextCondition(target=target, condition=_expression(rule.condition or "True"))
+            if rule.handoff_type == "after_work" or source is user:
+                source.handoffs.add_after_work(condition)  # a conditional after-work
+            else:
+                source.handoffs.add_context_condition(condition)
+        else:
+            source.handoffs.add_after_work(OnContextCondition(target=target, condition=None))  # kept last
+
+
+def new_run_state(
+    bundle: WorkflowBundle, bridge: HookBridge, events: RunEventStream, history: list[dict[str, Any]] | None
+) -> RunState:
+    """The shared state of one run (a fresh script when the provider is scripted, past turns skipped)."""
+    script = script_for(bundle) if provider() == "scripted" else None
+    if script is not None and history:
+        script.skip_replayed(history, set(bundle.agents))
+    return RunState(bridge=bridge, events=events, model=model_name(bundle), script=script)

@@ -1,0 +1,131 @@
+"""The bridge between the AG2 worker thread and the asyncio hooks of one run.
+
+AG2's group chat is synchronous, so a run executes in its own thread. Every hook call goes
+through one ordered queue that a pump task drains on the event loop: events are delivered in
+the order AG2 produced them, notifications (``emit``, ``record_usage``) cost the thread one
+``call_soon_threadsafe``, and only calls that need an answer (``before_llm_call``, input, UI
+tools) make the thread wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mozaiks_core.runtime.hooks import RunCancelled, RunHooks
+
+logger = logging.getLogger("mozaiks_core.runtime.engine")
+
+_Call = Callable[[], Awaitable[Any]]
+_STOP = object()
+
+_active: dict[str, HookBridge] = {}
+_active_lock = threading.Lock()
+
+
+def bridge_for_chat(chat_id: str) -> HookBridge | None:
+    """The bridge of the run currently executing ``chat_id`` (``use_ui_tool`` finds its hooks here)."""
+    return _active.get(chat_id)
+
+
+class HookBridge:
+    """Forwards hook calls from the run's thread to ``hooks`` on ``loop``, in order."""
+
+    def __init__(self, hooks: RunHooks, loop: asyncio.AbstractEventLoop, chat_id: str) -> None:
+        self.hooks = hooks
+        self.loop = loop
+        self.chat_id = chat_id
+        self.closed = False
+        self.failure: BaseException | None = None
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._pump: asyncio.Task[None] | None = None
+        self.context: dict[str, Any] = {}  # per-run data the tools may need (bundle, ui tool specs)
+
+    # -- loop side ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the pump and make the run findable by chat id (call on the loop)."""
+        self._pump = self.loop.create_task(self._run_pump(), name=f"mozaiks-run-pump-{self.chat_id}")
+        with _active_lock:
+            _active[self.chat_id] = self
+
+    async def drain(self) -> None:
+        """Deliver everything queued so far, then stop the pump (call on the loop)."""
+        self._queue.put_nowait(_STOP)
+        if self._pump is not None:
+            await self._pump
+
+    def close(self) -> None:
+        """Refuse further calls: waiting and later blocking calls raise :class:`RunCancelled`."""
+        self.closed = True
+        with _active_lock:
+            if _active.get(self.chat_id) is self:
+                del _active[self.chat_id]
+        for future in list(self._pending):
+            if not future.done():
+                future.set_exception(RunCancelled("the run was stopped"))
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
+
+    async def _run_pump(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is _STOP:
+                return
+            call, future = item
+            try:
+                result = await call()
+            except asyncio.CancelledError:
+                if future is not None and not future.done():
+                    future.set_exception(RunCancelled("the run was stopped"))
+                raise
+            except BaseException as exc:  # delivered to the thread or remembered for the outcome
+                if isinstance(exc, RunCancelled):
+                    self.closed = True  # a cancelled chat refuses every later call as well
+                if future is not None:
+                    if not future.done():
+                        future.set_exception(exc)
+                elif self.failure is None:
+                    logger.exception("chat %s: a run hook failed", self.chat_id)
+                    self.failure = exc
+            else:
+                if future is not None and not future.done():
+                    future.set_result(result)
+
+    # -- thread side -------------------------------------------------------------------------
+
+    def notify(self, call: _Call) -> None:
+        """Queue a call whose result nobody waits for (events, usage)."""
+        if not self.closed:
+            self.loop.call_soon_threadsafe(self._queue.put_nowait, (call, None))
+
+    def submit(self, call: _Call) -> concurrent.futures.Future[Any]:
+        """Queue a call and return a future for its result."""
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        if self.closed:
+            future.set_exception(RunCancelled("the run was stopped"))
+            return future
+        if self.failure is not None:
+            future.set_exception(self.failure)
+            return future
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        self.loop.call_soon_threadsafe(self._queue.put_nowait, (call, future))
+        return future
+
+    def call(self, call: _Call) -> Any:
+        """Queue a call and block the thread until its result (exceptions re-raised here)."""
+        return self.submit(call).result()
+
+    def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        """``hooks.emit`` from the thread."""
+        self.notify(lambda: self.hooks.emit(event_type, data))
+
+    def emit_transient(self, event_type: str, data: dict[str, Any]) -> None:
+        """``hooks.emit_transient`` from the thread."""
+        self.notify(lambda: self.hooks.emit_transient(event_type, data))

@@ -1,0 +1,214 @@
+"""``run_workflow``: execute one workflow run on AG2 without blocking the event loop.
+
+The AG2 group chat runs in a dedicated thread (one per run: a run may wait hours for input,
+so a bounded pool would starve); every hook call crosses back to the loop through the
+:class:`HookBridge`. The run ends with a :class:`RunOutcome` carrying the AG2 message history,
+which ``resume_messages`` accepts to continue the chat later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any
+
+from autogen import GroupChat
+from autogen.io.base import IOStream
+
+from mozaiks_core.runtime.bundles.models import WorkflowBundle
+from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state
+from mozaiks_core.runtime.engine.bridge import HookBridge
+from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
+from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
+from mozaiks_core.runtime.llm.providers import llm_config_for
+from mozaiks_core.runtime.llm.scripted import Script, ScriptExhausted, ScriptInvalid, bound_client_class
+
+logger = logging.getLogger("mozaiks_core.runtime.engine")
+
+DEFAULT_SEED = "Begin."
+CONTEXT_KEY = "mozaiks_context"  # on the last message of RunOutcome.messages: the context variables at the end
+
+
+class _SilentStream:
+    """Console stream for AG2 threads outside a run's own stream (async tools run in helper threads)."""
+
+    def print(self, *objects: Any, sep: str = " ", end: str = "\n", flush: bool = False) -> None:
+        """Dropped: AG2's console output is not part of any chat."""
+
+    def send(self, message: Any) -> None:
+        """Dropped."""
+
+    def input(self, prompt: str = "", *, password: bool = False) -> str:
+        """A server has no console to read from."""
+        raise RuntimeError("console input is not available in a MozaiksCore run")
+
+
+IOStream.set_global_default(_SilentStream())  # type: ignore[arg-type]
+
+
+async def run_workflow(
+    bundle: WorkflowBundle,
+    ctx: RunContext,
+    hooks: RunHooks,
+    *,
+    resume_messages: list[dict[str, Any]] | None = None,
+    user_message: str | None = None,
+) -> RunOutcome:
+    """Run ``bundle`` for the chat of ``ctx``, talking to the world only through ``hooks``.
+
+    A fresh run starts with the bundle's ``initial_message`` as a hidden seed (never shown as a
+    user ``chat.text``), followed by ``user_message`` when given (a ``UserDriven`` start). With
+    ``resume_messages`` (a previous :attr:`RunOutcome.messages`, stored as is) the chat continues
+    where it stopped, ``user_message`` being the user's next reply; the last stored message
+    carries the context variables under ``mozaiks_context``, so tool writes survive the resume
+    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine emits ``chat.text`` for
+    every message, the user's included (``role: "user"``), so the run service must not echo them.
+
+    Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
+    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
+    message in ``summary``; or ``cancelled`` when a hook raised :class:`RunCancelled`. Cancelling
+    the task calling this coroutine stops the run at its next hook call. Never raises for
+    workflow errors.
+    """
+    loop = asyncio.get_running_loop()
+    bridge = HookBridge(hooks, loop, ctx.chat_id)
+    bridge.context["bundle"] = bundle
+    bridge.start()
+    done: asyncio.Future[RunOutcome] = loop.create_future()
+
+    def deliver(outcome: RunOutcome) -> None:
+        if not done.done():
+            done.set_result(outcome)
+
+    def thread_main() -> None:
+        outcome = _execute(bundle, ctx, bridge, resume_messages, user_message)
+        loop.call_soon_threadsafe(deliver, outcome)
+
+    thread = threading.Thread(target=thread_main, name=f"mozaiks-run-{ctx.chat_id}", daemon=True)
+    thread.start()
+    try:
+        outcome = await done
+        await bridge.drain()
+    finally:
+        bridge.close()
+    if bridge.failure is not None and outcome.status == "completed":
+        outcome = RunOutcome("failed", f"A run hook failed: {bridge.failure}", "HOOK_FAILED", outcome.messages)
+    return outcome
+
+
+def _initial_messages(
+    bundle: WorkflowBundle, resume_messages: list[dict[str, Any]] | None, user_message: str | None
+) -> tuple[list[dict[str, Any]] | str, str | None]:
+    """The messages AG2 starts from and the text to hide from the chat (seed or re-sent last message)."""
+    user_entry = {"role": "user", "name": USER_AGENT_NAME, "content": user_message}
+    if resume_messages:
+        messages = [{key: value for key, value in message.items() if key != CONTEXT_KEY}
+                    for message in resume_messages]
+        if user_message is not None:
+            return [*messages, user_entry], None
+        return messages, str(messages[-1].get("content") or "")  # AG2 re-sends the last message
+    seed = bundle.orchestrator.initial_message
+    if user_message is not None:
+        if seed:
+            return [{"role": "user", "name": "_User", "content": seed}, user_entry], None
+        return user_message, None
+    seed = seed or DEFAULT_SEED
+    return seed, seed
+
+
+def _context(bundle: WorkflowBundle, ctx: RunContext, resume_messages: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Declared defaults, then the snapshot of a resumed run, then the run identity (always wins)."""
+    data = {spec.name: spec.default for spec in bundle.context_variables}
+    snapshot = next((m[CONTEXT_KEY] for m in reversed(resume_messages or []) if CONTEXT_KEY in m), None)
+    if isinstance(snapshot, dict):
+        data.update(snapshot)
+    data.update(ctx.context_variables())
+    return data
+
+
+def _script_speaker_selection(manager: Any, bundle: WorkflowBundle, script: Script) -> None:
+    """AutoPattern's LLM speaker selection answers from the script too (turns of agent ``chat_manager``).
+
+    The manager runs the chat with a copy of its GroupChat held in its reply-function config,
+    so every copy gets the scripted selector client.
+    """
+    copies = {id(entry["config"]): entry["config"] for entry in manager._reply_func_list
+              if isinstance(entry.get("config"), GroupChat)}
+    copies[id(manager.groupchat)] = manager.groupchat
+    for groupchat in copies.values():
+        groupchat.select_speaker_auto_llm_config = llm_config_for(bundle)
+        groupchat.select_speaker_auto_model_client_cls = bound_client_class(script, manager.name)
+
+
+def _continue_from_history(groupchat: Any) -> None:
+    """On resume, select the next speaker from the history's handoffs, not the pattern's initial agent.
+
+    AG2 0.14's group transition always picks ``initial_agent`` first (a flag in its closure), which
+    would restart a resumed chat at the entry agent. The flag is cleared here.
+    """
+    transition = groupchat.speaker_selection_method
+    for cell in getattr(transition, "__closure__", None) or ():
+        contents = cell.cell_contents
+        if isinstance(contents, dict) and "use_initial_agent" in contents:
+            contents["use_initial_agent"] = False
+            return
+    logger.warning("AG2 group transition without use_initial_agent: a resumed chat restarts at its initial agent")
+
+
+def _history(manager: Any, pattern: Any) -> list[dict[str, Any]]:
+    """The AG2 messages (JSON-safe), the last one carrying the context variables for a resume."""
+    if manager is None:
+        return []
+    messages = json.loads(json.dumps(manager.groupchat.messages, default=str))
+    if messages and pattern is not None:
+        messages[-1][CONTEXT_KEY] = json.loads(json.dumps(pattern.context_variables.to_dict(), default=str))
+    return messages
+
+
+def _execute(
+    bundle: WorkflowBundle,
+    ctx: RunContext,
+    bridge: HookBridge,
+    resume_messages: list[dict[str, Any]] | None,
+    user_message: str | None,
+) -> RunOutcome:
+    messages, hidden = _initial_messages(bundle, resume_messages, user_message)
+    events = RunEventStream(bridge, bundle, hidden_seed=hidden)
+    manager = pattern = None
+    try:
+        with IOStream.set_default(events):
+            state = new_run_state(bundle, bridge, events, resume_messages)
+            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages))
+            prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
+            manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
+            if state.script is not None:
+                _script_speaker_selection(manager, bundle, state.script)
+            if not resume_messages and bundle.orchestrator.initial_message_to_user:
+                events.text(bundle.entry_agent, bundle.orchestrator.initial_message_to_user, "assistant")
+            if len(processed) > 1:
+                _continue_from_history(manager.groupchat)
+                first_agent, last_message = manager.resume(messages=processed)
+                clear_history = False
+            else:
+                last_message, clear_history = processed[0], True
+            result = first_agent.initiate_chat(
+                manager, message=last_message, clear_history=clear_history, summary_method=pattern.summary_method
+            )
+        return RunOutcome("completed", str(result.summary or ""), "", _history(manager, pattern))
+    except BudgetExceeded as exc:
+        message = str(exc) or "The organization's token budget is exhausted."
+        return RunOutcome("failed", message, BudgetExceeded.error_code, _history(manager, pattern))
+    except ScriptExhausted as exc:
+        return RunOutcome("failed", str(exc), ScriptExhausted.error_code, _history(manager, pattern))
+    except ScriptInvalid as exc:
+        return RunOutcome("failed", f"The model script is invalid: {exc}", "SCRIPT_INVALID", _history(manager, pattern))
+    except RunCancelled as exc:
+        return RunOutcome("cancelled", str(exc) or "The run was cancelled.", "", _history(manager, pattern))
+    except Exception as exc:  # any AG2 or model failure ends this run cleanly, never the process
+        logger.exception("chat %s: workflow %s failed", ctx.chat_id, bundle.name)
+        history = _history(manager, pattern)
+        if bridge.failure is not None:
+            return RunOutcome("failed", f"A run hook failed: {bridge.failure}", "HOOK_FAILED", history)
+        return RunOutcome("failed", f"The workflow failed: {type(exc).__name__}: {exc}", "ENGINE_ERROR", history)

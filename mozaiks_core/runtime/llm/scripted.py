@@ -1,0 +1,233 @@
+"""The scripted model: replies read from a script instead of an LLM (DESIGN.md "The scripted model").
+
+A script is ``turns:``, consumed in order; a turn with ``agent`` goes to that agent's queue and
+is only given to that agent, turns without ``agent`` serve whoever asks next. A turn says text
+(``say``) or calls a tool (``tool_call: {name, arguments}``) and reports ``usage`` or an
+estimate. :class:`ScriptedModelClient` is an AG2 model client (``model_client_cls``) that reads
+one :class:`Script` shared by all agents of a run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import yaml
+
+from mozaiks_core.runtime.bundles.reader import ProblemCollector
+
+SCRIPTED_MODEL_NAME = "mozaiks-scripted"
+USAGE_KEYS = ("prompt_tokens", "completion_tokens")
+
+
+class ScriptExhausted(Exception):
+    """The script has no turn left for the agent that asked: the run ends with SCRIPT_EXHAUSTED."""
+
+    error_code = "SCRIPT_EXHAUSTED"
+
+
+class ScriptInvalid(ValueError):
+    """The script file is malformed (the message names the turn and the fix)."""
+
+
+@dataclass(frozen=True)
+class ScriptTurn:
+    """One scripted reply."""
+
+    agent: str | None = None
+    say: str | None = None
+    tool_name: str | None = None
+    tool_arguments: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, int] | None = None
+
+
+def validate_script(problems: ProblemCollector, file: str, data: Any) -> list[ScriptTurn]:
+    """Parse a script, recording a precise error per malformed turn."""
+    turns: list[ScriptTurn] = []
+    data = problems.mapping(file, data)
+    for index, raw in enumerate(problems.sequence(file, data.get("turns"), "turns")):
+        where = f"turns[{index}]"
+        if not isinstance(raw, dict):
+            problems.error("script.bad_turn", file, where, "a turn must be a mapping.",
+                           "Write e.g. `- agent: Name` / `  say: Hello`.")
+            continue
+        say, call = raw.get("say"), raw.get("tool_call")
+        if (say is None) == (call is None):
+            problems.error("script.bad_turn", file, where, "a turn needs exactly one of say or tool_call.",
+                           "Give the turn either say: <text> or tool_call: {name, arguments}.")
+            continue
+        if call is not None and not (isinstance(call, dict) and isinstance(call.get("name"), str)):
+            problems.error("script.bad_tool_call", file, f"{where}.tool_call", "tool_call needs a name.",
+                           "Write tool_call: {name: my_tool, arguments: {key: value}}.")
+            continue
+        arguments = (call or {}).get("arguments") or {}
+        if not isinstance(arguments, dict):
+            problems.error("script.bad_tool_call", file, f"{where}.tool_call.arguments",
+                           "arguments must be a mapping.", "Write arguments: {key: value}.")
+            continue
+        usage = raw.get("usage")
+        if usage is not None and not (
+            isinstance(usage, dict) and all(isinstance(usage.get(k), int) for k in USAGE_KEYS)
+        ):
+            problems.error("script.bad_usage", file, f"{where}.usage",
+                           "usage needs integer prompt_tokens and completion_tokens.",
+                           "Write usage: {prompt_tokens: 120, completion_tokens: 9} or leave it out.")
+            continue
+        turns.append(ScriptTurn(
+            agent=str(raw["agent"]) if raw.get("agent") else None,
+            say=str(say) if say is not None else None,
+            tool_name=call["name"] if call else None,
+            tool_arguments=arguments,
+            usage=usage,
+        ))
+    return turns
+
+
+def load_script_file(path: Path) -> list[ScriptTurn]:
+    """Read the script named by ``MOZAIKS_LLM_SCRIPT``; raises :class:`ScriptInvalid` with every problem."""
+    problems = ProblemCollector(path.parent)
+    turns = validate_script(problems, path.name, problems.read(path.name, required=True))
+    if problems.has_errors:
+        raise ScriptInvalid("; ".join(str(problem) for problem in problems.problems))
+    return turns
+
+
+def parse_script_data(data: Any) -> list[ScriptTurn]:
+    """Turns of an already-validated script mapping (a bundle's ``scripted_model.yaml``)."""
+    problems = ProblemCollector(Path())
+    turns = validate_script(problems, "scripted_model.yaml", data)
+    if problems.has_errors:
+        raise ScriptInvalid("; ".join(str(problem) for problem in problems.problems))
+    return turns
+
+
+class Script:
+    """The turns of one run: per-agent queues plus a shared queue for turns without ``agent``."""
+
+    def __init__(self, turns: list[ScriptTurn]) -> None:
+        self._shared: deque[ScriptTurn] = deque()
+        self._per_agent: dict[str, deque[ScriptTurn]] = {}
+        self._lock = threading.Lock()
+        for turn in turns:
+            if turn.agent:
+                self._per_agent.setdefault(turn.agent, deque()).append(turn)
+            else:
+                self._shared.append(turn)
+
+    def next_for(self, agent: str) -> ScriptTurn:
+        """The next turn for ``agent``; raises :class:`ScriptExhausted` when none is left."""
+        with self._lock:
+            queue = self._per_agent.get(agent)
+            if queue:
+                return queue.popleft()
+            if self._shared:
+                return self._shared.popleft()
+        raise ScriptExhausted(
+            f"The scripted model has no reply left for agent {agent!r}. Add a turn for {agent} to the script "
+            "(MOZAIKS_LLM_SCRIPT or the workflow's scripted_model.yaml), or use a real model."
+        )
+
+
+    def skip_replayed(self, messages: list[dict[str, Any]], agents: set[str]) -> None:
+        """Drop the turns a resumed history already holds, so the resumed run continues the script."""
+        for message in messages:
+            name = message.get("name")
+            spoke = message.get("content") or message.get("tool_calls")
+            if name in agents and message.get("role") != "tool" and spoke:
+                try:
+                    self.next_for(name)
+                except ScriptExhausted:
+                    return
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (4 characters a token), used when a turn gives no ``usage``."""
+    return max(1, len(text) // 4)
+
+
+def _message_text(messages: list[dict[str, Any]]) -> str:
+    return "".join(str(message.get("content") or "") for message in messages)
+
+
+class ScriptedModelClient:
+    """AG2 model client (``model_client_cls: ScriptedModelClient``) answering from a :class:`Script`."""
+
+    bound_script: Script | None = None  # set on per-run subclasses AG2 instantiates without kwargs
+    bound_agent: str = ""
+
+    def __init__(
+        self, config: dict[str, Any], *, script: Script | None = None, agent_name: str | None = None, **_: Any
+    ) -> None:
+        script = script or self.bound_script
+        if script is None:
+            raise ScriptInvalid("ScriptedModelClient needs a script")
+        self.script = script
+        self.agent_name = agent_name or self.bound_agent
+        self.model = config.get("model", SCRIPTED_MODEL_NAME)
+
+    def create(self, params: dict[str, Any]) -> SimpleNamespace:
+        """Return the agent's next scripted turn as an OpenAI-shaped completion."""
+        turn = self.script.next_for(self.agent_name)
+        if turn.tool_name:
+            arguments = json.dumps(turn.tool_arguments)
+            message = SimpleNamespace(
+                role="assistant", content=None, function_call=None,
+                tool_calls=[{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                             "function": {"name": turn.tool_name, "arguments": arguments}}],
+            )
+            produced = turn.tool_name + arguments
+        else:
+            message = SimpleNamespace(role="assistant", content=turn.say, function_call=None, tool_calls=None)
+            produced = turn.say or ""
+        usage = turn.usage or {
+            "prompt_tokens": estimate_tokens(_message_text(params.get("messages", []))),
+            "completion_tokens": estimate_tokens(produced),
+        }
+        prompt, completion = int(usage["prompt_tokens"]), int(usage["completion_tokens"])
+        return SimpleNamespace(
+            id=f"scripted-{uuid.uuid4().hex}",  # AG2 drops replies of responses without an id
+            model=self.model,
+            choices=[SimpleNamespace(index=0, finish_reason="stop", message=message)],
+            usage=SimpleNamespace(prompt_tokens=prompt, completion_tokens=completion,
+                                  total_tokens=prompt + completion),
+            cost=0.0,
+        )
+
+    def message_retrieval(self, response: SimpleNamespace) -> list[Any]:
+        """Text for plain replies, a message dict for tool calls (what AG2 expects)."""
+        message = response.choices[0].message
+        if message.tool_calls:
+            return [{"role": "assistant", "content": None, "tool_calls": message.tool_calls}]
+        return [message.content]
+
+    def cost(self, response: SimpleNamespace) -> float:
+        """Scripted replies are free."""
+        return 0.0
+
+    @staticmethod
+    def get_usage(response: SimpleNamespace) -> dict[str, Any]:
+        """Usage in AG2's summary shape, so AG2's own accounting sees the scripted tokens."""
+        return {
+            "prompt_tokens": response.usage.prompt_tokens,
+            "completion_tokens": response.usage.completion_tokens,
+            "total_tokens": response.usage.total_tokens,
+            "cost": 0.0,
+            "model": response.model,
+        }
+
+
+def bound_client_class(script: Script, agent_name: str) -> type[ScriptedModelClient]:
+    """A client class answering as ``agent_name`` from ``script`` (AG2's speaker selector takes a class)."""
+    attributes = {"bound_script": script, "bound_agent": agent_name}
+    return type(ScriptedModelClient.__name__, (ScriptedModelClient,), attributes)
+
+
+def load_yaml_script(text: str) -> list[ScriptTurn]:
+    """Parse a script given as YAML text (tests and the benchmark build scripts this way)."""
+    return parse_script_data(yaml.safe_load(text))

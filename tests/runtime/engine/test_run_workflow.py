@@ -1,0 +1,218 @@
+"""run_workflow with the scripted model and in-memory hooks: what a chat would see, event by event."""
+
+import asyncio
+
+import pytest
+
+from mozaiks_core.runtime.engine import run_workflow
+from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled
+
+from .conftest import DEMO, FIXTURES, answer_with, load, wait_for
+
+BRIEF = {"product_name": "Lumen", "audience": "indie developers", "launch_date": "2026-12-01", "budget": 6000}
+
+
+async def test_the_demo_workflow_runs_to_completion_with_the_scripted_model(hooks, context):
+    hooks.ui_answer = answer_with(BRIEF)
+    hooks.inputs = ["Looks good, finalize it."]
+
+    outcome = await run_workflow(load(DEMO), context("ProductLaunch"), hooks)
+
+    assert (outcome.status, outcome.error_code) == ("completed", "")
+    texts = [(event["agent"], event["role"]) for event in hooks.events("chat.text")]
+    assert texts == [
+        ("IntakeAgent", "assistant"),  # initial_message_to_user
+        ("IntakeAgent", "assistant"),
+        ("StrategistAgent", "assistant"),
+        ("user", "user"),
+        ("StrategistAgent", "assistant"),
+    ]
+    [form] = [data for kind, data in hooks.log if kind == "ui_tool"]
+    assert form["component_type"] == "LaunchBriefForm"
+    assert [field["name"] for field in form["payload"]["fields"]] == list(BRIEF)
+    [budget] = [event for event in hooks.events("chat.tool_response") if event["tool_name"] == "estimate_launch_budget"]
+    assert '"split": {"email": 1000.0, "social": 2000.0, "paid_search": 3000.0}' in budget["content"]
+    assert [event["agent"] for event in hooks.events("chat.select_speaker")] == [
+        "IntakeAgent", "StrategistAgent", "user", "StrategistAgent"
+    ]
+    assert hooks.events("input_request") == [
+        {"agent": "StrategistAgent", "prompt": "StrategistAgent is waiting for your reply."}
+    ]
+    assert outcome.summary == "Your launch plan is final. Good luck with the launch!"
+
+
+async def test_the_initial_message_seeds_the_run_but_is_never_shown_as_a_user_message(hooks, context):
+    hooks.ui_answer = answer_with(BRIEF)
+    hooks.inputs = ["ok"]
+
+    outcome = await run_workflow(load(DEMO), context("ProductLaunch"), hooks)
+
+    seed = "IntakeAgent, collect the launch brief from the user with the form."
+    assert all(event["content"] != seed for event in hooks.events("chat.text"))
+    assert outcome.messages[0]["content"] == seed  # but the agents saw it
+
+
+async def test_every_llm_call_is_announced_then_metered_with_the_scripted_usage(hooks, context):
+    hooks.ui_answer = answer_with(BRIEF)
+    hooks.inputs = ["ok"]
+
+    await run_workflow(load(DEMO), context("ProductLaunch"), hooks)
+
+    calls = [kind for kind in hooks.kinds() if kind in ("before_llm_call", "usage")]
+    assert calls == ["before_llm_call", "usage"] * 6
+    usage = hooks.events("usage")
+    assert usage[0] == {"agent": "IntakeAgent", "model": "mozaiks-scripted", "prompt_tokens": 210,
+                        "completion_tokens": 18}
+    assert all(record["prompt_tokens"] > 0 and record["completion_tokens"] > 0 for record in usage)
+
+
+async def test_a_tool_write_to_the_context_decides_the_next_handoff(hooks, context):
+    incomplete = {**BRIEF, "budget": ""}  # the form tool refuses it: brief_complete stays False
+    hooks.ui_answer = answer_with(incomplete)
+    hooks.inputs = ["I will fill it in later."]
+
+    outcome = await run_workflow(load(DEMO), context("ProductLaunch"), hooks)
+
+    [response] = hooks.events("chat.tool_response")
+    assert "missing: Marketing budget" in response["content"]
+    # IntakeAgent's conditional after-work did not fire: the user was asked, not the strategist.
+    assert hooks.events("input_request")[0]["agent"] == "IntakeAgent"
+    assert "StrategistAgent" not in [event["agent"] for event in hooks.events("chat.select_speaker")][:3]
+    assert outcome.status == "failed"  # the demo script has no turn for a second intake attempt
+    assert outcome.error_code == "SCRIPT_EXHAUSTED"
+
+
+async def test_a_ui_tool_blocks_the_run_until_the_user_answers(hooks, context):
+    answered = asyncio.Event()
+
+    async def wait_for_user(_):
+        await answered.wait()
+        return {"acknowledged": True}
+
+    hooks.ui_answer = wait_for_user
+    hooks.inputs = ["Ada"]
+    task = asyncio.create_task(run_workflow(load(FIXTURES / "HelloWorld"), context("HelloWorld"), hooks))
+    await wait_for(lambda: "ui_tool" in hooks.kinds())
+    await asyncio.sleep(0.2)
+    assert not task.done()
+    assert hooks.kinds()[-1] == "ui_tool"  # nothing happened while the card was waiting
+
+    answered.set()
+    outcome = await asyncio.wait_for(task, 10)
+
+    assert outcome.status == "completed"
+    assert [event["agent"] for event in hooks.events("chat.text")][-1] == "SummaryAgent"  # greeting_complete
+    [card] = [data for kind, data in hooks.log if kind == "ui_tool"]
+    assert card == {"tool_name": "greet", "component_type": "GreetingCard",
+                    "payload": {"message": "Hello, Ada!", "name": "Ada"}, "display": "inline", "timeout": None}
+
+
+async def test_a_ui_tool_timeout_reaches_the_tool_as_uitoolerror_and_the_chat_goes_on(hooks, context):
+    from mozaiks_core.runtime.hooks import UIToolTimeout
+
+    async def nobody_answers(_):
+        raise UIToolTimeout
+
+    hooks.ui_answer = nobody_answers
+    hooks.inputs = ["Ada"]
+
+    async def stop_at_second_input(*, agent, prompt):
+        hooks.log.append(("input_request", {"agent": agent}))
+        if hooks.inputs:
+            return hooks.inputs.pop(0)
+        raise RunCancelled("stopped by the test")
+
+    hooks.request_input = stop_at_second_input
+    outcome = await run_workflow(load(FIXTURES / "HelloWorld"), context("HelloWorld"), hooks)
+
+    [response] = hooks.events("chat.tool_response")
+    assert "nobody answered UI tool 'GreetingCard'" in response["content"]
+    assert hooks.events("input_request")[-1]["agent"] == "InterviewAgent"  # greeting_complete stayed False
+    assert outcome.status == "cancelled"
+
+
+async def test_an_exhausted_script_fails_the_run_with_a_clear_error_instead_of_hanging(hooks, context,
+                                                                                    bundle_copy):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {"scripted_model.yaml": "turns: []\n"})
+
+    outcome = await asyncio.wait_for(run_workflow(bundle, context("Valid"), hooks), 10)
+
+    assert (outcome.status, outcome.error_code) == ("failed", "SCRIPT_EXHAUSTED")
+    assert "no reply left for agent 'Helper'" in outcome.summary
+
+
+async def test_a_tool_exception_is_reported_to_the_agent_and_the_run_continues(hooks, context):
+    ctx = context("ToolFailure")
+
+    outcome = await run_workflow(load(FIXTURES / "engine" / "ToolFailure"), ctx, hooks)
+
+    assert outcome.status == "completed"
+    failed, identity = hooks.events("chat.tool_response")
+    assert failed["tool_name"] == "check_stock"
+    assert failed["success"] is False
+    assert "the warehouse is closed" in failed["content"]
+    assert identity["tool_name"] == "whoami"
+    for key, value in (("chat_id", ctx.chat_id), ("app_id", "mozaiks-demo"), ("workflow_name", "ToolFailure"),
+                       ("user_id", "7")):
+        assert f'"{key}": "{value}"' in identity["content"]
+    assert hooks.events("chat.text")[-1]["content"] == "Sorry, the stock lookup failed."
+
+
+async def test_an_exhausted_budget_stops_the_run_before_the_next_llm_call(hooks, context):
+    def budget(call_number):
+        if call_number == 2:
+            raise BudgetExceeded("organization 3 used its 1000 tokens")
+
+    hooks.on_before_llm_call = budget
+    hooks.ui_answer = answer_with(BRIEF)
+
+    outcome = await run_workflow(load(DEMO), context("ProductLaunch"), hooks)
+
+    assert (outcome.status, outcome.error_code) == ("failed", "TOKEN_BUDGET_EXCEEDED")
+    assert "1000 tokens" in outcome.summary
+    assert len(hooks.events("usage")) == 1  # the refused call never happened
+    assert hooks.kinds()[-1] == "before_llm_call"
+
+
+async def test_a_run_resumes_from_its_messages_and_continues_the_script(hooks, context):
+    hooks.ui_answer = answer_with(BRIEF)
+
+    async def leave(*, agent, prompt):
+        raise RunCancelled("the user left")
+
+    hooks.request_input = leave
+    ctx = context("ProductLaunch")
+    first = await run_workflow(load(DEMO), ctx, hooks)
+    assert first.status == "cancelled"
+    assert first.messages[-1]["name"] == "StrategistAgent"
+
+    resumed_hooks = type(hooks)()
+    second = await run_workflow(load(DEMO), ctx, resumed_hooks, resume_messages=first.messages,
+                                user_message="Please finalize.")
+
+    assert second.status == "completed"
+    assert [(event["agent"], event["content"][:24]) for event in resumed_hooks.events("chat.text")] == [
+        ("user", "Please finalize."),
+        ("StrategistAgent", "Your launch plan is fina"),
+    ]
+    assert [event["tool_name"] for event in resumed_hooks.events("chat.tool_call")] == ["finalize_launch_plan"]
+    assert len(second.messages) > len(first.messages)
+
+
+async def test_cancelling_the_run_task_stops_the_engine_thread(hooks, context):
+    import threading
+
+    async def never(_):
+        await asyncio.Event().wait()
+
+    hooks.ui_answer = never
+    hooks.inputs = ["Ada"]
+    ctx = context("HelloWorld")
+    task = asyncio.create_task(run_workflow(load(FIXTURES / "HelloWorld"), ctx, hooks))
+    await wait_for(lambda: "ui_tool" in hooks.kinds())
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    await wait_for(lambda: all(thread.name != f"mozaiks-run-{ctx.chat_id}" for thread in threading.enumerate()))

@@ -1,0 +1,111 @@
+"""Fixtures of the transport tests: two test workflows, users, chats and socket helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+
+from mozaiks_core.asgi import application
+from mozaiks_core.auth.services import ensure_personal_organization
+from mozaiks_core.runtime import services
+from mozaiks_core.runtime.bundles import get_registry
+from mozaiks_core.runtime.models import ChatSession
+
+WORKFLOWS = Path(__file__).parent / "workflows"
+APP_ID = "mozaiks-demo"
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+@pytest.fixture(autouse=True)
+def transport_workflows(settings: Any) -> Iterator[None]:
+    """Serve the HelloUI and Chatter test bundles on the in-process executor."""
+    settings.MOZAIKS_WORKFLOW_ROOTS = [str(WORKFLOWS)]
+    settings.MOZAIKS_RUN_EXECUTOR = "asyncio"
+    settings.MOZAIKS_LLM_PROVIDER = "scripted"
+    settings.MOZAIKS_LLM_SCRIPT = ""
+    get_registry(refresh=True)
+    yield
+    get_registry(refresh=True)
+
+
+def make_user(email: str) -> Any:
+    """A user with a personal organization."""
+    user = get_user_model().objects.create_user(username=email, email=email, password="pw-123456789")
+    ensure_personal_organization(user)
+    return user
+
+
+@pytest.fixture
+def alice(transactional_db: None) -> Any:
+    """The chat owner."""
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def mallory(transactional_db: None) -> Any:
+    """Another user who must never see alice's chats."""
+    return make_user("mallory@example.com")
+
+
+def new_chat(user: Any, workflow: str) -> ChatSession:
+    """A fresh chat of ``workflow`` for ``user``."""
+    session, _ = services.create_chat(user=user, organization=user.memberships.first().organization,
+                                      app_id=APP_ID, workflow=workflow, force_new=True)
+    return session
+
+
+def socket_path(session: ChatSession, token: str | None = "auto") -> str:
+    """The chat's socket path with an execution token (``auto``), a given token, or none."""
+    path = services.websocket_path(session)
+    if token == "auto":
+        token = services.issue_chat_token(session)
+    return f"{path}?access_token={token}" if token else path
+
+
+class Client:
+    """A WebsocketCommunicator that collects frames and waits for the ones a test needs."""
+
+    def __init__(self, path: str) -> None:
+        self.communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+        self.frames: list[dict[str, Any]] = []
+
+    async def connect(self) -> bool:
+        connected, _ = await self.communicator.connect(timeout=10)
+        return connected
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.communicator.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:
+        output = await self.communicator.receive_output(timeout)
+        if output["type"] == "websocket.close":
+            frame = {"type": "__closed__", "code": output.get("code")}
+        else:
+            frame = json.loads(output["text"])
+        self.frames.append(frame)
+        return frame
+
+    async def until(self, frame_type: str, timeout: float = 15, **data: Any) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"no {frame_type} {data} within {timeout}s; got {[f['type'] for f in self.frames]}")
+            frame = await self.next(remaining)
+            if frame["type"] == frame_type and all(frame.get("data", {}).get(k) == v for k, v in data.items()):
+                return frame
+            if frame["type"] == "__closed__":
+                raise AssertionError(f"socket closed ({frame['code']}) while waiting for {frame_type}")
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+    def seqs(self) -> list[int]:
+        return [frame["seq"] for frame in self.frames if "seq" in frame]
