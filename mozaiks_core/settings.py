@@ -133,7 +133,8 @@ ASGI_APPLICATION = "mozaiks_core.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Project overrides first, then the framework's shell, chat pages and admin console.
+        "DIRS": [BASE_DIR / "templates", PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -365,7 +366,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "staticfiles")
-STATICFILES_DIRS = [path for path in [BASE_DIR / "static", PACKAGE_DIR / "static"] if path.is_dir()]
+STATICFILES_DIRS = [path for path in dict.fromkeys([BASE_DIR / "static", PACKAGE_DIR / "static"]) if path.is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

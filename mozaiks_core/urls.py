@@ -11,6 +11,7 @@ from mozaiks_core.health import health, ready
 urlpatterns = [
     path("health", health, name="health"),
     path("ready", ready, name="ready"),
+    path("admin/console/", include("mozaiks_core.console.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

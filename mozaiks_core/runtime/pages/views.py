@@ -1,0 +1,122 @@
+"""Views of the chat pages: the home page (capabilities + history), one conversation, UI components.
+
+The pages are server-rendered inside the app shell; the conversation is then driven by plain ES
+modules over the chat WebSocket. The transcript already persisted is embedded in the page, so a
+reload shows it at once and the socket only resumes from the last ``seq``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from mozaiks_core.auth.caller import membership_for_request
+from mozaiks_core.runtime.pages.components import component_path, workspace_components
+from mozaiks_core.runtime.pages.quota import organization_quota, upgrade_url
+from mozaiks_core.workspace_info import app_id
+
+HISTORY_LIMIT = 50
+TRANSCRIPT_LIMIT = 5000
+FINISHED_STATUSES = ("completed", "failed", "cancelled")
+_CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _chat_sessions() -> Any:
+    return apps.get_model("mozaiks_runtime", "ChatSession")
+
+
+def _organization(request: HttpRequest) -> Any:
+    membership = membership_for_request(request, request.user)
+    return membership.organization if membership is not None else None
+
+
+def user_chats(user: Any, query: str = "") -> QuerySet[Any]:
+    """The user's chats in this app, newest activity first, filtered by title or workflow."""
+    chats = _chat_sessions().objects.filter(user=user, app_id=app_id())
+    if query:
+        chats = chats.filter(Q(title__icontains=query) | Q(workflow__icontains=query) | Q(chat_id__startswith=query))
+    return chats.order_by("-updated_at")
+
+
+def _shared_context(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "app_id": app_id(),
+        "quota": organization_quota(_organization(request)),
+        "upgrade_url": upgrade_url(),
+        "components_url": reverse("mozaiks_chat:components"),
+    }
+
+
+@login_required
+@ensure_csrf_cookie
+@require_GET
+def chat_home(request: HttpRequest) -> HttpResponse:
+    """The chat home: what this user may start, and a searchable history of their chats."""
+    query = request.GET.get("q", "").strip()[:100]
+    chats = list(user_chats(request.user, query)[:HISTORY_LIMIT])
+    return render(request, "mozaiks/chat/home.html", {**_shared_context(request), "chats": chats, "query": query})
+
+
+def transcript_frames(chat: Any) -> list[dict[str, Any]]:
+    """The chat's persisted events as the socket delivers them: ``{type, data, timestamp, seq}``."""
+    events = chat.events.order_by("seq").values("seq", "type", "payload", "created_at")[:TRANSCRIPT_LIMIT]
+    return [
+        {"type": event["type"], "data": event["payload"], "seq": event["seq"],
+         "timestamp": event["created_at"].isoformat() if event["created_at"] else None}
+        for event in events
+    ]
+
+
+@login_required
+@ensure_csrf_cookie
+@require_GET
+def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
+    """One conversation. Another user's chat (or an unknown id) is a 404, never a 403 that leaks it."""
+    if not _CHAT_ID.match(chat_id):
+        raise Http404("No such chat.")
+    chat = get_object_or_404(_chat_sessions(), chat_id=chat_id, user=request.user, app_id=app_id())
+    boot = {
+        "chat_id": chat.chat_id,
+        "app_id": chat.app_id,
+        "workflow": chat.workflow,
+        "user_id": str(chat.user_id),
+        "status": chat.status,
+        "ws_path": f"/ws/{chat.workflow}/{chat.app_id}/{chat.chat_id}/{chat.user_id}",
+        "events": transcript_frames(chat),
+        "components_url": reverse("mozaiks_chat:components"),
+        "upgrade_url": upgrade_url(),
+        "scripted_model": getattr(settings, "MOZAIKS_LLM_PROVIDER", "scripted") == "scripted",
+    }
+    context = {**_shared_context(request), "chat": chat, "boot": boot,
+               "finished": chat.status in FINISHED_STATUSES}
+    return render(request, "mozaiks/chat/conversation.html", context)
+
+
+@require_GET
+def component_manifest(request: HttpRequest) -> JsonResponse:
+    """The workspace's own UI-tool components: ``{components: [{name, url}]}`` for the registry."""
+    components = [
+        {"name": name, "url": reverse("mozaiks_chat:component", args=[name])} for name in workspace_components()
+    ]
+    return JsonResponse({"components": components})
+
+
+@require_GET
+def component_module(request: HttpRequest, name: str) -> FileResponse:
+    """Serve one workspace component module (an ES module under ``app/ui/components/``)."""
+    path = component_path(name)
+    if path is None:
+        raise Http404(f"No UI component named {name!r} in the workspace (app/ui/components/{name}.js).")
+    response = FileResponse(path.open("rb"), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response

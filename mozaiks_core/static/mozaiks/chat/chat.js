@@ -1,0 +1,346 @@
+// The conversation page: shows the embedded transcript at once, then follows the chat socket
+// (resume from the last seq, live events, reconnect). Input requests open the composer, UI tools
+// render from their payload, errors explain themselves.
+
+import { ChatConnection, socketUrl } from "./connection.js";
+import { loadWorkspaceComponents, lockTool, renderUiTool } from "./ui-tools.js";
+import { draftItem, el, errorPanel, fillToolResult, isUser, messageItem, noticeItem, toolStepItem } from "./transcript.js";
+import { setMarkdown } from "./markdown.js";
+
+const boot = JSON.parse(document.getElementById("mzc-boot").textContent);
+const $ = (id) => document.getElementById(id);
+const app = $("mzc-app");
+const transcript = $("mzc-transcript");
+const live = $("mzc-live");
+const composer = $("mzc-composer");
+const input = $("mzc-input");
+const send = $("mzc-send");
+const prompt = $("mzc-prompt");
+const banner = $("mzc-banner");
+const connectionBadge = $("mzc-connection");
+
+const STATUS_LABELS = {
+  created: "Created", running: "Running", waiting_input: "Waiting for your input", completed: "Completed",
+  failed: "Failed", cancelled: "Cancelled", interrupted: "Interrupted",
+};
+const QUOTA_CODES = new Set(["TOKEN_BUDGET_EXCEEDED", "LIMIT_EXCEEDED", "ENTITLEMENT_REQUIRED"]);
+
+const state = {
+  status: boot.status,
+  replaying: true,
+  pendingInput: null, // {request_id, prompt, agent}
+  tools: new Map(), // eventId → holder element
+  answered: new Set(), // eventIds / request ids this page has already answered
+  steps: new Map(), // tool_call_id → step item
+  drafts: new Map(), // agent → draft item
+  tokens: { total: 0, prompt: 0, completion: 0 },
+  firstLiveEventAt: null,
+};
+
+function setStatus(status) {
+  state.status = status;
+  app.dataset.status = status;
+  $("mzc-status").textContent = STATUS_LABELS[status] ?? status;
+  if (["completed", "failed", "cancelled"].includes(status)) finishReadOnly();
+}
+
+function finishReadOnly() {
+  closeInput();
+  composer.hidden = true;
+  if (!$("mzc-readonly")) {
+    composer.before(el("p", { class: "mzc-readonly", id: "mzc-readonly", text: "This chat has finished; its transcript is read-only." }));
+  }
+  for (const holder of state.tools.values()) lockTool(holder, null);
+}
+
+function announce(text) {
+  const line = el("p", { text: text.length > 200 ? `${text.slice(0, 200)}…` : text });
+  live.append(line);
+  while (live.childElementCount > 5) live.firstElementChild.remove();
+}
+
+function append(item) {
+  const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 120;
+  transcript.append(item);
+  if (nearBottom || !state.replaying) item.scrollIntoView({ block: "nearest" });
+  return item;
+}
+
+function showBanner(panel) {
+  banner.replaceChildren(panel);
+}
+
+// --- composer -------------------------------------------------------------------------------
+
+function openInput(data) {
+  if (["completed", "failed", "cancelled"].includes(state.status)) return;
+  const requestId = data.input_request_id ?? data.request_id;
+  if (state.answered.has(requestId)) return;
+  state.pendingInput = { request_id: requestId, prompt: data.prompt, agent: data.agent };
+  prompt.textContent = data.prompt ? `${data.agent ? `${data.agent} asks: ` : ""}${data.prompt}` : "Your reply";
+  input.disabled = false;
+  send.disabled = false;
+  composer.dataset.waiting = "true";
+  setStatus("waiting_input");
+  if (!state.replaying) input.focus();
+}
+
+function closeInput() {
+  state.pendingInput = null;
+  input.disabled = true;
+  send.disabled = true;
+  composer.dataset.waiting = "false";
+  prompt.textContent = "Waiting for the agents…";
+}
+
+function submitInput() {
+  const text = input.value.trim();
+  const pending = state.pendingInput;
+  if (!text || !pending) return;
+  state.answered.add(pending.request_id);
+  connection.send({ type: "user.input.submit", data: { text, input_request_id: pending.request_id } });
+  append(messageItem({ agent: "user", content: text, timestamp: new Date().toISOString() })).classList.add("mzc-pending");
+  input.value = "";
+  closeInput();
+  setStatus("running");
+  transcript.focus({ preventScroll: true });
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submitInput();
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    submitInput();
+  }
+});
+
+// --- UI tools -------------------------------------------------------------------------------
+
+function showUiTool(data) {
+  const eventId = data.eventId ?? data.corr ?? data.tool_call_id;
+  if (state.tools.has(eventId)) return state.tools.get(eventId);
+  const holder = renderUiTool(data, (response) => {
+    if (state.answered.has(eventId)) return;
+    state.answered.add(eventId);
+    connection.send({ type: "ui_tool_response", data: { eventId, response } });
+  });
+  holder.dataset.eventId = eventId;
+  state.tools.set(eventId, holder);
+  if (data.display === "artifact") {
+    $("mzc-artifacts").hidden = false;
+    $("mzc-artifact-body").replaceChildren(holder);
+    append(noticeItem(`${data.tool_name ?? "A panel"} opened in the artifacts panel.`, "info"));
+  } else {
+    append(el("li", { class: "mzc-tool-item" }, holder));
+  }
+  if (holder.dataset.broken === "true" && !state.replaying) {
+    // A payload the page cannot show must not block the run: answer with a structured error.
+    state.answered.add(eventId);
+    connection.send({ type: "ui_tool_response", data: { eventId, response: { error: "UI_PAYLOAD_INVALID", message: holder.textContent } } });
+    lockTool(holder, "The run was told this panel could not be shown.");
+  } else if (!state.replaying) {
+    holder.querySelector("input, textarea, select, button")?.focus();
+  }
+  if (!state.replaying) announce(`${data.tool_name ?? "A form"} needs your answer.`);
+  return holder;
+}
+
+function closeUiTool(data, note) {
+  const holder = state.tools.get(data.eventId ?? data.corr);
+  if (holder) lockTool(holder, note);
+}
+
+// --- events ---------------------------------------------------------------------------------
+
+function markLatency(frame) {
+  if (state.replaying || state.firstLiveEventAt !== null || !frame.timestamp) return;
+  state.firstLiveEventAt = Date.now();
+  requestAnimationFrame(() => {
+    app.dataset.firstEventLatencyMs = String(Date.now() - Date.parse(frame.timestamp));
+  });
+}
+
+function onText(data, frame) {
+  const agent = data.agent ?? data.sender ?? (data.role === "user" ? "user" : "Assistant");
+  if (isUser(agent) || data.role === "user") {
+    const pending = transcript.querySelector(".mzc-pending");
+    if (pending) {
+      pending.classList.remove("mzc-pending");
+      pending.dataset.seq = frame.seq;
+      return;
+    }
+  }
+  state.drafts.get(agent)?.remove();
+  state.drafts.delete(agent);
+  $("mzc-typing").hidden = true;
+  append(messageItem({ agent, content: data.content ?? data.text ?? "", timestamp: frame.timestamp, seq: frame.seq }));
+  if (!state.replaying) announce(`${isUser(agent) ? "You" : agent}: ${data.content ?? ""}`);
+}
+
+function onPrint(data) {
+  const agent = data.agent || "Assistant";
+  let draft = state.drafts.get(agent);
+  if (!draft) {
+    draft = append(draftItem(agent));
+    draft.dataset.raw = "";
+    state.drafts.set(agent, draft);
+  }
+  draft.dataset.raw += data.content ?? data.delta ?? "";
+  setMarkdown(draft.querySelector(".mzc-body"), draft.dataset.raw);
+  const typing = $("mzc-typing");
+  typing.hidden = false;
+  typing.textContent = `${agent} is typing…`;
+}
+
+function onToolCall(data, frame) {
+  if (data.awaiting_response || data.component_type) {
+    showUiTool(data);
+    return;
+  }
+  const step = append(toolStepItem({ ...data, seq: frame.seq }));
+  state.steps.set(data.tool_call_id ?? data.id ?? `seq-${frame.seq}`, step);
+}
+
+function onToolResponse(data, frame) {
+  let step = state.steps.get(data.tool_call_id);
+  if (!step) step = append(toolStepItem({ ...data, seq: frame.seq }));
+  fillToolResult(step, data);
+}
+
+function onError(data) {
+  const code = data.error_code ?? data.code ?? "";
+  if (QUOTA_CODES.has(code)) {
+    showBanner(errorPanel({
+      title: "Your organization has used up its quota",
+      message: data.message ?? "The run stopped because the token budget is exhausted.",
+      code, link: { href: data.upgrade_url ?? boot.upgrade_url, label: "Upgrade your plan" },
+    }));
+    banner.dataset.code = code;
+    return;
+  }
+  if (code === "SCHEMA_VALIDATION_FAILED" || code === "RATE_LIMITED" || code === "NOT_WAITING_FOR_INPUT") {
+    showBanner(errorPanel({ title: "The server could not accept that", message: data.message, code }));
+    return;
+  }
+  showBanner(errorPanel({ title: "The run hit an error", message: data.message ?? "The model or a tool failed.", code }));
+  banner.dataset.code = code;
+}
+
+function onUsage(data) {
+  state.tokens.total += Number(data.total_tokens ?? 0);
+  state.tokens.prompt += Number(data.prompt_tokens ?? 0);
+  state.tokens.completion += Number(data.completion_tokens ?? 0);
+  $("mzc-tokens").textContent = state.tokens.total.toLocaleString();
+  $("mzc-token-split").textContent = `${state.tokens.prompt.toLocaleString()} / ${state.tokens.completion.toLocaleString()}`;
+}
+
+const EVENT_HANDLERS = {
+  "chat.text": onText,
+  "chat.tool_call": onToolCall,
+  "chat.tool_response": onToolResponse,
+  "chat.input_request": (data) => openInput(data),
+  "chat.ui_tool_complete": (data) => closeUiTool(data, "Answer received."),
+  "chat.ui_tool_dismiss": (data) => closeUiTool(data, `Closed (${data.reason ?? "dismissed"}).`),
+  "chat.usage_delta": onUsage,
+  "chat.error": onError,
+  "chat.select_speaker": () => {},
+  "chat.run_complete": (data, frame) => {
+    append(noticeItem(data.status === "failed" ? "The run failed." : "The run finished.", "done", frame.seq));
+    setStatus(data.status === "failed" ? "failed" : "completed");
+    if (!state.replaying) announce("The run finished.");
+  },
+};
+
+/** A persisted chat event (seq'd), from the embedded transcript or the socket, exactly once. */
+function handleEvent(frame) {
+  markLatency(frame);
+  if (state.pendingInput && frame.type !== "chat.usage_delta" && frame.type !== "chat.select_speaker") {
+    if (frame.type !== "chat.input_request") closeInput();
+  }
+  if (frame.type === "chat.input_request" || frame.type === "chat.tool_call") {
+    if (state.status !== "completed") setStatus(frame.type === "chat.input_request" ? "waiting_input" : "running");
+  } else if (state.status === "created" || state.status === "waiting_input") {
+    setStatus("running");
+  }
+  const handler = EVENT_HANDLERS[frame.type];
+  if (handler) handler(frame.data ?? {}, frame);
+}
+
+/** A connection frame (no seq): meta, acks, resume boundary, re-sent open requests, print deltas. */
+function handleFrame(frame) {
+  const data = frame.data ?? {};
+  switch (frame.type) {
+    case "chat.print":
+      onPrint(data);
+      break;
+    case "chat_meta":
+      if (data.status && data.status !== state.status && state.status !== "completed") setStatus(data.status);
+      break;
+    case "chat.resume_boundary":
+      state.replaying = false;
+      if (data.status) setStatus(data.status);
+      if (state.pendingInput && !state.pendingInput.focused) {
+        state.pendingInput.focused = true;
+        input.focus();
+      }
+      break;
+    case "chat.input_request":
+      openInput(data);
+      if (!state.replaying) input.focus();
+      break;
+    case "chat.tool_call":
+      showUiTool(data);
+      break;
+    case "chat.error":
+      onError(data);
+      break;
+    default:
+      break;
+  }
+}
+
+function onConnectionState(connState, detail) {
+  connectionBadge.dataset.state = connState;
+  const labels = {
+    connecting: "Connecting…", reconnecting: "Reconnecting…", open: "Live",
+    lost: `Connection lost: retrying in ${Math.round((detail ?? 0) / 100) / 10} s`,
+    refused: "Disconnected",
+  };
+  connectionBadge.textContent = labels[connState] ?? connState;
+  if (connState === "lost") {
+    state.replaying = true;
+    showBanner(errorPanel({ title: "Connection lost", message: "Reconnecting automatically; nothing you have seen will be lost." }));
+    banner.dataset.code = "CONNECTION_LOST";
+  } else if (connState === "open" && banner.dataset.code === "CONNECTION_LOST") {
+    banner.replaceChildren();
+    banner.dataset.code = "";
+  } else if (connState === "refused") {
+    showBanner(errorPanel({ title: "This chat cannot be opened", message: String(detail) }));
+  }
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+let lastSeq = -1;
+for (const frame of boot.events) {
+  if (frame.seq !== lastSeq + 1) break;
+  lastSeq = frame.seq;
+  handleEvent(frame);
+}
+app.dataset.bootEvents = String(lastSeq + 1);
+if (["completed", "failed", "cancelled"].includes(boot.status)) finishReadOnly();
+
+const connection = new ChatConnection(socketUrl(boot.ws_path), {
+  onEvent: handleEvent, onFrame: handleFrame, onState: onConnectionState,
+}, lastSeq);
+
+loadWorkspaceComponents(boot.components_url).finally(() => {
+  if (!["completed", "failed", "cancelled"].includes(boot.status) || lastSeq < 0) connection.connect();
+  else state.replaying = false;
+});
+window.addEventListener("online", () => {
+  if (!connection.socket) connection.connect();
+});

@@ -1,0 +1,105 @@
+// Building blocks of the transcript: message bubbles with the agent's avatar and colour,
+// streamed drafts, collapsible tool steps and notices. Pure DOM; no state beyond the nodes.
+
+import { setMarkdown } from "./markdown.js";
+
+const USER_NAMES = new Set(["user", "you", "human"]);
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+export function isUser(agent) {
+  return USER_NAMES.has(String(agent ?? "").toLowerCase());
+}
+
+/** A stable hue for an agent name, so each agent keeps its colour across reloads. */
+export function agentHue(name) {
+  let hash = 0;
+  for (const ch of String(name)) hash = (hash * 31 + ch.codePointAt(0)) % 360;
+  return hash;
+}
+
+function avatar(agent) {
+  const initials = String(agent || "?").replace(/Agent$/, "").match(/[A-Z0-9]/gi)?.slice(0, 2).join("") || "?";
+  const node = el("span", { class: "mzc-avatar", "aria-hidden": "true", text: initials.toUpperCase() });
+  node.style.setProperty("--mzc-agent-hue", agentHue(agent));
+  return node;
+}
+
+function timeLabel(timestamp) {
+  if (!timestamp) return null;
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return null;
+  return el("time", { datetime: date.toISOString(), text: date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+}
+
+/** A message bubble: avatar, agent name, time and the Markdown body. */
+export function messageItem({ agent, content, timestamp, seq }) {
+  const user = isUser(agent);
+  const name = user ? "You" : String(agent || "Assistant");
+  const body = setMarkdown(el("div", { class: "mzc-md mzc-body" }), content);
+  const item = el("li", { class: `mzc-message ${user ? "mzc-from-user" : "mzc-from-agent"}`, "data-seq": seq },
+    avatar(user ? "You" : name),
+    el("div", { class: "mzc-bubble" },
+      el("div", { class: "mzc-meta" }, el("span", { class: "mzc-agent", text: name }), timeLabel(timestamp)),
+      body));
+  item.style.setProperty("--mzc-agent-hue", agentHue(user ? "You" : name));
+  return item;
+}
+
+/** The bubble that grows while a model streams `chat.print` deltas. */
+export function draftItem(agent) {
+  const item = messageItem({ agent, content: "" });
+  item.classList.add("mzc-draft");
+  item.setAttribute("aria-hidden", "true");
+  return item;
+}
+
+/** A collapsible step for an agent tool call; its result is filled in when it arrives. */
+export function toolStepItem({ tool_name: toolName, name, arguments: args, agent, seq }) {
+  const label = String(toolName ?? name ?? "tool");
+  const pre = el("pre", { class: "mzc-step-args" });
+  pre.textContent = args === undefined ? "" : JSON.stringify(args, null, 2);
+  const details = el("details", { class: "mzc-step" },
+    el("summary", {}, el("span", { class: "mzc-step-icon", "aria-hidden": "true", text: "⚙" }),
+      el("span", { text: `${agent ? `${agent} used ` : "Tool "}${label}` }),
+      el("span", { class: "mzc-step-state mzc-muted", text: "running…" })),
+    el("h4", { class: "mzc-step-heading", text: "Arguments" }), pre);
+  return el("li", { class: "mzc-step-item", "data-seq": seq }, details);
+}
+
+/** Attach a tool result to its step (or make a step of its own when the call is unknown). */
+export function fillToolResult(stepItem, { content, result, is_error: isError, status }) {
+  const details = stepItem.querySelector("details");
+  const value = result ?? content;
+  const pre = el("pre", { class: "mzc-step-result" });
+  pre.textContent = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  details.append(el("h4", { class: "mzc-step-heading", text: "Result" }), pre);
+  const state = details.querySelector(".mzc-step-state");
+  const failed = isError || status === "error";
+  state.textContent = failed ? "failed" : "done";
+  if (failed) details.classList.add("mzc-step-failed");
+}
+
+/** A one-line system notice in the transcript (run finished, speaker changed...). */
+export function noticeItem(text, kind = "info", seq = undefined) {
+  return el("li", { class: `mzc-notice mzc-notice-${kind}`, "data-seq": seq, text });
+}
+
+/** An error panel: what happened, the code, and optionally a link that fixes it. */
+export function errorPanel({ title, message, code, link }) {
+  const panel = el("div", { class: "mzc-error" },
+    el("strong", { text: title }),
+    el("p", { text: message || "" }));
+  if (code) panel.append(el("p", { class: "mzc-muted" }, el("code", { text: code })));
+  if (link) panel.append(el("p", {}, el("a", { href: link.href, class: "button", text: link.label })));
+  return panel;
+}
