@@ -12,7 +12,7 @@ from mozaiks_core.auth.models import Membership, Organization
 from mozaiks_core.auth.scoping import iter_routes
 from tests.auth.test_org_scoping import _call, _route_id
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
 MANAGED = [route for route in iter_routes(api) if route.scope and route.scope.manage]
 
 
