@@ -67,3 +67,43 @@ def test_sign_up_verify_log_in_create_an_organization_and_invite_someone(asgi_se
     assert invitation.organization.slug == "browser-co"
     assert Membership.objects.get(organization__slug="browser-co").user.email == "browser@example.com"
     assert "/invitations/" in _mailed_link(mail_dir, "/invitations/")
+
+
+def test_a_passkey_is_enrolled_and_then_signs_in_without_a_password(asgi_server, page, make_user) -> None:
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth.hashers import make_password
+
+    user = make_user("passkey@example.com")
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")  # the server hashes like production
+    user.save(update_fields=["password"])
+    server = asgi_server()
+    base = f"http://localhost:{server.info['port']}"  # WebAuthn refuses IP addresses as relying party ids
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", "passkey@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.auth-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/orgs/$"))
+    page.goto(f"{base}/accounts/2fa/webauthn/add/")
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.auth-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/2fa/webauthn/add/"))
+    page.fill("input[name=name]", "laptop")
+    page.check("input[name=passwordless]")
+    page.click("#mfa_webauthn_add")
+    page.wait_for_url(re.compile(r"/2fa/(webauthn/|recovery-codes/)?$"))
+    assert Authenticator.objects.filter(user__email="passkey@example.com", type="webauthn").exists()
+
+    page.click("text=Sign out")
+    page.wait_for_load_state()
+    page.goto(f"{base}/accounts/login/")
+    page.click("text=Sign in with a passkey")
+    page.wait_for_url(re.compile(r"/orgs/$"))
+    assert "passkey@example.com" in page.locator(".shell-account").inner_text()
