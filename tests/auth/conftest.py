@@ -67,5 +67,8 @@ def client_for() -> Callable[[Any], Client]:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2 is deliberately slow; these tests create many users, so they hash with MD5."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # for users that a server subprocess signs in
+    ]
 

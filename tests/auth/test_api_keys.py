@@ -15,7 +15,7 @@ from django.utils import timezone
 from mozaiks_core.auth.api_keys import create_api_key
 from mozaiks_core.auth.models import APIKey, Membership
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
 
 
 def _bearer(key: str) -> dict[str, str]:

@@ -60,3 +60,12 @@ def test_production_startup_stops_with_one_line_on_bad_auth_settings(env: dict[s
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert expected in result.stderr
+
+
+def test_a_dummy_cache_is_flagged_because_it_switches_rate_limits_off(settings) -> None:
+    from mozaiks_core.auth.checks import rate_limits_need_a_real_cache
+
+    assert rate_limits_need_a_real_cache() == []
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    (warning,) = rate_limits_need_a_real_cache()
+    assert warning.id == "mozaiks_auth.W001"

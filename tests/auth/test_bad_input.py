@@ -10,7 +10,7 @@ from django.test import Client
 from mozaiks_core.auth.models import Organization
 from tests.auth.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
 ODD_NAMES = ["\u202egnp.exe", "Zero\u200bWidth", "tab\tname", "nul\x00byte", "x" * 5000, "   ", "🙂" * 130]
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from mozaiks_core.auth.models import Invitation, Membership
 from tests.auth.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)  # invitation emails leave on commit
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]  # emails leave on commit
 
 
 def _invite(client: Client, org_id: int, email: str, role: str = "member"):

@@ -12,7 +12,7 @@ from mozaiks_core.auth.models import Membership, Organization
 from mozaiks_core.auth.scoping import iter_routes
 from tests.auth.test_org_scoping import _call, _route_id
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
 MANAGED = [route for route in iter_routes(api) if route.scope and route.scope.manage]
 
 
@@ -147,3 +147,38 @@ def test_unsafe_session_calls_need_the_csrf_token(make_user) -> None:
     token = client.cookies["csrftoken"].value
     accepted = _post(client, "/api/orgs", {"name": "With Token"}, HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 201
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_leaving_at_the_same_moment_still_leave_one_owner(postgres_db, make_user, make_team) -> None:
+    import threading
+
+    from django.db import connection
+
+    from mozaiks_core.auth.services import ActionRefused, leave_organization
+
+    first, second = make_user(), make_user()
+    team = make_team(first, name="Race")
+    Membership.objects.create(user=second, organization=team, role=Membership.Role.OWNER)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def leave(user) -> None:
+        try:
+            membership = Membership.objects.select_related("organization").get(user=user, organization=team)
+            barrier.wait()
+            leave_organization(membership)
+            outcomes.append("left")
+        except ActionRefused as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=leave, args=(user,)) for user in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["LAST_OWNER", "left"]
+    assert team.memberships.filter(role="owner").count() == 1

@@ -116,3 +116,13 @@ def test_github_does_not_take_over_an_existing_account_with_the_same_email(githu
     client.get("/accounts/github/login/callback/", {"code": "fake-code", "state": query["state"][0]})
     assert client.get("/api/me").status_code == 401
     assert not SocialAccount.objects.filter(user=existing).exists()
+
+
+def test_google_is_offered_once_its_client_id_and_secret_are_configured(settings) -> None:
+    assert "Continue with Google" not in Client().get("/accounts/login/").content.decode()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "google": {"APPS": [{"client_id": "g-client", "secret": "g-secret", "key": ""}], "SCOPE": ["email"]},
+    }
+    assert "Continue with Google" in Client().get("/accounts/login/").content.decode()
+    response = Client().post("/accounts/google/login/")
+    assert response["Location"].startswith("https://accounts.google.com/o/oauth2/v2/auth?client_id=g-client")
