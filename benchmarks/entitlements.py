@@ -26,7 +26,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mozaiks_core.settings")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_benchmark")
 os.environ.setdefault("LOG_LEVEL", "warning")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
