@@ -118,7 +118,12 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     try:
         event, created = receive_webhook("stripe", request.body, request.headers)
     except WebhookSignatureError as exc:
-        return JsonResponse({"error": "INVALID_SIGNATURE", "message": f"The delivery is not authentic: {exc}",
-                             "hint": "Check STRIPE_WEBHOOK_SECRET matches the endpoint's signing secret."}, status=400)
+        if exc.code == "INVALID_PAYLOAD":
+            body = {"error": exc.code, "message": f"The delivery is not a Stripe event: {exc}",
+                    "hint": "Send Stripe's event JSON unchanged."}
+        else:
+            body = {"error": exc.code, "message": f"The delivery is not authentic: {exc}",
+                    "hint": "Check STRIPE_WEBHOOK_SECRET matches the endpoint's signing secret."}
+        return JsonResponse(body, status=400)
     body: dict[str, Any] = {"received": True, "event_id": event.event_id, "duplicate": not created}
     return JsonResponse(body)
