@@ -106,12 +106,15 @@ class ProblemCollector:
         self.problems: list[Problem] = []
 
     def error(self, path: str, message: str, hint: str, code: str = "billing.catalog") -> None:
+        """Record an error: the item is unusable until fixed."""
         self.problems.append(Problem(ERROR, code, self.file, path, message, hint))
 
     def warning(self, path: str, message: str, hint: str, code: str = "billing.catalog") -> None:
+        """Record a warning: the catalog still loads."""
         self.problems.append(Problem(WARNING, code, self.file, path, message, hint))
 
     def key(self, path: str, value: Any, what: str) -> bool:
+        """Check an identifier (plan id or entitlement key); False (and an error) when invalid."""
         if isinstance(value, str) and KEY_PATTERN.match(value):
             return True
         self.error(path, f"{what} {value!r} is not a valid key",
@@ -119,6 +122,7 @@ class ProblemCollector:
         return False
 
     def count(self, path: str, value: Any, *, allow_none: bool = True) -> int | None:
+        """Check a non-negative whole number (None allowed for "unlimited")."""
         if value is None and allow_none:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > MAX_LIMIT:
