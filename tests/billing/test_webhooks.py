@@ -241,3 +241,35 @@ def test_concurrent_deliveries_of_one_event_store_it_once_and_apply_it_once(post
     event = WebhookEvent.objects.get(event_id="evt_race")
     assert (event.deliveries, event.attempts, event.status) == (8, 1, "processed")
     assert Subscription.objects.get(organization=org).status == "active"
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_celery_worker(
+        transactional_db, celery_worker, redis_url, monkeypatch) -> None:
+    from django.test import Client
+
+    from mozaiks_core.celery import app as celery_app
+
+    worker = celery_worker(queues="mozaiks.default")
+    _, org = make_member("worker-hook@example.com")
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
+    payload = _sub_event("evt_worker", "customer.subscription.created", org, "active", 1000, plan="team")
+    try:
+        response = Client().post(URL, data=payload, content_type="application/json",
+                                 HTTP_STRIPE_SIGNATURE=sign(payload))
+    finally:
+        celery_app.close()  # drop the Redis producer pool; later tests run eagerly again
+    assert response.status_code == 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        event = WebhookEvent.objects.get(event_id="evt_worker")
+        if event.status != "received":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the worker never processed the event:\n{worker.log()[-3000:]}")
+    assert (event.status, event.attempts) == ("processed", 1)
+    assert Subscription.objects.get(organization=org).plan.plan_id == "team"
+    assert "mozaiks.billing.process_webhook_event" in worker.log()  # applied by the worker, not in-process
