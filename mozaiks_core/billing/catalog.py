@@ -98,20 +98,23 @@ def catalog_path() -> Path:
     return Path(settings.MOZAIKS_APP_DIR) / CATALOG_RELATIVE_PATH
 
 
-class _Checker:
-    """Collects problems for one file while walking the parsed YAML."""
+class ProblemCollector:
+    """Collects the problems of one file while its parsed YAML is walked (also used by the admin)."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
 
     def error(self, path: str, message: str, hint: str, code: str = "billing.catalog") -> None:
+        """Record an error: the item is unusable until fixed."""
         self.problems.append(Problem(ERROR, code, self.file, path, message, hint))
 
     def warning(self, path: str, message: str, hint: str, code: str = "billing.catalog") -> None:
+        """Record a warning: the catalog still loads."""
         self.problems.append(Problem(WARNING, code, self.file, path, message, hint))
 
     def key(self, path: str, value: Any, what: str) -> bool:
+        """Check an identifier (plan id or entitlement key); False (and an error) when invalid."""
         if isinstance(value, str) and KEY_PATTERN.match(value):
             return True
         self.error(path, f"{what} {value!r} is not a valid key",
@@ -119,6 +122,7 @@ class _Checker:
         return False
 
     def count(self, path: str, value: Any, *, allow_none: bool = True) -> int | None:
+        """Check a non-negative whole number (None allowed for "unlimited")."""
         if value is None and allow_none:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > MAX_LIMIT:
@@ -128,7 +132,7 @@ class _Checker:
         return value
 
 
-def _parse_meter(check: _Checker, path: str, key: str, raw: Any) -> MeterSpec | None:
+def _parse_meter(check: ProblemCollector, path: str, key: str, raw: Any) -> MeterSpec | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = {"limit": raw}
     if not isinstance(raw, dict):
@@ -153,7 +157,7 @@ def _parse_meter(check: _Checker, path: str, key: str, raw: Any) -> MeterSpec | 
                      provider_event_name=event_name)
 
 
-def _parse_price(check: _Checker, path: str, raw: Any) -> PriceSpec | None:
+def _parse_price(check: ProblemCollector, path: str, raw: Any) -> PriceSpec | None:
     if not isinstance(raw, dict):
         check.error(path, "a price must be a mapping", "write {interval: month, amount: 29, currency: usd}")
         return None
@@ -179,7 +183,7 @@ def _parse_price(check: _Checker, path: str, raw: Any) -> PriceSpec | None:
     return PriceSpec(interval=str(interval), amount=str(amount), currency=currency.lower(), provider_price_id=price_id)
 
 
-def parse_plan(check: _Checker, path: str, raw: Any) -> PlanSpec | None:
+def parse_plan(check: ProblemCollector, path: str, raw: Any) -> PlanSpec | None:
     """Validate one plan mapping (also used by the admin form); problems go to ``check``."""
     if not isinstance(raw, dict):
         check.error(path, "a plan must be a mapping", "write {plan_id: pro, label: Pro, ...}")
@@ -230,7 +234,7 @@ def parse_plan(check: _Checker, path: str, raw: Any) -> PlanSpec | None:
                     trial_days=trial_days, prices=tuple(prices), features=features, limits=limits, meters=meters)
 
 
-def _mapping(check: _Checker, path: str, value: Any) -> dict[str, Any]:
+def _mapping(check: ProblemCollector, path: str, value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -241,7 +245,7 @@ def _mapping(check: _Checker, path: str, value: Any) -> dict[str, Any]:
 
 def parse_catalog_text(text: str, file: str) -> tuple[Catalog | None, list[Problem]]:
     """Parse catalog YAML ``text``; returns the catalog (None on errors) and every problem."""
-    check = _Checker(file)
+    check = ProblemCollector(file)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -46,9 +46,9 @@ class Plan(models.Model):
 
     def clean(self) -> None:
         """Validate the JSON fields with the catalog's rules, so admin edits cannot break decide()."""
-        from mozaiks_core.billing.catalog import _Checker, parse_plan
+        from mozaiks_core.billing.catalog import ProblemCollector, parse_plan
 
-        check = _Checker("admin")
+        check = ProblemCollector("admin")
         parse_plan(check, "plan", self.as_catalog_dict())
         errors = [f"{problem.path}: {problem.message} ({problem.hint})" for problem in check.problems
                   if problem.level == "error"]

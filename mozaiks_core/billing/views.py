@@ -31,10 +31,17 @@ def pricing(request: HttpRequest) -> HttpResponse:
     caller = _caller(request)
     current = services.effective_plan(caller.organization) if caller else None
     plans = list(Plan.objects.filter(active=True))
+    key = request.GET.get("key", "")[:80]
     return render(request, "mozaiks/billing/pricing.html", {
         "plans": plans, "current_plan": current, "caller": caller,
-        "can_manage": bool(caller and caller.can_manage), "highlight_key": request.GET.get("key", "")[:80],
+        "can_manage": bool(caller and caller.can_manage), "highlight_key": key,
+        "granting": {plan.plan_id for plan in plans if key and _grants(plan, key)},
     })
+
+
+def _grants(plan: Plan, key: str) -> bool:
+    """Whether ``plan`` includes ``key`` (a true feature, a non-zero limit or any meter)."""
+    return bool(plan.features.get(key)) or plan.limits.get(key, 0) != 0 or key in plan.meters
 
 
 @login_required
@@ -118,7 +125,12 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     try:
         event, created = receive_webhook("stripe", request.body, request.headers)
     except WebhookSignatureError as exc:
-        return JsonResponse({"error": "INVALID_SIGNATURE", "message": f"The delivery is not authentic: {exc}",
-                             "hint": "Check STRIPE_WEBHOOK_SECRET matches the endpoint's signing secret."}, status=400)
+        if exc.code == "INVALID_PAYLOAD":
+            body = {"error": exc.code, "message": f"The delivery is not a Stripe event: {exc}",
+                    "hint": "Send Stripe's event JSON unchanged."}
+        else:
+            body = {"error": exc.code, "message": f"The delivery is not authentic: {exc}",
+                    "hint": "Check STRIPE_WEBHOOK_SECRET matches the endpoint's signing secret."}
+        return JsonResponse(body, status=400)
     body: dict[str, Any] = {"received": True, "event_id": event.event_id, "duplicate": not created}
     return JsonResponse(body)

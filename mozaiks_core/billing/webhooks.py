@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
+PROGRESS_FIELDS = ("status", "error", "attempts", "next_attempt_at", "flagged")
 FINAL_STATUSES = {WebhookEvent.Status.PROCESSED, WebhookEvent.Status.SKIPPED_STALE, WebhookEvent.Status.IGNORED}
 
 
@@ -68,14 +69,14 @@ def process_event(event_pk: int, *, replay: bool = False) -> str:
             event.error = f"{type(exc).__name__}: {exc}"[:2000]
             event.next_attempt_at = timezone.now() + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (event.attempts - 1))
             event.flagged = event.attempts >= MAX_ATTEMPTS
-            event.save()
+            event.save(update_fields=[*PROGRESS_FIELDS])
             return event.status
         event.status = status
         event.error = ""
         event.next_attempt_at = None
         event.flagged = status == WebhookEvent.Status.UNKNOWN_CUSTOMER
         event.processed_at = timezone.now()
-        event.save()
+        event.save(update_fields=[*PROGRESS_FIELDS, "processed_at", "organization"])
         return status
 
 

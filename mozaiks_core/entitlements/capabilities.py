@@ -59,6 +59,7 @@ def parse_capabilities_text(text: str, file: str) -> tuple[list[CapabilitySpec],
     problems: list[Problem] = []
 
     def error(path: str, message: str, hint: str) -> None:
+        """Record one problem of this file."""
         problems.append(Problem(ERROR, "entitlements.capabilities", file, path, message, hint))
 
     try:

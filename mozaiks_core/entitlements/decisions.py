@@ -134,9 +134,12 @@ def load_counters(entitlements: OrgEntitlements) -> dict[str, int]:
 
 
 def resolve_organization(subject: Any) -> Organization | None:
-    """The organization behind a decision subject: an Organization, a Caller or a request with a caller."""
+    """The organization behind a subject: an Organization, its id, a Caller or a request with a caller."""
     if isinstance(subject, Organization):
         return subject
+    is_id = isinstance(subject, int) and not isinstance(subject, bool)
+    if is_id or (isinstance(subject, str) and subject.isdigit()):
+        return Organization.objects.filter(pk=int(subject)).first()
     organization = getattr(subject, "organization", None)
     if isinstance(organization, Organization):
         return organization

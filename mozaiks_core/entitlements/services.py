@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from mozaiks_core.auth.models import Membership, Organization
 from mozaiks_core.entitlements import types as t
 from mozaiks_core.entitlements.capabilities import CapabilitySpec, capabilities_by_workflow
-from mozaiks_core.entitlements.decisions import decide_for, decide_subject, entitlements_for
+from mozaiks_core.entitlements.decisions import decide_for, decide_subject, entitlements_for, resolve_organization
 from mozaiks_core.entitlements.metering import ConsumeResult, UsageError, consume
 from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
 
@@ -87,6 +87,7 @@ def _refused(code: str, message: str, status: int, **extra: Any) -> RunPermissio
 
 def check_token_budget(*, organization: Any) -> TokenBudget:
     """Called before each LLM call: is the organization's token budget exhausted? (fresh read)"""
+    organization = resolve_organization(organization)
     if organization is None:
         return TokenBudget(exhausted=True, remaining=0)
     entitlements = entitlements_for(organization, fresh=True)
@@ -111,6 +112,7 @@ def meter_llm_tokens(*, organization: Any, user: Any, total_tokens: int, transac
     ``exhausted`` so the runtime stops before the next call. Raises :class:`UsageError` on a
     negative or absurd quantity (nothing recorded). Zero tokens record nothing.
     """
+    organization = resolve_organization(organization)
     if organization is None:
         return TokenBudget(exhausted=True, remaining=0)
     if total_tokens == 0:
@@ -181,6 +183,7 @@ def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capab
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return _refused("AUTHENTICATION_REQUIRED", "Sign in to start this workflow.", 401)
+    organization = resolve_organization(organization) if organization is not None else None
     if organization is None:
         return _refused("ORGANIZATION_REQUIRED", "Choose an organization to start this workflow.", 403)
     specs = _specs_for(workflow_name, capability_id)
@@ -220,6 +223,7 @@ def _consume_run(user: Any, organization: Organization, transaction_id: str) -> 
 def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str]) -> list[CapabilityView]:
     """Every capability visible to the caller, with ``allowed`` (nothing is consumed)."""
     signed_in = user is not None and getattr(user, "is_authenticated", False)
+    organization = resolve_organization(organization) if organization is not None else None
     views: list[CapabilityView] = []
     manager: bool | None = None
     for spec in capabilities_by_workflow(workflow_names):

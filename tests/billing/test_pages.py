@@ -19,6 +19,7 @@ def test_the_pricing_page_lists_the_catalog_to_anyone(db, client) -> None:
     for text in ["Free", "Pro", "Team", "29 USD", "14-day free trial", "export_chats", "Sign up"]:
         assert text in html
     assert 'class="plan-card plan-highlight" data-plan="pro"' in html
+    assert 'class="plan-card" data-plan="free"' in html  # free declares export_chats: false
 
 
 def test_the_billing_page_shows_plan_usage_bars_and_a_30_day_svg_chart(db, client) -> None:

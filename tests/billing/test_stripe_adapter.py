@@ -138,3 +138,26 @@ def test_every_write_call_carries_an_idempotency_key(db, http, stripe_provider) 
     writes = [request for request in http.requests if request["method"] in {"POST", "DELETE"}]
     assert len(writes) == 4
     assert all(request["headers"].get("Idempotency-Key") for request in writes)
+
+
+def test_sync_reads_the_subscription_back_from_stripe(db, http, stripe_provider) -> None:
+    _, org = make_member("sync@example.com")
+    Subscription.objects.create(organization=org, plan=Plan.objects.get(plan_id="team"), status="past_due",
+                                provider="stripe", provider_customer_id="cus_test_1", provider_subscription_id="sub_9")
+    subscription = StripeAdapter().sync(organization=org)
+    assert http.requests[-1]["method"] == "GET"
+    assert http.requests[-1]["path"] == "/v1/subscriptions/sub_9"
+    assert (subscription.status, subscription.plan.plan_id) == ("active", "pro")
+
+
+def test_stripe_errors_become_structured_billing_errors(db, stripe_provider, monkeypatch) -> None:
+    class Failing(RecordingHTTPClient):
+        def request(self, method, url, headers, post_data=None, *, _usage=None):
+            return '{"error": {"message": "No such price", "type": "invalid_request_error"}}', 400, {}
+
+    monkeypatch.setattr(StripeAdapter, "default_http_client", Failing())
+    user, org = make_member("fail@example.com")
+    with pytest.raises(BillingError) as caught:
+        _checkout(org, user)
+    assert (caught.value.code, caught.value.status) == ("PROVIDER_ERROR", 502)
+    assert "No such price" in caught.value.message

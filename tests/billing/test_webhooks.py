@@ -69,6 +69,14 @@ def test_a_stale_signature_older_than_five_minutes_is_refused(db, deliver) -> No
     assert deliver(payload, signature=sign(payload, timestamp=int(time.time()) - 250)).status_code == 200
 
 
+@pytest.mark.parametrize("body", ["not json at all", '{"object": "event"}', "[1, 2]"])
+def test_an_authentic_body_that_is_not_an_event_gets_400_invalid_payload(db, deliver, body) -> None:
+    response = deliver(body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_PAYLOAD"
+    assert not WebhookEvent.objects.exists()
+
+
 def test_a_tampered_body_fails_verification(db, deliver) -> None:
     _, org = make_member("tamper@example.com")
     payload = _sub_event("evt_t", "customer.subscription.updated", org, "active", 1000)
@@ -76,6 +84,7 @@ def test_a_tampered_body_fails_verification(db, deliver) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.dbmatrix
 def test_a_duplicate_delivery_is_a_no_op(db, deliver) -> None:
     _, org = make_member("dup@example.com")
     payload = _sub_event("evt_dup", "customer.subscription.created", org, "active", 1000)
@@ -88,6 +97,7 @@ def test_a_duplicate_delivery_is_a_no_op(db, deliver) -> None:
     assert Subscription.objects.get(organization=org).status == "past_due"
 
 
+@pytest.mark.dbmatrix
 def test_an_older_event_arriving_late_never_moves_the_subscription_backwards(db, deliver) -> None:
     _, org = make_member("order@example.com")
     deliver(_sub_event("evt_c", "customer.subscription.created", org, "active", 1000))
@@ -163,6 +173,7 @@ def test_webhooks_are_refused_when_stripe_is_not_configured(db, client, settings
     assert response.json()["error"] == "WEBHOOKS_NOT_CONFIGURED"
 
 
+@pytest.mark.dbmatrix
 def test_a_storm_of_shuffled_and_duplicated_deliveries_ends_in_the_right_states(db, deliver) -> None:
     rng = random.Random(5)
     orgs = [Organization.objects.create(name=f"Storm {n}", slug=f"storm-{n}") for n in range(50)]
@@ -195,3 +206,70 @@ def test_a_storm_of_shuffled_and_duplicated_deliveries_ends_in_the_right_states(
     assert set(events.values_list("attempts", flat=True)) == {1}
     assert set(events.values_list("status", flat=True)) <= {"processed", "stale"}
     assert sum(events.values_list("deliveries", flat=True)) == 1000
+
+
+@pytest.mark.postgres
+def test_concurrent_deliveries_of_one_event_store_it_once_and_apply_it_once(postgres_db, transactional_db) -> None:
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from tests.billing.support import install_test_catalog
+
+    install_test_catalog()
+    _, org = make_member("concurrent-hook@example.com")
+    payload = _sub_event("evt_race", "customer.subscription.created", org, "active", 1000)
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def deliver_once() -> None:
+        try:
+            barrier.wait()
+            response = Client().post(URL, data=payload, content_type="application/json",
+                                     HTTP_STRIPE_SIGNATURE=sign(payload))
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver_once) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 8
+    event = WebhookEvent.objects.get(event_id="evt_race")
+    assert (event.deliveries, event.attempts, event.status) == (8, 1, "processed")
+    assert Subscription.objects.get(organization=org).status == "active"
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_celery_worker(
+        transactional_db, celery_worker, redis_url, monkeypatch) -> None:
+    from django.test import Client
+
+    from mozaiks_core.celery import app as celery_app
+
+    worker = celery_worker(queues="mozaiks.default")
+    _, org = make_member("worker-hook@example.com")
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
+    payload = _sub_event("evt_worker", "customer.subscription.created", org, "active", 1000, plan="team")
+    try:
+        response = Client().post(URL, data=payload, content_type="application/json",
+                                 HTTP_STRIPE_SIGNATURE=sign(payload))
+    finally:
+        celery_app.close()  # drop the Redis producer pool; later tests run eagerly again
+    assert response.status_code == 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        event = WebhookEvent.objects.get(event_id="evt_worker")
+        if event.status != "received":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the worker never processed the event:\n{worker.log()[-3000:]}")
+    assert (event.status, event.attempts) == ("processed", 1)
+    assert Subscription.objects.get(organization=org).plan.plan_id == "team"
+    assert "mozaiks.billing.process_webhook_event" in worker.log()  # applied by the worker, not in-process

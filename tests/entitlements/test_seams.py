@@ -145,3 +145,12 @@ def test_a_malformed_capabilities_file_is_reported_precisely() -> None:
     paths = {problem.path for problem in problems}
     assert paths == {"capabilities[0].visibility", "capabilities[1].id", "capabilities[2].plans"}
     assert all(problem.hint for problem in problems)
+
+
+def test_the_seams_accept_an_organization_id_as_well_as_the_instance(db) -> None:
+    user, org = make_member("by-id@example.com")
+    meter_llm_tokens(organization=str(org.pk), user=user, total_tokens=1000, transaction_id="by-id")
+    assert check_token_budget(organization=org.pk).exhausted
+    assert check_run_allowed(user=user, organization=org.pk, workflow_name="Welcome").error_code == \
+        "TOKEN_BUDGET_EXCEEDED"
+    assert check_token_budget(organization=987654).exhausted  # no such organization: fail closed

@@ -10,6 +10,7 @@ from mozaiks_core.billing.adapters.base import (
     BillingError,
     CheckoutResult,
     ParsedWebhook,
+    WebhookPayloadError,
     WebhookSignatureError,
 )
 
@@ -18,8 +19,8 @@ DEFAULT_ADAPTERS = {
     "stripe": "mozaiks_core.billing.adapters.stripe.StripeAdapter",
 }
 
-__all__ = ["BillingAdapter", "BillingError", "CheckoutResult", "ParsedWebhook", "WebhookSignatureError",
-           "get_adapter"]
+__all__ = ["BillingAdapter", "BillingError", "CheckoutResult", "ParsedWebhook", "WebhookPayloadError",
+           "WebhookSignatureError", "get_adapter"]
 
 
 def get_adapter(provider: str | None = None) -> BillingAdapter:

@@ -26,7 +26,15 @@ class BillingError(Exception):
 
 
 class WebhookSignatureError(Exception):
-    """A webhook delivery that is not authentic (bad or stale signature, or unreadable)."""
+    """A webhook delivery that is not authentic (bad, missing or stale signature)."""
+
+    code = "INVALID_SIGNATURE"
+
+
+class WebhookPayloadError(WebhookSignatureError):
+    """An authentic delivery whose body is not an event (not JSON, no id or type)."""
+
+    code = "INVALID_PAYLOAD"
 
 
 @dataclass(frozen=True)

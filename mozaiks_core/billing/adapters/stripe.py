@@ -23,6 +23,7 @@ from mozaiks_core.billing.adapters.base import (
     BillingError,
     CheckoutResult,
     ParsedWebhook,
+    WebhookPayloadError,
     WebhookSignatureError,
 )
 from mozaiks_core.billing.models import Plan, Subscription, WebhookEvent
@@ -142,11 +143,14 @@ class StripeAdapter(BillingAdapter):
         try:
             text = payload.decode("utf-8")
             stripe.WebhookSignature.verify_header(text, signature, self.webhook_secret, SIGNATURE_TOLERANCE_SECONDS)
-            data = json.loads(text)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise WebhookSignatureError(str(exc)) from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise WebhookPayloadError(f"the body is not JSON: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
-            raise WebhookSignatureError("the payload is not a Stripe event (id and type missing)")
+            raise WebhookPayloadError("the payload is not a Stripe event (id and type missing)")
         created = data.get("created")
         when = datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
         return ParsedWebhook(event_id=data["id"][:255], type=data["type"][:120], created=when, payload=data)

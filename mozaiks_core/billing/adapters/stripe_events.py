@@ -35,9 +35,10 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def _plan_for(obj: dict[str, Any]) -> Plan | None:
+    """The plan a Stripe object names: ``metadata.plan_id``, else the plan owning its price id."""
     plan_id = (obj.get("metadata") or {}).get("plan_id")
     if plan_id:
-        plan = Plan.objects.filter(plan_id=plan_id).first()
+        plan = Plan.objects.filter(plan_id=plan_id).order_by().first()
         if plan is not None:
             return plan
     for item in (obj.get("items") or {}).get("data") or []:
@@ -49,11 +50,11 @@ def _plan_for(obj: dict[str, Any]) -> Plan | None:
     return None
 
 
-def apply_subscription_object(subscription: Subscription, obj: dict[str, Any]) -> None:
-    """Copy a Stripe subscription object onto ``subscription`` (not saved)."""
+def apply_subscription_object(subscription: Subscription, obj: dict[str, Any], plan: Plan | None = None) -> None:
+    """Copy a Stripe subscription object onto ``subscription`` (not saved); ``plan`` if already resolved."""
     status = STATUS_MAP.get(obj.get("status", ""), Subscription.Status.INCOMPLETE)
     subscription.status = status
-    plan = _plan_for(obj)
+    plan = plan or _plan_for(obj)
     if plan is not None:
         subscription.plan = plan
     items = (obj.get("items") or {}).get("data") or [{}]
@@ -70,21 +71,25 @@ def apply_subscription_object(subscription: Subscription, obj: dict[str, Any]) -
         subscription.provider_customer_id = obj["customer"]
 
 
-def _organization_for(obj: dict[str, Any]) -> Organization | None:
+def _locked_subscription(obj: dict[str, Any]) -> tuple[int | None, Subscription | None]:
+    """The organization id an event concerns and its subscription row, locked (None, None when unknown)."""
     metadata = obj.get("metadata") or {}
     org_id = str(metadata.get("organization_id") or obj.get("client_reference_id") or "")
+    locked = Subscription.objects.select_for_update()
     if org_id.isdigit():
-        organization = Organization.objects.filter(pk=int(org_id)).first()
-        if organization is not None:
-            return organization
+        subscription = locked.filter(organization_id=int(org_id)).first()
+        if subscription is not None:
+            return subscription.organization_id, subscription
+        if Organization.objects.filter(pk=int(org_id)).exists():
+            return int(org_id), None
     customer = obj.get("customer")
     subscription_id = obj.get("subscription") or (obj.get("id") if obj.get("object") == "subscription" else None)
     for field, value in (("provider_subscription_id", subscription_id), ("provider_customer_id", customer)):
         if isinstance(value, str) and value:
-            match = Subscription.objects.filter(**{field: value}).select_related("organization").first()
-            if match is not None:
-                return match.organization
-    return None
+            subscription = locked.filter(**{field: value}).first()
+            if subscription is not None:
+                return subscription.organization_id, subscription
+    return None, None
 
 
 def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
@@ -102,24 +107,23 @@ def apply_stripe_event(event: WebhookEvent) -> str:
         return WebhookEvent.Status.IGNORED
     if event.type in INVOICE_EVENTS:
         obj = {**obj, "subscription": _invoice_subscription_id(obj)}
-    organization = _organization_for(obj)
-    if organization is None:
-        return WebhookEvent.Status.UNKNOWN_CUSTOMER
-    event.organization = organization
-    with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().filter(organization=organization).first()
+    with transaction.atomic(savepoint=False):
+        organization_id, subscription = _locked_subscription(obj)
+        if organization_id is None:
+            return WebhookEvent.Status.UNKNOWN_CUSTOMER
+        event.organization_id = organization_id
         if event.type == "checkout.session.completed":
-            return _link_checkout(organization, subscription, obj)
+            return _link_checkout(organization_id, subscription, obj)
+        plan = _plan_for(obj) if event.type in SUBSCRIPTION_EVENTS else None
         if subscription is None:
-            plan = _plan_for(obj)
             if plan is None:
                 return WebhookEvent.Status.UNKNOWN_CUSTOMER
-            subscription = Subscription(organization=organization, plan=plan, provider="stripe")
+            subscription = Subscription(organization_id=organization_id, plan=plan, provider="stripe")
         created = event.event_created_at
         if subscription.provider_event_at and created and created < subscription.provider_event_at:
             return WebhookEvent.Status.SKIPPED_STALE
         if event.type in SUBSCRIPTION_EVENTS:
-            apply_subscription_object(subscription, obj)
+            apply_subscription_object(subscription, obj, plan)
             if event.type == "customer.subscription.deleted":
                 subscription.status = Subscription.Status.CANCELED
         elif event.type == "invoice.payment_failed":
@@ -133,13 +137,13 @@ def apply_stripe_event(event: WebhookEvent) -> str:
     return WebhookEvent.Status.PROCESSED
 
 
-def _link_checkout(organization: Organization, subscription: Subscription | None, session: dict[str, Any]) -> str:
+def _link_checkout(organization_id: int, subscription: Subscription | None, session: dict[str, Any]) -> str:
     """A completed checkout links the Stripe customer and subscription; the subscription events set state."""
     if subscription is None:
         plan = _plan_for(session)
         if plan is None:
             return WebhookEvent.Status.UNKNOWN_CUSTOMER
-        subscription = Subscription(organization=organization, plan=plan, provider="stripe",
+        subscription = Subscription(organization_id=organization_id, plan=plan, provider="stripe",
                                     status=Subscription.Status.INCOMPLETE)
     if isinstance(session.get("customer"), str):
         subscription.provider_customer_id = session["customer"]

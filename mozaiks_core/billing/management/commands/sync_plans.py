@@ -16,10 +16,12 @@ class Command(BaseCommand):
     help = "Sync plans from the app workspace's config/subscriptions.yaml into the database."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """``--force`` overwrites admin edits."""
         parser.add_argument("--force", action="store_true",
                             help="Also overwrite plans that were edited in the admin.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Load, validate and sync; a broken or missing file is a CommandError naming the problems."""
         try:
             catalog = load_catalog()
         except CatalogError as exc:
