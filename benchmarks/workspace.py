@@ -36,10 +36,12 @@ def generate(root: Path, modules: int, workflows: int) -> Path:
         folder = root / "modules" / module_id
         (folder / "contracts").mkdir(parents=True)
         (folder / "backend").mkdir()
-        (folder / "backend" / "handler.py").write_text("class Handler:\n    def run(self, ctx, data):\n        return data\n")
+        (folder / "backend" / "handler.py").write_text(
+            "class Handler:\n    def run(self, ctx, data):\n        return data\n")
         (folder / "module.yaml").write_text(yaml.safe_dump({
             "schema": "mozaiks.module.v1",
-            "module": {"id": module_id, "display_name": module_id, "version": "1.0.0", "handler": "backend.handler:Handler"},
+            "module": {"id": module_id, "display_name": module_id, "version": "1.0.0",
+                       "handler": "backend.handler:Handler"},
             "actions": [{"id": f"act{n}", "type": "mutation", "handler_method": "run",
                          "emits": [f"domain.{module_id}.happened"],
                          "input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}
@@ -67,12 +69,14 @@ def bench_startup(modules: int, workflows: int) -> None:
         assert not workspace.errors(), workspace.errors()[:3]
         env = {**os.environ, "MOZAIKS_APP_DIR": str(root), "MOZAIKS_VAR_DIR": tmp,
                "DJANGO_SETTINGS_MODULE": "mozaiks_core.settings"}
-        code = "import time,django;t=time.perf_counter();django.setup();import mozaiks_core.urls;print(time.perf_counter()-t)"
+        code = ("import time,django;t=time.perf_counter();django.setup();import mozaiks_core.urls;"
+                "print(time.perf_counter()-t)")
         setup_s = float(subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True,
                                        capture_output=True, text=True).stdout.strip())
     print(f"startup: {len(workspace.modules)} modules + {len(workspace.workflow_dirs)} workflows")
-    print(f"  loader alone            {loader_s:6.3f} s  (target <= {STARTUP_TARGET_S} s, ratio {loader_s / STARTUP_TARGET_S:.2f})")
-    print(f"  django.setup() + urls   {setup_s:6.3f} s  (target <= {STARTUP_TARGET_S} s, ratio {setup_s / STARTUP_TARGET_S:.2f})")
+    for label, seconds in (("loader alone", loader_s), ("django.setup() + urls", setup_s)):
+        print(f"  {label:<24}{seconds:6.3f} s  (target <= {STARTUP_TARGET_S} s, "
+              f"ratio {seconds / STARTUP_TARGET_S:.2f})")
 
 
 def bench_throughput(events: int) -> None:
@@ -118,8 +122,9 @@ def bench_throughput(events: int) -> None:
         worker.wait(timeout=20)
     rate = events / elapsed
     backend = "PostgreSQL" if "postgres" in env["DATABASE_URL"] else "SQLite"
-    print(f"outbox: {events} events x 2 reactions delivered by a Celery worker on Redis ({backend}) in {elapsed:.2f} s")
-    print(f"  throughput              {rate:6.0f} events/s (target >= {THROUGHPUT_TARGET:.0f}, ratio {rate / THROUGHPUT_TARGET:.2f})")
+    print(f"outbox: {events} events x 2 reactions, Celery worker on Redis ({backend}): {elapsed:.2f} s")
+    print(f"  throughput              {rate:6.0f} events/s (target >= {THROUGHPUT_TARGET:.0f}, "
+          f"ratio {rate / THROUGHPUT_TARGET:.2f})")
 
 
 def main() -> None:
