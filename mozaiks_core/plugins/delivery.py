@@ -9,12 +9,14 @@ reaction twice or lose it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -53,22 +55,40 @@ def _actor_user(envelope: dict[str, Any]) -> Any:
     return get_user_model().objects.filter(pk=actor.get("id")).first()
 
 
-def run_reaction(reaction: ReactionSpec, envelope: dict[str, Any]) -> None:
+@dataclass
+class EventScope:
+    """What every reaction of one event needs, read once per delivery run."""
+
+    envelope: dict[str, Any]
+    organization: Any
+    actor: Any
+
+    @classmethod
+    def of(cls, event: OutboxEvent) -> EventScope:
+        """Read the event's organization and acting user once."""
+        envelope = event.envelope()
+        organization = Organization.objects.filter(pk=event.organization_id).first() if event.organization_id else None
+        return cls(envelope, organization, _actor_user(envelope))
+
+
+def run_reaction(reaction: ReactionSpec, envelope: dict[str, Any], scope: EventScope | None = None) -> None:
     """Run one reaction for one event (inside the caller's transaction)."""
     if reaction.callable_path:
         import_dotted("", reaction.callable_path)(envelope)
         return
-    organization = Organization.objects.filter(pk=envelope.get("organization_id")).first()
+    if scope is None:
+        organization = Organization.objects.filter(pk=envelope.get("organization_id")).first()
+        scope = EventScope(envelope, organization, _actor_user(envelope))
     if reaction.kind == "notification":
         from mozaiks_core.packs.notifications.services import notify_for_event
 
-        notify_for_event(reaction, envelope, organization=organization, actor=_actor_user(envelope))
+        notify_for_event(reaction, envelope, organization=scope.organization, actor=scope.actor)
         return
     module = get_workspace().modules.get(reaction.module_id)
     if module is None:
         raise DeliveryError(f"module '{reaction.module_id}' of reaction '{reaction.key}' is not loaded")
     if reaction.kind == "handler":
-        context = ModuleContext(module=module, user=_actor_user(envelope), organization=organization,
+        context = ModuleContext(module=module, user=scope.actor, organization=scope.organization,
                                 correlation_id=envelope.get("correlation_id", ""), event=envelope)
         method_for(module, reaction.handler_method)(context, envelope)
         return
@@ -78,56 +98,36 @@ def run_reaction(reaction: ReactionSpec, envelope: dict[str, Any]) -> None:
     except ImportError as exc:
         raise DeliveryError(f"reaction '{reaction.key}' starts workflow capability '{reaction.capability_id}', but "
                             f"the runtime's run starter {starter_path} is unavailable ({exc})") from exc
-    starter(capability_id=reaction.capability_id, organization=organization, user=_actor_user(envelope),
+    starter(capability_id=reaction.capability_id, organization=scope.organization, user=scope.actor,
             initial_message=reaction.message or envelope["event_type"], context={"event": envelope})
 
 
+def delivery_rows(event: OutboxEvent) -> list[EventDelivery]:
+    """Unsaved pending deliveries, one per reaction listening to the event."""
+    return [EventDelivery(event=event, reaction_key=reaction.key, reaction_kind=reaction.kind,
+                          next_attempt_at=event.occurred_at) for reaction in reactions_for(event.event_type)]
+
+
 def ensure_deliveries(event: OutboxEvent) -> None:
-    """Create the pending delivery rows of an event (idempotent under concurrency)."""
+    """Create missing delivery rows (``publish`` creates them; this covers reactions added since)."""
     existing = set(event.deliveries.values_list("reaction_key", flat=True))
-    for reaction in reactions_for(event.event_type):
-        if reaction.key in existing:
-            continue
-        try:
-            with transaction.atomic():
-                EventDelivery.objects.create(event=event, reaction_key=reaction.key, reaction_kind=reaction.kind,
-                                             next_attempt_at=timezone.now())
-        except IntegrityError:
-            continue  # another worker created it first
+    missing = [row for row in delivery_rows(event) if row.reaction_key not in existing]
+    if missing:
+        EventDelivery.objects.bulk_create(missing, ignore_conflicts=True)
 
 
-def attempt_delivery(delivery_id: int) -> str:
-    """Try one delivery once; returns its status afterwards. Safe to call twice concurrently."""
-    reaction: ReactionSpec | None = None
+def _attempt(delivery: EventDelivery, reactions: dict[str, ReactionSpec], scope: EventScope) -> bool:
+    """One attempt inside the event's transaction; a failure rolls back only this reaction's savepoint
+    and is recorded on the delivery. Returns whether the reaction succeeded."""
+    reaction = reactions.get(delivery.reaction_key)
     try:
         with transaction.atomic():
-            delivery = EventDelivery.objects.select_for_update().select_related("event").get(pk=delivery_id)
-            if delivery.status not in OPEN:
-                return delivery.status
-            if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now():
-                return delivery.status
-            reaction = all_reactions().get(delivery.reaction_key)
             if reaction is None:
                 raise DeliveryError(f"reaction '{delivery.reaction_key}' no longer exists in the workspace")
-            envelope = delivery.event.envelope()
-            with causing(envelope):
-                run_reaction(reaction, envelope)
-            delivery.status = EventDelivery.Status.DELIVERED
-            delivery.attempts += 1
-            delivery.delivered_at = timezone.now()
-            delivery.last_error = ""
-            delivery.save(update_fields=["status", "attempts", "delivered_at", "last_error", "updated_at"])
-            return delivery.status
+            with causing(scope.envelope):
+                run_reaction(reaction, scope.envelope, scope)
     except Exception as exc:
-        logger.warning("delivery %s failed: %r", delivery_id, exc)
-        return _record_failure(delivery_id, reaction, exc)
-
-
-def _record_failure(delivery_id: int, reaction: ReactionSpec | None, exc: Exception) -> str:
-    with transaction.atomic():
-        delivery = EventDelivery.objects.select_for_update().get(pk=delivery_id)
-        if delivery.status not in OPEN:
-            return delivery.status
+        logger.warning("delivery of %s to %s failed: %r", scope.envelope["event_id"], delivery.reaction_key, exc)
         delivery.attempts += 1
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:4000]
         if delivery.attempts >= max_attempts(reaction) or isinstance(exc, DeliveryError):
@@ -136,23 +136,46 @@ def _record_failure(delivery_id: int, reaction: ReactionSpec | None, exc: Except
             delivery.status = EventDelivery.Status.FAILED
             delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
         delivery.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"])
-        return delivery.status
+        return False
+    return True
+
+
+def _deliver_locked(event: OutboxEvent, only: int | None = None) -> float | None:
+    """Lock the event's due deliveries (a duplicate run waits, then finds them done) and attempt each."""
+    due = EventDelivery.objects.select_for_update(of=("self",)).filter(
+        event=event, status__in=OPEN, next_attempt_at__lte=timezone.now()).order_by("pk")
+    rows = list(due.filter(pk=only) if only is not None else due)
+    if rows:
+        reactions = all_reactions()
+        scope = EventScope.of(event)
+        delivered = [delivery.pk for delivery in rows if _attempt(delivery, reactions, scope)]
+        now = timezone.now()
+        EventDelivery.objects.filter(pk__in=delivered).update(
+            status=EventDelivery.Status.DELIVERED, attempts=F("attempts") + 1, delivered_at=now, last_error="",
+            updated_at=now)
+    waiting = event.deliveries.filter(status__in=OPEN).order_by("next_attempt_at").first()
+    if waiting is None:
+        if event.status != OutboxEvent.Status.DONE:
+            OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.DONE)
+        return None
+    return max((waiting.next_attempt_at - timezone.now()).total_seconds(), 0.0)
 
 
 def deliver(event_id: str) -> float | None:
-    """Deliver every due delivery of an event; returns seconds until the next retry (None when settled)."""
+    """Deliver every due delivery of an event in one transaction; seconds until the next retry, or None."""
     event = OutboxEvent.objects.filter(event_id=event_id).first()
     if event is None:
         return None
-    ensure_deliveries(event)
-    now = timezone.now()
-    for delivery_id in event.deliveries.filter(status__in=OPEN, next_attempt_at__lte=now).values_list("pk", flat=True):
-        attempt_delivery(delivery_id)
-    waiting = event.deliveries.filter(status__in=OPEN).order_by("next_attempt_at").first()
-    if waiting is None:
-        OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.DONE)
-        return None
-    return max((waiting.next_attempt_at - timezone.now()).total_seconds(), 0.0)
+    with transaction.atomic():
+        return _deliver_locked(event)
+
+
+def attempt_delivery(delivery_id: int) -> str:
+    """Attempt one delivery now if it is due; returns its status afterwards (safe to repeat)."""
+    delivery = EventDelivery.objects.select_related("event").get(pk=delivery_id)
+    with transaction.atomic():
+        _deliver_locked(delivery.event, only=delivery_id)
+    return EventDelivery.objects.values_list("status", flat=True).get(pk=delivery_id)
 
 
 def retry_delivery(delivery: EventDelivery) -> None:

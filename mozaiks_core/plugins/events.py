@@ -18,7 +18,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from mozaiks_core.plugins.documents import key_path
-from mozaiks_core.plugins.models import OutboxEvent
+from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
 from mozaiks_core.plugins.registry import get_workspace
 
 logger = logging.getLogger(__name__)
@@ -90,13 +90,17 @@ def publish(event_type: str, payload: dict[str, Any], *, subject: Any = None, ac
     organization_id = getattr(organization, "pk", organization)
     if organization_id is None and cause is not None:
         organization_id = cause.get("organization_id")
-    event = OutboxEvent.objects.create(
-        event_id=uuid.uuid4(), event_type=event_type, module_id=event_type.split(".")[1],
-        organization_id=organization_id, actor=describe_actor(actor), subject=describe_subject(subject),
-        payload=payload, occurred_at=timezone.now(),
-        correlation_id=correlation_id or (cause or {}).get("correlation_id") or uuid.uuid4().hex,
-        causation_id=uuid.UUID(cause["event_id"]) if cause else None,
-    )
+    with transaction.atomic():  # the event and its delivery rows land together
+        event = OutboxEvent.objects.create(
+            event_id=uuid.uuid4(), event_type=event_type, module_id=event_type.split(".")[1],
+            organization_id=organization_id, actor=describe_actor(actor), subject=describe_subject(subject),
+            payload=payload, occurred_at=timezone.now(),
+            correlation_id=correlation_id or (cause or {}).get("correlation_id") or uuid.uuid4().hex,
+            causation_id=uuid.UUID(cause["event_id"]) if cause else None,
+        )
+        from mozaiks_core.plugins.delivery import delivery_rows
+
+        EventDelivery.objects.bulk_create(delivery_rows(event))
     event_id = str(event.event_id)
     transaction.on_commit(lambda: dispatch(event_id))
     return event

@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from mozaiks_core.plugins import delivery
+from mozaiks_core.plugins.models import OutboxEvent
 
 
 @shared_task(name="mozaiks.plugins.deliver_event", ignore_result=True)
@@ -23,6 +24,8 @@ def deliver_event(event_id: str) -> None:
 def sweep_outbox() -> int:
     """Deliver events whose after-commit dispatch never happened (a crash between commit and queueing)."""
     event_ids = delivery.pending_event_ids()
+    for event in OutboxEvent.objects.filter(event_id__in=event_ids):
+        delivery.ensure_deliveries(event)  # reactions added since the event was published
     for event_id in event_ids:
         delivery.deliver(event_id)
     return len(event_ids)

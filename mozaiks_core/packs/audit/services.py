@@ -10,24 +10,19 @@ from django.utils.dateparse import parse_datetime
 from mozaiks_core.packs.audit.models import ActivityEntry
 
 
-def record_event(envelope: dict[str, Any]) -> ActivityEntry:
-    """Copy one event envelope into the activity log (idempotent by event id)."""
+def record_event(envelope: dict[str, Any]) -> None:
+    """Copy one event envelope into the activity log (one insert; a repeat is ignored by event id)."""
     actor = envelope.get("actor") or {}
     subject = envelope.get("subject") or {}
-    entry, _ = ActivityEntry.objects.get_or_create(
-        event_id=envelope["event_id"],
-        defaults={
-            "event_type": envelope["event_type"], "module_id": envelope["event_type"].split(".")[1],
-            "organization_id": envelope.get("organization_id"),
-            "actor_label": str(actor.get("label") or actor.get("type", ""))[:300],
-            "actor_id": str(actor.get("id", ""))[:64],
-            "subject_type": str(subject.get("type", ""))[:200], "subject_id": str(subject.get("id", ""))[:200],
-            "subject_label": str(subject.get("label", ""))[:300], "payload": envelope.get("payload") or {},
-            "correlation_id": envelope.get("correlation_id") or "",
-            "occurred_at": parse_datetime(envelope["occurred_at"]),
-        },
+    entry = ActivityEntry(
+        event_id=envelope["event_id"], event_type=envelope["event_type"],
+        module_id=envelope["event_type"].split(".")[1], organization_id=envelope.get("organization_id"),
+        actor_label=str(actor.get("label") or actor.get("type", ""))[:300], actor_id=str(actor.get("id", ""))[:64],
+        subject_type=str(subject.get("type", ""))[:200], subject_id=str(subject.get("id", ""))[:200],
+        subject_label=str(subject.get("label", ""))[:300], payload=envelope.get("payload") or {},
+        correlation_id=envelope.get("correlation_id") or "", occurred_at=parse_datetime(envelope["occurred_at"]),
     )
-    return entry
+    ActivityEntry.objects.bulk_create([entry], ignore_conflicts=True)
 
 
 def activity(organization: Any, event_type: str = "") -> QuerySet[ActivityEntry]:

@@ -68,18 +68,26 @@ def recipients(kind: str, organization: Any, actor: Any) -> list[Any]:
 
 
 def notify_for_event(reaction: ReactionSpec, envelope: dict[str, Any], *, organization: Any, actor: Any) -> int:
-    """The ``notification`` reaction kind: render the reaction's template for each recipient."""
+    """The ``notification`` reaction kind: one notification per recipient who has the category on.
+
+    Written with one insert that ignores duplicates, so a repeated delivery cannot notify twice.
+    """
     template = reaction.notification
     if organization is None:
         raise ValueError(f"event {envelope['event_id']} has no organization, so it cannot notify anyone")
-    created = 0
-    for user in recipients(template.get("recipients", "actor"), organization, actor):
-        created += notify(user=user, organization=organization, title=render_text(template["title"], envelope),
-                          body=render_text(template.get("body", ""), envelope),
-                          link=render_text(template.get("link", ""), envelope),
-                          category=template.get("category") or envelope["event_type"],
-                          event_id=envelope["event_id"], reaction_key=reaction.key) is not None
-    return created
+    category = template.get("category") or envelope["event_type"]
+    users = recipients(template.get("recipients", "actor"), organization, actor)
+    switched = dict(NotificationPreference.objects.filter(user__in=users, category=category)
+                    .values_list("user_id", "enabled"))
+    default = next((bool(c.get("default_enabled", True)) for c in categories() if c["id"] == category), True)
+    title = render_text(template["title"], envelope)[:300]
+    body = render_text(template.get("body", ""), envelope)
+    link = render_text(template.get("link", ""), envelope)[:500]
+    rows = [Notification(user=user, organization=organization, title=title, body=body, link=link, category=category,
+                         event_id=envelope["event_id"], reaction_key=reaction.key)
+            for user in users if switched.get(user.pk, default)]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def for_user(user: Any, organization: Any) -> QuerySet[Notification]:
