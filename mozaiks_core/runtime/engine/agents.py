@@ -151,12 +151,25 @@ def _expression(condition: str) -> LenientExpressionCondition:
     return LenientExpressionCondition(expression=ContextExpression(condition))
 
 
+def has_user(bundle: WorkflowBundle) -> bool:
+    """True when the workflow talks with the user during a run (human_in_the_loop or handoffs to/from user)."""
+    return bundle.orchestrator.human_in_the_loop or any(
+        rule.targets_user or rule.source_agent == USER_AGENT_NAME for rule in bundle.handoffs
+    )
+
+
 def build_pattern(
-    bundle: WorkflowBundle, state: RunState, context: dict[str, Any], *, start_note: str | None = None
+    bundle: WorkflowBundle,
+    state: RunState,
+    context: dict[str, Any],
+    *,
+    start_note: str | None = None,
+    with_user: bool = False,
 ) -> Pattern:
     """Agents with tools, hooks and handoffs, wired into the bundle's orchestration pattern.
 
-    ``start_note`` (the ``initial_message`` of a chat the user starts) joins the entry agent's prompt.
+    ``start_note`` (the ``initial_message`` of a chat the user starts) joins the entry agent's prompt;
+    ``with_user`` adds the user agent even to a workflow that never asks (a resumed history names it).
     """
     orchestrator = bundle.orchestrator
     stream = provider() == "openai"
@@ -179,10 +192,8 @@ def build_pattern(
             Tool(name=tool.name, description=tool.description or tool.name, func_or_tool=function)\
                 .register_for_llm(agent)
         agents[spec.name] = agent
-    needs_user = orchestrator.human_in_the_loop or any(
-        rule.targets_user or rule.source_agent == USER_AGENT_NAME for rule in bundle.handoffs
-    )
-    user = UserAgent(run=state) if needs_user else None
+    interactive = has_user(bundle)
+    user = UserAgent(run=state) if interactive or with_user else None
     for hook in bundle.hooks:
         for name, agent in agents.items():
             if hook.agent in ("all", name):
@@ -196,7 +207,7 @@ def build_pattern(
         "context_variables": context_variables,
     }
     if pattern_cls is DefaultPattern:
-        kwargs["group_after_work"] = RevertToUserTarget() if user is not None else TerminateTarget()
+        kwargs["group_after_work"] = RevertToUserTarget() if interactive else TerminateTarget()
     if pattern_cls is AutoPattern:
         kwargs["group_manager_args"] = {"llm_config": llm_config_for(bundle)}
     return pattern_cls(**kwargs)

@@ -28,6 +28,7 @@ from mozaiks_core.runtime.llm.scripted import Script, ScriptExhausted, ScriptInv
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 
 DEFAULT_SEED = "Begin."
+TEMP_USER_NAME = "_User"  # AG2's stand-in sender of a first message when a workflow has no user agent
 CONTEXT_KEY = "mozaiks_context"  # on the last message of RunOutcome.messages: the context variables at the end
 
 
@@ -104,8 +105,7 @@ def _initial_messages(
 ) -> tuple[list[dict[str, Any]] | str, str | None]:
     """The messages AG2 starts from and the text to hide from the chat (seed or re-sent last message)."""
     if resume_messages:
-        messages = [{key: value for key, value in message.items() if key != CONTEXT_KEY}
-                    for message in resume_messages]
+        messages = [_stored_message(message) for message in resume_messages]
         if user_message is not None:
             return [*messages, {"role": "user", "name": USER_AGENT_NAME, "content": user_message}], None
         return messages, str(messages[-1].get("content") or "")  # AG2 re-sends the last message
@@ -113,6 +113,14 @@ def _initial_messages(
         return user_message, None
     seed = bundle.orchestrator.initial_message or DEFAULT_SEED
     return seed, seed
+
+
+def _stored_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as AG2 accepts it back: no snapshot key, AG2's stand-in user named ``user``."""
+    message = {key: value for key, value in message.items() if key != CONTEXT_KEY}
+    if message.get("name") == TEMP_USER_NAME:
+        message["name"] = USER_AGENT_NAME
+    return message
 
 
 def _context(bundle: WorkflowBundle, ctx: RunContext, resume_messages: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -178,7 +186,11 @@ def _execute(
         with IOStream.set_default(events):
             state = new_run_state(bundle, bridge, events, resume_messages)
             start_note = bundle.orchestrator.initial_message if user_message and not resume_messages else None
-            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note)
+            with_user = bool(resume_messages) and any(
+                message.get("name") in (USER_AGENT_NAME, TEMP_USER_NAME) for message in resume_messages
+            )
+            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note,
+                                    with_user=with_user or (bool(resume_messages) and user_message is not None))
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
             if state.script is not None:

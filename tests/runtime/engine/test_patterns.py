@@ -84,6 +84,23 @@ async def test_a_user_driven_start_answers_the_users_first_message_with_the_init
     ]
 
 
+async def test_a_chat_without_a_user_agent_resumes_with_the_users_next_message(hooks, context, bundle_copy):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": "workflow_name: Valid\nstartup_mode: UserDriven\nmax_turns: 3\n",
+        "scripted_model.yaml": "turns:\n- say: First answer.\n- say: Second answer.\n",
+    })
+    ctx = context("Valid")
+    first = await run_workflow(bundle, ctx, hooks, user_message="First question?")
+
+    again = type(hooks)()
+    second = await run_workflow(bundle, ctx, again, resume_messages=first.messages, user_message="Second?")
+
+    assert (first.status, second.status) == ("completed", "completed")
+    assert [(event["agent"], event["content"]) for event in again.events("chat.text")] == [
+        ("user", "Second?"), ("Helper", "Second answer."),
+    ]
+
+
 async def test_a_hooks_yaml_hook_runs_on_its_agent(hooks, context, bundle_copy):
     bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
         "hooks.yaml": "hooks:\n- hook_type: process_message_before_send\n  hook_agent: Helper\n"
