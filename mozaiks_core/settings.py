@@ -207,9 +207,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 from mozaiks_core.auth.keys import KeyConfigError, check_execution_key_config  # noqa: E402
 from mozaiks_core.auth.mail_config import email_settings_from_url  # noqa: E402
 
-# allauth's pages render inside the shell: our overrides of allauth/layouts and elements come
-# before allauth's own templates (apps are searched after DIRS), the shell after the project's.
-TEMPLATES[0]["DIRS"] += [PACKAGE_DIR / "auth" / "allauth_templates", PACKAGE_DIR / "templates"]
+# allauth's pages render inside the shell: our overrides of allauth/layouts and elements are a
+# template dir, so they win over allauth's own templates (apps are searched after DIRS).
+TEMPLATES[0]["DIRS"] += [PACKAGE_DIR / "auth" / "allauth_templates"]
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -359,8 +359,6 @@ MOZAIKS_WORKFLOW_RUN_STARTER = env_str(
 # at settings time (read once; a broken module is reported by `manage.py check`, never fatal).
 from mozaiks_core.plugins.bootstrap import workspace_installed_apps  # noqa: E402
 
-# The shell (mozaiks/base.html) and the page templates ship inside the package; project templates win.
-TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], PACKAGE_DIR / "templates"]
 INSTALLED_APPS += workspace_installed_apps(
     MOZAIKS_APP_DIR, MOZAIKS_PACK_ROOTS, MOZAIKS_LICENSED_SERVICES, INSTALLED_APPS
 )
