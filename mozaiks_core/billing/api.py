@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from ninja import Router, Schema
 
-from mozaiks_core.auth.caller import get_caller
+from mozaiks_core.auth.caller import Caller, get_caller
 from mozaiks_core.auth.security import api_auth
 from mozaiks_core.billing import services
 from mozaiks_core.billing.adapters import BillingError
@@ -65,6 +65,13 @@ def _error(exc: BillingError) -> JsonResponse:
     return JsonResponse(exc.as_dict(), status=exc.status)
 
 
+def _require_manage(caller: Caller) -> None:
+    """The caller's role as authenticated (an API key without ``manage`` acts as a member) must manage."""
+    if not caller.can_manage:
+        raise BillingError("BILLING_FORBIDDEN", "Only owners and admins of the organization change billing.",
+                           "Ask an owner or admin, or use an API key with the 'manage' scope.", status=403)
+
+
 def _plan_out(plan: Plan) -> PlanOut:
     return PlanOut(plan_id=plan.plan_id, label=plan.label, description=plan.description, trial_days=plan.trial_days,
                    prices=plan.prices, features=plan.features, limits=plan.limits, meters=plan.meters,
@@ -100,6 +107,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     caller = get_caller(request)
     overview = request.build_absolute_uri(reverse("mozaiks_billing:overview"))
     try:
+        _require_manage(caller)
         result = services.start_checkout(organization=caller.organization, user=caller.user,
                                          plan_id=payload.plan_id, interval=payload.interval,
                                          success_url=f"{overview}?checkout=success",
@@ -114,6 +122,7 @@ def portal(request: HttpRequest) -> Any:
     """The customer portal URL. Owners and admins only."""
     caller = get_caller(request)
     try:
+        _require_manage(caller)
         url = services.open_portal(organization=caller.organization, user=caller.user,
                                    return_url=request.build_absolute_uri(reverse("mozaiks_billing:overview")))
     except BillingError as exc:
@@ -126,6 +135,7 @@ def cancel(request: HttpRequest) -> Any:
     """Cancel the subscription (Stripe: at the period's end). Owners and admins only."""
     caller = get_caller(request)
     try:
+        _require_manage(caller)
         services.cancel_subscription(organization=caller.organization, user=caller.user)
     except BillingError as exc:
         return _error(exc)
