@@ -36,7 +36,7 @@ def test_the_billing_page_shows_plan_usage_bars_and_a_30_day_svg_chart(db, clien
     assert html.count('class="usage-bar"') == 30
     assert "Upgrade or change plan" in html
     assert "Manage billing" in html
-    assert "<script" not in html.split("<main", 1)[1]
+    assert "<script" not in html.split("<main", 1)[1].split("</main>", 1)[0]  # the chart needs no JavaScript
 
 
 def test_members_see_billing_but_cannot_change_it(db, client) -> None:
