@@ -84,6 +84,8 @@ def build_workspace(root: Path, packs: list[str] | None = None) -> Path:
     write(root / "brand" / "assets" / "logo.png", "png")
     write(root / "config" / "shell.json", {"footer_text": "hi"})
     write(root / "workflows" / "Hello" / "orchestrator.yaml", {"workflow_name": "Hello"})
+    write(root / "workflows" / "Hello" / "agents.yaml", {"agents": [{"name": "HelloAgent",
+                                                                   "system_message": "Greet the user."}]})
     return root
 
 
