@@ -116,7 +116,9 @@ def create_chat(
     permission = check_run_allowed(user=user, organization=organization, workflow_name=workflow,
                                    capability_id=capability_id)
     if not permission.allowed:
-        status = 402 if permission.error_code in _PAYMENT_CODES else 403
+        # The seam says which status fits (402 when a plan change fixes it, e.g. TOKEN_BUDGET_EXCEEDED).
+        status = permission.http_status if permission.http_status >= 400 else (
+            402 if permission.error_code in _PAYMENT_CODES else 403)
         raise ChatError(permission.error_code or "ENTITLEMENT_REQUIRED",
                         permission.message or "You may not start this workflow.", status,
                         {"key": permission.details.get("key", capability_id or workflow), **permission.details})
