@@ -255,6 +255,9 @@ def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_cele
     _, org = make_member("worker-hook@example.com")
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
+    # Eager tasks of earlier tests opened Celery's producer pool on the in-memory broker; publish
+    # through a fresh pool on Redis (the old one comes back afterwards for the eager tests).
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
     payload = _sub_event("evt_worker", "customer.subscription.created", org, "active", 1000, plan="team")
     try:
         response = Client().post(URL, data=payload, content_type="application/json",
