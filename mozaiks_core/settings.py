@@ -215,7 +215,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = env_str("MOZAIKS_LOGIN_REDIRECT_URL", "/orgs/")
+LOGIN_REDIRECT_URL = env_str("MOZAIKS_LOGIN_REDIRECT_URL", "/")
 ACCOUNT_ADAPTER = "mozaiks_core.auth.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
