@@ -71,15 +71,16 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
     )
 
 
-def _execution_caller(request: HttpRequest, token: str) -> Caller | None:
+def _execution_caller(request: HttpRequest, token: str) -> Caller:
     try:
         claims = verify_execution_token(token)
-    except ExecutionTokenError:
-        return None
+    except ExecutionTokenError as error:
+        raise HttpError(401, error.message) from None
     user: Any = get_user_model().objects.filter(pk=claims.user_id, is_active=True).first()
-    if user is None:
-        return None
-    return build_caller(request, user, "execution_token", claims)
+    caller = build_caller(request, user, "execution_token", claims) if user is not None else None
+    if caller is None:
+        raise HttpError(401, "The execution token's user or organization membership no longer exists.")
+    return caller
 
 
 class BearerCallerAuth(HttpBearer):

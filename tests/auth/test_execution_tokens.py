@@ -174,4 +174,6 @@ def test_the_bearer_execution_token_authenticates_the_api(make_user, make_team) 
     assert me.json()["via"] == "execution_token"
     assert me.json()["organization_id"] == team.pk
     forged = _tamper(token, organization=str(team.pk + 1000))
-    assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
+    refused = Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert refused.status_code == 401
+    assert "invalid" in refused.json()["detail"]
