@@ -7,6 +7,7 @@ a :class:`~mozaiks_core.auth.caller.Caller` to the request; endpoints use ``auth
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -80,7 +81,8 @@ def _execution_caller(request: HttpRequest, token: str) -> Caller:
     caller = build_caller(request, user, "execution_token", claims) if user is not None else None
     if caller is None:
         raise HttpError(401, "The execution token's user or organization membership no longer exists.")
-    return caller
+    # The token travels in WebSocket URLs (and so in logs): it runs chats, it never manages the organization.
+    return replace(caller, role=Membership.Role.MEMBER) if caller.role in MANAGER_ROLES else caller
 
 
 class BearerCallerAuth(HttpBearer):
