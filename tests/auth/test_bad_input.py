@@ -123,3 +123,15 @@ def test_the_organization_page_form_reports_bad_names_in_place(make_user, client
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
     assert not Organization.objects.filter(personal=False).exists()
+
+
+def test_an_organization_cannot_send_more_invitations_per_hour_than_allowed(
+    settings, make_user, make_team, client_for
+) -> None:
+    settings.MOZAIKS_INVITATIONS_PER_HOUR = 3
+    owner = make_user()
+    team = make_team(owner, name="Spammy")
+    client = client_for(owner)
+    codes = [client.post(f"/api/orgs/{team.pk}/invitations", json.dumps({"email": f"p{n}@example.com"}),
+                         content_type="application/json").status_code for n in range(4)]
+    assert codes == [201, 201, 201, 429]
