@@ -34,13 +34,20 @@ def test_listing_members_does_not_query_per_member(
     assert len(response.json()) == extra_members + 1
 
 
-@pytest.mark.parametrize("organizations", [1, 15])
-def test_the_organizations_page_does_not_query_per_organization(
-    organizations: int, make_user, make_team, client_for, django_assert_max_num_queries
+def test_the_organizations_page_costs_the_same_for_one_or_fifteen_organizations(
+    make_user, make_team, client_for
 ) -> None:
-    owner = make_user()
-    for number in range(organizations):
-        make_team(owner, name=f"Team {number}")
-    client = client_for(owner)
-    with django_assert_max_num_queries(5):
-        assert client.get("/orgs/").status_code == 200
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(organizations: int) -> int:
+        owner = make_user()
+        for number in range(organizations):
+            make_team(owner, name=f"Team {number}")
+        client = client_for(owner)
+        client.get("/orgs/")  # warm per-process caches (workspace, theme) the shell may fill on first use
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/orgs/").status_code == 200
+        return len(captured)
+
+    assert queries_for(1) == queries_for(15)
