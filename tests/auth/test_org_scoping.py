@@ -93,10 +93,3 @@ def test_org_scoped_routes_refuse_other_organizations_and_serve_their_own(
     if call.marker:
         assert call.marker in served.content.decode(errors="replace")
 
-
-def test_the_active_organization_factory_needs_no_resource(make_user, make_team) -> None:
-    from mozaiks_core.auth.scoping import active_organization
-
-    owner = make_user()
-    call = active_organization(make_team(owner), owner)
-    assert (call.path_params, call.json, call.marker) == ({}, None, "")
