@@ -216,7 +216,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = env_str("MOZAIKS_LOGIN_REDIRECT_URL", "/orgs/")
+LOGIN_REDIRECT_URL = env_str("MOZAIKS_LOGIN_REDIRECT_URL", "/")
 ACCOUNT_ADAPTER = "mozaiks_core.auth.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -280,6 +280,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MOZAIKS_SIGNUP_OPEN = env_bool("MOZAIKS_SIGNUP_OPEN", True)
 MOZAIKS_SITE_URL = env_str("MOZAIKS_SITE_URL", "http://localhost:8000")
 MOZAIKS_INVITATION_DAYS = env_int("MOZAIKS_INVITATION_DAYS", 7, minimum=1, maximum=90)
+MOZAIKS_INVITATIONS_PER_HOUR = env_int("MOZAIKS_INVITATIONS_PER_HOUR", 50, minimum=1)
 MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY")
 MOZAIKS_EXECUTION_TOKEN_AUDIENCE = env_str("MOZAIKS_EXECUTION_TOKEN_AUDIENCE", "mozaiks-runtime")
 try:

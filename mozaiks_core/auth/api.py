@@ -37,7 +37,7 @@ from mozaiks_core.auth.security import api_auth
 from mozaiks_core.auth.services import ActionRefused
 
 router = Router(tags=["accounts"], auth=api_auth)
-REFUSALS: dict[int, Any] = {400: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem}
+REFUSALS: dict[int, Any] = {400: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem, 429: Problem}
 
 
 def refusal(error: ActionRefused) -> JsonResponse:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
@@ -28,6 +30,22 @@ SESSION_INVITATION_KEY = "mozaiks_invitation_token"
 def hash_token(token: str) -> str:
     """The stored form of an invitation token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _count_invitation(organization: Organization) -> None:
+    """Allow ``MOZAIKS_INVITATIONS_PER_HOUR`` emails per organization and hour, so nobody spams through us."""
+    limit = int(getattr(settings, "MOZAIKS_INVITATIONS_PER_HOUR", 50))
+    key = f"mozaiks:invitations:{organization.pk}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=3600)
+        sent = 1
+    if sent > limit:
+        raise ActionRefused(
+            "RATE_LIMITED", f"This organization sent {limit} invitations in the last hour; try again later.", 429
+        )
 
 
 def invitation_days() -> int:
@@ -83,6 +101,7 @@ def invite_member(
         raise ActionRefused("OWNER_REQUIRED", "Only an owner can invite another owner.", 403)
     if Membership.objects.filter(organization=organization, user__email__iexact=address).exists():
         raise ActionRefused("ALREADY_MEMBER", f"{address} is already a member of {organization.name}.", 409)
+    _count_invitation(organization)
     now = timezone.now()
     Invitation.objects.filter(
         organization=organization, email=address, accepted_at=None, revoked_at=None
@@ -118,6 +137,7 @@ def revoke_invitation(actor: Membership, invitation_id: Any) -> Invitation:
 def resend_invitation(actor: Membership, invitation_id: Any, *, request: HttpRequest | None = None) -> Invitation:
     """Email a fresh link (the old one stops working) and restart the expiry clock."""
     invitation = _pending(actor, invitation_id)
+    _count_invitation(actor.organization)
     invitation.revoked_at = None
     token = _new_token(invitation)
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "revoked_at"])

@@ -61,6 +61,16 @@ class ScopedCall:
 ScopeFactory = Callable[[Organization, Any], ScopedCall]
 
 
+def active_organization(organization: Organization, owner: Any) -> ScopedCall:
+    """Factory for routes that act on the caller's active organization and need no resource.
+
+    The check then proves that naming another organization in ``X-Mozaiks-Organization`` is
+    refused. Prefer a factory that also creates data and returns its ``marker``, so the check can
+    prove that another organization's caller does not see it in their own answer.
+    """
+    return ScopedCall()
+
+
 @dataclass(frozen=True)
 class DataScope:
     """The declared data scope of one API operation."""

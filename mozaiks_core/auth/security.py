@@ -7,6 +7,7 @@ a :class:`~mozaiks_core.auth.caller.Caller` to the request; endpoints use ``auth
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -71,15 +72,17 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
     )
 
 
-def _execution_caller(request: HttpRequest, token: str) -> Caller | None:
+def _execution_caller(request: HttpRequest, token: str) -> Caller:
     try:
         claims = verify_execution_token(token)
-    except ExecutionTokenError:
-        return None
+    except ExecutionTokenError as error:
+        raise HttpError(401, error.message) from None
     user: Any = get_user_model().objects.filter(pk=claims.user_id, is_active=True).first()
-    if user is None:
-        return None
-    return build_caller(request, user, "execution_token", claims)
+    caller = build_caller(request, user, "execution_token", claims) if user is not None else None
+    if caller is None:
+        raise HttpError(401, "The execution token's user or organization membership no longer exists.")
+    # The token travels in WebSocket URLs (and so in logs): it runs chats, it never manages the organization.
+    return replace(caller, role=Membership.Role.MEMBER) if caller.role in MANAGER_ROLES else caller
 
 
 class BearerCallerAuth(HttpBearer):

@@ -6,6 +6,7 @@ Views are thin: they call the same actions as the JSON API and turn a refusal in
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -214,7 +215,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         get_adapter(request).stash_verified_email(request, invitation.email)
         return render(request, "mozaiks_auth/invitation_anonymous.html", {
             "invitation": invitation,
-            "signup_url": f"{reverse('account_signup')}?email={invitation.email}",
+            "signup_url": f"{reverse('account_signup')}?{urlencode({'email': invitation.email})}",
             "login_url": reverse("account_login"),
         })
     if request.method == "POST":

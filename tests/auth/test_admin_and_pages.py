@@ -116,3 +116,16 @@ def test_organization_pages_of_others_are_not_found(make_user, make_team, client
     assert outsider.get(f"/orgs/{team.slug}/").status_code == 404
     assert outsider.get(f"/orgs/{team.slug}/api-keys/").status_code == 404
     assert outsider.post(f"/orgs/{team.slug}/do/leave/").status_code == 404
+
+
+def test_the_organizations_page_switches_the_active_organization(make_user, make_team, client_for) -> None:
+    user = make_user()
+    team = make_team(user, name="Switch Page")
+    client = client_for(user)
+    assert "Make active" in client.get("/orgs/").content.decode()
+    client.post("/orgs/switch/", {"organization": str(team.pk)})
+    assert client.get("/api/me").json()["organization_slug"] == "switch-page"
+    foreign = make_team(make_user(), name="Not Mine")
+    refused = client.post("/orgs/switch/", {"organization": str(foreign.pk)}, follow=True)
+    assert "No such organization among yours" in refused.content.decode()
+    assert client.get("/api/me").json()["organization_slug"] == "switch-page"

@@ -21,6 +21,13 @@ def _mailed_link(mail_dir: Path, fragment: str) -> str:
     raise AssertionError(f"no mail with {fragment} in {mail_dir}")
 
 
+def _wait_until_signed_in(page, base: str) -> None:
+    """Wait until the sign-in form is gone, then open the organizations page (where the shell shows the user)."""
+    page.wait_for_url(lambda url: "/accounts/login/" not in url and "/accounts/confirm-email/" not in url)
+    page.goto(f"{base}/orgs/")
+    assert page.url == f"{base}/orgs/", "signed in"
+
+
 def test_sign_up_verify_log_in_create_an_organization_and_invite_someone(asgi_server, page, tmp_path) -> None:
     mail_dir = tmp_path / "mail"
     server = asgi_server(env={
@@ -39,7 +46,7 @@ def test_sign_up_verify_log_in_create_an_organization_and_invite_someone(asgi_se
 
     page.goto(_mailed_link(mail_dir, "/accounts/confirm-email/"))
     page.click("form.auth-form button[type=submit]")
-    page.wait_for_load_state()
+    _wait_until_signed_in(page, base)
     page.click("text=Sign out")
     page.wait_for_load_state()
 
@@ -47,7 +54,7 @@ def test_sign_up_verify_log_in_create_an_organization_and_invite_someone(asgi_se
     page.fill("input[name=login]", "browser@example.com")
     page.fill("input[name=password]", PASSWORD)
     page.click("form.auth-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/orgs/$"))
+    _wait_until_signed_in(page, base)
     assert "browser@example.com" in page.locator(".shell-account").inner_text()
 
     page.fill("input[name=name]", "Browser Co")
@@ -89,7 +96,7 @@ def test_a_passkey_is_enrolled_and_then_signs_in_without_a_password(asgi_server,
     page.fill("input[name=login]", "passkey@example.com")
     page.fill("input[name=password]", PASSWORD)
     page.click("form.auth-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/orgs/$"))
+    _wait_until_signed_in(page, base)
     page.goto(f"{base}/accounts/2fa/webauthn/add/")
     if "/reauthenticate/" in page.url:
         page.fill("input[name=password]", PASSWORD)
@@ -105,5 +112,5 @@ def test_a_passkey_is_enrolled_and_then_signs_in_without_a_password(asgi_server,
     page.wait_for_load_state()
     page.goto(f"{base}/accounts/login/")
     page.click("text=Sign in with a passkey")
-    page.wait_for_url(re.compile(r"/orgs/$"))
+    _wait_until_signed_in(page, base)
     assert "passkey@example.com" in page.locator(".shell-account").inner_text()

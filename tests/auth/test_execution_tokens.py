@@ -173,5 +173,9 @@ def test_the_bearer_execution_token_authenticates_the_api(make_user, make_team) 
     assert me.status_code == 200
     assert me.json()["via"] == "execution_token"
     assert me.json()["organization_id"] == team.pk
+    assert me.json()["role"] == "member", "an execution token runs chats; it never manages the organization"
+    assert Client().get(f"/api/orgs/{team.pk}/api-keys", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
     forged = _tamper(token, organization=str(team.pk + 1000))
-    assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
+    refused = Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert refused.status_code == 401
+    assert "invalid" in refused.json()["detail"]

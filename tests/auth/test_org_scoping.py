@@ -93,3 +93,4 @@ def test_org_scoped_routes_refuse_other_organizations_and_serve_their_own(
     assert served.status_code < 400, f"{_route_id(route)} refused its own owner: {served.content[:300]!r}"
     if call.marker:
         assert call.marker in served.content.decode(errors="replace")
+

@@ -126,3 +126,13 @@ def test_google_is_offered_once_its_client_id_and_secret_are_configured(settings
     assert "Continue with Google" in Client().get("/accounts/login/").content.decode()
     response = Client().post("/accounts/google/login/")
     assert response["Location"].startswith("https://accounts.google.com/o/oauth2/v2/auth?client_id=g-client")
+
+
+def test_an_operator_can_enable_github_with_a_social_application_in_the_admin_instead(settings) -> None:
+    from allauth.socialaccount.models import SocialApp
+
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    assert "Continue with GitHub" not in Client().get("/accounts/login/").content.decode()
+    SocialApp.objects.create(provider="github", name="GitHub", client_id="db-client", secret="db-secret")
+    assert "Continue with GitHub" in Client().get("/accounts/login/").content.decode()
+    assert "client_id=db-client" in Client().post("/accounts/github/login/")["Location"]
