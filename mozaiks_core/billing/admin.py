@@ -33,7 +33,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     list_display = ["organization", "plan", "status", "trial_end", "current_period_end", "cancel_at_period_end",
                     "provider", "updated_at"]
-    list_filter = ["status", "provider", "plan", "cancel_at_period_end"]
+    list_filter = ["status", "provider", "plan", "cancel_at_period_end", "trial_end"]
     search_fields = ["organization__name", "organization__slug", "provider_customer_id", "provider_subscription_id"]
     list_select_related = ["organization", "plan"]
     raw_id_fields = ["organization"]
