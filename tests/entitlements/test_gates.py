@@ -93,8 +93,13 @@ def test_the_template_tag_shows_content_only_to_entitled_organizations(db) -> No
     assert template.render(Context({"request": _request(user)})) == "False/True"
 
 
-def test_the_consumer_helper_decides_for_the_scopes_organization(db) -> None:
+def test_the_consumer_helper_decides_for_the_scopes_organization_with_fresh_rules(db) -> None:
+    from mozaiks_core.entitlements.models import EntitlementOverride
+
     _, org = make_member("ws@example.com")
-    assert async_to_sync(consumer_check)({"organization": org}, "chat").granted
+    scope = {"organization": org}
+    assert async_to_sync(consumer_check)(scope, "chat").granted
+    EntitlementOverride.objects.create(organization=org, key="chat", granted=False)  # revoked mid-connection
+    assert not async_to_sync(consumer_check)(scope, "chat").granted
     denied = async_to_sync(consumer_check)({}, "chat")
     assert denied.reason == "NO_ORGANIZATION"
