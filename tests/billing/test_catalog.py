@@ -122,3 +122,20 @@ def test_prices_are_kept_as_plain_decimal_text(written: str, shown: str) -> None
     catalog, _ = parse_catalog_text(text, "subs.yaml")
     assert catalog is not None
     assert (catalog.plans[0].prices[0].amount, catalog.plans[0].prices[0].currency) == (shown, "eur")
+
+
+def test_a_broken_catalog_is_reported_by_validate_and_never_breaks_migrate(db, tmp_path: Path, settings,
+                                                                           caplog) -> None:
+    from django.apps import apps
+
+    from mozaiks_core.billing.apps import sync_catalog_after_migrate
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "subscriptions.yaml").write_text("default_plan_id: free\nplans:\n  - plan_id: 7\n")
+    settings.MOZAIKS_APP_DIR = tmp_path
+    problems = [problem for problem in run_validators() if problem.code == "billing.catalog"]
+    assert {problem.path for problem in problems} >= {"plans[0].plan_id", "default_plan_id"}
+    assert all(problem.file.endswith("subscriptions.yaml") for problem in problems)
+    sync_catalog_after_migrate(apps.get_app_config("mozaiks_billing"))
+    assert "plans catalog not synced" in caplog.text
+    assert Plan.objects.filter(active=True).count() == 3  # the previous plans stay in force
