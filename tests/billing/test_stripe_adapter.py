@@ -161,3 +161,14 @@ def test_stripe_errors_become_structured_billing_errors(db, stripe_provider, mon
         _checkout(org, user)
     assert (caught.value.code, caught.value.status) == ("PROVIDER_ERROR", 502)
     assert "No such price" in caught.value.message
+
+
+def test_an_organization_paying_through_stripe_is_sent_to_the_portal_instead_of_a_second_checkout(
+        db, http, stripe_provider) -> None:
+    user, org = make_member("twice@example.com")
+    Subscription.objects.create(organization=org, plan=Plan.objects.get(plan_id="pro"), status="active",
+                                provider="stripe", provider_customer_id="cus_test_1", provider_subscription_id="sub_1")
+    with pytest.raises(BillingError) as caught:
+        _checkout(org, user, plan_id="team")
+    assert (caught.value.code, caught.value.status) == ("ALREADY_SUBSCRIBED", 409)
+    assert http.requests == []
