@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from mozaiks_core.billing.adapters import BillingError, get_adapter
 from mozaiks_core.billing.models import Plan, Subscription, WebhookEvent
 from mozaiks_core.billing.webhooks import replay
 
@@ -33,11 +34,26 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     list_display = ["organization", "plan", "status", "trial_end", "current_period_end", "cancel_at_period_end",
                     "provider", "updated_at"]
-    list_filter = ["status", "provider", "plan", "cancel_at_period_end"]
+    list_filter = ["status", "provider", "plan", "cancel_at_period_end", "trial_end"]
     search_fields = ["organization__name", "organization__slug", "provider_customer_id", "provider_subscription_id"]
     list_select_related = ["organization", "plan"]
     raw_id_fields = ["organization"]
     readonly_fields = ["provider_event_at", "created_at", "updated_at"]
+    actions = ["sync_from_provider"]
+
+    @admin.action(description="Sync the selected subscriptions from their provider")
+    def sync_from_provider(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        """Re-read each subscription from its provider (Stripe) and apply it."""
+        synced, failed = 0, []
+        for subscription in queryset.select_related("organization"):
+            try:
+                get_adapter(subscription.provider).sync(organization=subscription.organization)
+                synced += 1
+            except BillingError as exc:
+                failed.append(f"{subscription.organization}: {exc.message}")
+        self.message_user(request, f"Synced {synced} subscription(s).", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
 
 
 @admin.register(WebhookEvent)

@@ -180,7 +180,9 @@ def _parse_price(check: ProblemCollector, path: str, raw: Any) -> PriceSpec | No
     if not isinstance(price_id, str):
         check.error(f"{path}.provider_price_id", "must be a string", "write the Stripe price id, e.g. price_123")
         price_id = ""
-    return PriceSpec(interval=str(interval), amount=str(amount), currency=currency.lower(), provider_price_id=price_id)
+    whole = amount == amount.to_integral_value()
+    text = f"{amount.to_integral_value():f}" if whole else f"{amount.quantize(Decimal('0.01')):f}"  # 29.9 → 29.90
+    return PriceSpec(interval=str(interval), amount=text, currency=currency.lower(), provider_price_id=price_id)
 
 
 def parse_plan(check: ProblemCollector, path: str, raw: Any) -> PlanSpec | None:

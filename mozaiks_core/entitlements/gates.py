@@ -71,8 +71,12 @@ entitlement_required = require_entitlement  # the name django-ninja users look f
 
 async def consumer_check(scope: dict[str, Any], key: str) -> t.Decision:
     """For Channels consumers: decide ``key`` for the organization in ``scope`` (``scope["organization"]``
-    or the organization of ``scope["caller"]``); send ``denial_body(decision)`` when denied."""
+    or the organization of ``scope["caller"]``); send ``denial_body(decision)`` when denied.
+
+    Example: ``if not (await consumer_check(self.scope, "chat")).granted: await self.close(code=4402)``.
+    """
     subject = scope.get("organization") or scope.get("caller")
     if subject is None:
         return t.Decision(False, t.NO_ORGANIZATION, key)
-    return await sync_to_async(decide_subject)(subject, key)
+    # A socket lives for minutes: read fresh rules rather than what the connection cached.
+    return await sync_to_async(decide_subject)(subject, key, fresh=True)

@@ -28,6 +28,7 @@ def test_the_test_catalog_parses_into_plans_prices_features_limits_and_meters() 
     pro = catalog.plans[1]
     assert (catalog.default_plan_id, pro.plan_id, pro.trial_days) == ("free", "pro", 14)
     assert pro.prices[0].amount == "29"
+    assert pro.prices[1].amount == "290"
     assert pro.prices[0].provider_price_id == "price_pro_month"
     assert pro.meters["tokens_monthly"].provider_event_name == "mozaiks_tokens"
     assert catalog.plans[0].meters["searches_daily"].soft
@@ -112,3 +113,29 @@ def test_an_admin_edit_with_invalid_json_is_rejected_by_model_validation(db) -> 
     plan.meters = {"tokens_monthly": {"limit": 10, "reset": "sometimes"}}
     with pytest.raises(ValidationError, match="reset"):
         plan.full_clean()
+
+
+@pytest.mark.parametrize(("written", "shown"), [("29", "29"), ("29.9", "29.90"), ("290.00", "290"), ("1e2", "100")])
+def test_prices_are_kept_as_plain_decimal_text(written: str, shown: str) -> None:
+    text = ("default_plan_id: f\nplans:\n  - plan_id: f\n"
+            f"    prices: [{{interval: month, amount: {written}, currency: EUR}}]\n")
+    catalog, _ = parse_catalog_text(text, "subs.yaml")
+    assert catalog is not None
+    assert (catalog.plans[0].prices[0].amount, catalog.plans[0].prices[0].currency) == (shown, "eur")
+
+
+def test_a_broken_catalog_is_reported_by_validate_and_never_breaks_migrate(db, tmp_path: Path, settings,
+                                                                           caplog) -> None:
+    from django.apps import apps
+
+    from mozaiks_core.billing.apps import sync_catalog_after_migrate
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "subscriptions.yaml").write_text("default_plan_id: free\nplans:\n  - plan_id: 7\n")
+    settings.MOZAIKS_APP_DIR = tmp_path
+    problems = [problem for problem in run_validators() if problem.code == "billing.catalog"]
+    assert {problem.path for problem in problems} >= {"plans[0].plan_id", "default_plan_id"}
+    assert all(problem.file.endswith("subscriptions.yaml") for problem in problems)
+    sync_catalog_after_migrate(apps.get_app_config("mozaiks_billing"))
+    assert "plans catalog not synced" in caplog.text
+    assert Plan.objects.filter(active=True).count() == 3  # the previous plans stay in force

@@ -161,3 +161,31 @@ def test_stripe_errors_become_structured_billing_errors(db, stripe_provider, mon
         _checkout(org, user)
     assert (caught.value.code, caught.value.status) == ("PROVIDER_ERROR", 502)
     assert "No such price" in caught.value.message
+
+
+def test_an_organization_paying_through_stripe_is_sent_to_the_portal_instead_of_a_second_checkout(
+        db, http, stripe_provider) -> None:
+    user, org = make_member("twice@example.com")
+    Subscription.objects.create(organization=org, plan=Plan.objects.get(plan_id="pro"), status="active",
+                                provider="stripe", provider_customer_id="cus_test_1", provider_subscription_id="sub_1")
+    with pytest.raises(BillingError) as caught:
+        _checkout(org, user, plan_id="team")
+    assert (caught.value.code, caught.value.status) == ("ALREADY_SUBSCRIBED", 409)
+    assert http.requests == []
+
+
+def test_operators_sync_subscriptions_from_stripe_in_the_admin(db, http, client) -> None:
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    _, org = make_member("admin-sync@example.com")
+    subscription = Subscription.objects.create(organization=org, plan=Plan.objects.get(plan_id="team"),
+                                               status="past_due", provider="stripe",
+                                               provider_customer_id="cus_test_1", provider_subscription_id="sub_5")
+    root = get_user_model().objects.create_superuser("ops@example.com", "ops@example.com", None)
+    client.force_login(root)
+    response = client.post(reverse("admin:mozaiks_billing_subscription_changelist"),
+                           {"action": "sync_from_provider", "_selected_action": [subscription.pk]}, follow=True)
+    assert "Synced 1 subscription(s)." in response.content.decode()
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.plan.plan_id) == ("active", "pro")

@@ -243,6 +243,12 @@ def test_concurrent_deliveries_of_one_event_store_it_once_and_apply_it_once(post
     assert Subscription.objects.get(organization=org).status == "active"
 
 
+def _reset_broker_pools(app) -> None:
+    """Forget connection pools made for an earlier broker (what Celery itself does after a fork)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.mark.redis
 @pytest.mark.slow
 def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_celery_worker(
@@ -255,15 +261,13 @@ def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_cele
     _, org = make_member("worker-hook@example.com")
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
-    # Eager tasks of earlier tests opened Celery's producer pool on the in-memory broker; publish
-    # through a fresh pool on Redis (the old one comes back afterwards for the eager tests).
-    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+    _reset_broker_pools(celery_app)
     payload = _sub_event("evt_worker", "customer.subscription.created", org, "active", 1000, plan="team")
     try:
         response = Client().post(URL, data=payload, content_type="application/json",
                                  HTTP_STRIPE_SIGNATURE=sign(payload))
     finally:
-        celery_app.close()  # drop the Redis producer pool; later tests run eagerly again
+        _reset_broker_pools(celery_app)  # later tests run eagerly again
     assert response.status_code == 200
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -93,8 +93,40 @@ def test_the_template_tag_shows_content_only_to_entitled_organizations(db) -> No
     assert template.render(Context({"request": _request(user)})) == "False/True"
 
 
-def test_the_consumer_helper_decides_for_the_scopes_organization(db) -> None:
+def test_the_consumer_helper_decides_for_the_scopes_organization_with_fresh_rules(db) -> None:
+    from mozaiks_core.entitlements.models import EntitlementOverride
+
     _, org = make_member("ws@example.com")
-    assert async_to_sync(consumer_check)({"organization": org}, "chat").granted
+    scope = {"organization": org}
+    assert async_to_sync(consumer_check)(scope, "chat").granted
+    EntitlementOverride.objects.create(organization=org, key="chat", granted=False)  # revoked mid-connection
+    assert not async_to_sync(consumer_check)(scope, "chat").granted
     denied = async_to_sync(consumer_check)({}, "chat")
     assert denied.reason == "NO_ORGANIZATION"
+
+
+def test_a_gated_api_call_costs_at_most_two_queries_more_than_an_ungated_one(db) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    router = Router()
+
+    @router.get("/plain", auth=api_auth)
+    def plain(request: HttpRequest) -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.get("/metered", auth=api_auth)
+    @entitlement_required("tokens_monthly")
+    @entitlement_required("chat")
+    def metered(request: HttpRequest) -> dict[str, bool]:
+        return {"ok": True}
+
+    user, _ = make_member("queries@example.com")
+    client = TestClient(router)
+    client.get("/metered", user=user)  # the plan index is cached across requests
+    counts = {}
+    for path in ["/plain", "/metered"]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path, user=user).status_code == 200
+        counts[path] = len(queries)
+    assert counts["/metered"] - counts["/plain"] <= 2

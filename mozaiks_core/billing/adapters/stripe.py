@@ -87,6 +87,10 @@ class StripeAdapter(BillingAdapter):
                                "Set provider_price_id on that price in subscriptions.yaml (or the admin).",
                                status=422, plan_id=plan.plan_id, interval=interval)
         subscription = self._subscription_row(organization, plan)
+        if subscription.provider_subscription_id and subscription.grants_plan and not subscription.plan.is_default:
+            raise BillingError("ALREADY_SUBSCRIBED",
+                               f"The organization already pays for {subscription.plan.label} through Stripe.",
+                               "Change or cancel that plan with 'Manage billing' (the customer portal).", status=409)
         customer = self.ensure_customer(organization, subscription)
         metadata = {"organization_id": str(organization.pk), "plan_id": plan.plan_id}
         subscription_data: dict[str, Any] = {"metadata": metadata}
