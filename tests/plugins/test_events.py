@@ -15,7 +15,7 @@ from mozaiks_core.plugins import delivery, events
 from mozaiks_core.plugins.actions import run_action
 from mozaiks_core.plugins.events import EventError, publish
 from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
-from mozaiks_core.plugins.tasks import deliver_event, sweep_outbox
+from mozaiks_core.plugins.tasks import deliver_events, sweep_outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +71,7 @@ def test_a_rolled_back_change_never_reaches_the_outbox_or_a_reaction(owner: Any)
 
 def test_a_crash_between_commit_and_dispatch_is_delivered_once_by_the_sweep(owner: Any,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(events, "dispatch", lambda event_id: None)  # the process dies before queueing
+    monkeypatch.setattr(events, "dispatch", lambda event_ids: None)  # the process dies before queueing
     create_task(owner)
     assert OutboxEvent.objects.get().status == OutboxEvent.Status.PENDING
     assert Notification.objects.count() == 0
@@ -87,8 +87,8 @@ def test_a_crash_between_commit_and_dispatch_is_delivered_once_by_the_sweep(owne
 def test_duplicate_task_executions_deliver_each_reaction_exactly_once(owner: Any) -> None:
     create_task(owner)
     event_id = str(OutboxEvent.objects.get().event_id)
-    deliver_event(event_id)
-    deliver_event.apply(args=[event_id])
+    deliver_events([event_id])
+    deliver_events.apply(args=[[event_id]])
     for delivery_id in EventDelivery.objects.values_list("pk", flat=True):
         assert delivery.attempt_delivery(delivery_id) == "delivered"
     assert Notification.objects.count() == 1
@@ -132,3 +132,22 @@ def test_a_workflow_reaction_without_the_runtime_dies_with_a_clear_delivery_erro
     with pytest.raises(delivery.DeliveryError, match=r"starts workflow capability 'Summariser', but the runtime's"):
         delivery.run_reaction(reaction, {"event_id": "x", "event_type": "domain.tasks.task_created",
                                          "organization_id": None, "actor": {}})
+
+
+def test_events_of_one_transaction_are_dispatched_together_and_a_rollback_starts_a_new_batch(
+        owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatched: list[list[str]] = []
+    monkeypatch.setattr(events, "dispatch", dispatched.append)
+    organization = ensure_personal_organization(owner)
+
+    def publish_one(index: int) -> str:
+        return str(publish("domain.tasks.task_created", {"task_id": index, "title": "t"}, actor=owner,
+                           organization=organization).event_id)
+
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 (the rollback is the point)
+        publish_one(0)
+        raise RuntimeError("rolled back")
+    with transaction.atomic():
+        first = [publish_one(index) for index in range(1, 4)]
+    second = publish_one(4)  # autocommit
+    assert dispatched == [first, [second]]
