@@ -17,7 +17,7 @@ from mozaiks_core.plugins.events import EventError, publish
 from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
 from mozaiks_core.plugins.tasks import deliver_events, sweep_outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]
 
 
 @pytest.fixture
