@@ -142,3 +142,38 @@ def test_navigation_and_theme_config_serve_the_shell_to_javascript(client: Clien
     assert theme["logo_url"] == "/brand/assets/logo.svg"
     assert Client().get(theme["logo_url"]).status_code == 200
     assert Client().get("/brand/assets/../app.json").status_code == 404
+
+
+def test_output_breaking_its_schema_is_reported_in_debug(client: Client, settings: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_modules.tasks.backend.handler import TasksHandler
+
+    settings.DEBUG = True
+    monkeypatch.setattr(TasksHandler, "list_tasks", lambda self, ctx, data: {"items": []})
+    response = client.get("/api/modules/tasks/list_tasks")
+    assert response.status_code == 500
+    assert response.json()["error"] == "INVALID_OUTPUT"
+    assert "'total' is a required property" in response.json()["message"]
+
+
+def test_session_calls_to_mutations_need_the_csrf_token(member: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    refused = client.post("/api/modules/tasks/create_task", data='{"title": "No token"}',
+                          content_type="application/json")
+    assert refused.status_code in {401, 403}
+    client.get("/tasks")
+    accepted = client.post("/api/modules/tasks/create_task", data='{"title": "With token"}',
+                           content_type="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert accepted.status_code == 200
+
+
+def test_requests_never_rescan_the_workspace(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_core.plugins import bootstrap
+
+    def no_disk(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the workspace was read again during a request")
+
+    monkeypatch.setattr(bootstrap, "load_workspace", no_disk)
+    for path in ["/", "/tasks", "/api/navigation", "/api/theme-config", "/api/modules/tasks/list_tasks"]:
+        assert client.get(path).status_code == 200, path

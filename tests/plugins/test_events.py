@@ -151,3 +151,35 @@ def test_events_of_one_transaction_are_dispatched_together_and_a_rollback_starts
         first = [publish_one(index) for index in range(1, 4)]
     second = publish_one(4)  # autocommit
     assert dispatched == [first, [second]]
+
+
+SEEN: list[str] = []
+
+
+def remember(envelope: dict[str, Any]) -> None:
+    """A plugin reaction used below."""
+    SEEN.append(envelope["event_type"])
+
+
+def test_an_entry_point_plugin_reaction_receives_matching_events(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_core.plugins import registry
+    from mozaiks_core.plugins.plugin_host import LoadedPlugin, MozaiksPlugin
+
+    class Listener(MozaiksPlugin):
+        name = "listener"
+        reactions = [{"id": "remember", "on": "domain.tasks.*", "handler": f"{__name__}:remember"}]
+
+    monkeypatch.setattr(registry, "loaded_plugins", lambda: [LoadedPlugin("listener", "1", "loaded", plugin=Listener)])
+    SEEN.clear()
+    create_task(owner)
+    assert SEEN == ["domain.tasks.task_created"]
+    assert EventDelivery.objects.get(reaction_key="plugin.listener.remember").status == "delivered"
+
+
+def test_a_notification_link_built_from_payload_cannot_become_a_script_url() -> None:
+    from mozaiks_core.packs.notifications.services import render_text, safe_link
+
+    envelope = {"payload": {"url": "javascript:alert(1)"}}
+    assert safe_link(render_text("{payload.url}", envelope)) == ""
+    assert safe_link(render_text("/tasks/{payload.url}", {"payload": {"url": "7"}})) == "/tasks/7"
+    assert safe_link("//evil.example/x") == ""
