@@ -22,6 +22,11 @@ def broken_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(root / "modules" / "notes" / "contracts" / "reactions.yaml", {"reactions": [
         {"id": "log", "on": "domain.notes.note_added", "kind": "handler", "handler_method": "on_missing"}]})
     write(root / "ui" / "pages" / "bad.yaml", "id: bad\n  title: [\n")
+    calc = root / "modules" / "calc"
+    write(calc / "module.yaml", {"schema": "mozaiks.module.v1",
+                                 "module": {"id": "calc", "display_name": "Calc", "version": "1",
+                                            "handler": "backend.handler:Calculator"}})
+    write(calc / "backend" / "handler.py", "import not_installed_anywhere\n")
     return root
 
 
@@ -37,10 +42,13 @@ def test_manage_py_check_lists_workspace_problems_with_ids_and_validate_fails(br
     assert re.search(r"\(mozaiks\.E006\) .*modules/notes/contracts/reactions\.yaml:reactions\[0\]\.handler_method: "
                      r"reaction 'log' names unknown handler method 'on_missing'", output)
 
+    assert re.search(r"\(mozaiks\.E005\) .*modules/calc/module\.yaml:module\.handler: handler "
+                     r"'backend\.handler:Calculator' of module 'calc' cannot be loaded: ModuleNotFoundError", output)
+
     validate = run_django(["manage.py", "mozaiks", "validate"], dict(env))
     assert validate.returncode == 1
     assert "ERROR [mozaiks.E004] modules/admin/module.yaml:module.id" in validate.stdout
-    assert "3 error(s)" in validate.stdout
+    assert "4 error(s)" in validate.stdout
 
 
 @pytest.fixture(scope="module")
