@@ -177,3 +177,39 @@ def test_requests_never_rescan_the_workspace(client: Client, monkeypatch: pytest
     monkeypatch.setattr(bootstrap, "load_workspace", no_disk)
     for path in ["/", "/tasks", "/api/navigation", "/api/theme-config", "/api/modules/tasks/list_tasks"]:
         assert client.get(path).status_code == 200, path
+
+
+def test_module_actions_are_rate_limited_per_user(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.cache import cache
+
+    from mozaiks_core.plugins.api import ACTION_THROTTLE
+
+    cache.clear()
+    monkeypatch.setattr(ACTION_THROTTLE, "num_requests", 2)
+    statuses = [client.get("/api/modules/tasks/list_tasks").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    cache.clear()
+
+
+def test_a_workflow_reaction_starts_a_run_through_the_runtime_starter(member: Any, settings: Any) -> None:
+    from mozaiks_core.plugins import delivery
+    from mozaiks_core.plugins.specs import ReactionSpec
+
+    settings.MOZAIKS_WORKFLOW_RUN_STARTER = f"{__name__}.record_run"
+    started_runs.clear()
+    organization = ensure_personal_organization(member)
+    reaction = ReactionSpec(module_id="tasks", id="summarise", on="domain.tasks.task_created", kind="workflow",
+                            capability_id="Summariser", message="Summarise the new task")
+    envelope = {"event_id": "e1", "event_type": "domain.tasks.task_created", "organization_id": organization.pk,
+                "actor": {"type": "user", "id": member.pk}}
+    delivery.run_reaction(reaction, envelope)
+    assert started_runs == [{"capability_id": "Summariser", "organization": organization, "user": member,
+                        "initial_message": "Summarise the new task", "context": {"event": envelope}}]
+
+
+started_runs: list[dict[str, Any]] = []
+
+
+def record_run(**kwargs: Any) -> None:
+    """Stands in for mozaiks_core.runtime.services.start_background_run."""
+    started_runs.append(kwargs)
