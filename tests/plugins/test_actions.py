@@ -213,3 +213,11 @@ started_runs: list[dict[str, Any]] = []
 def record_run(**kwargs: Any) -> None:
     """Stands in for mozaiks_core.runtime.services.start_background_run."""
     started_runs.append(kwargs)
+
+
+def test_the_openapi_document_lists_every_module_action_with_its_input_schema(db: None) -> None:
+    document = Client().get("/api/openapi.json").json()
+    create = document["paths"]["/api/modules/tasks/create_task"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["required"] == ["title"]
+    assert "get" in document["paths"]["/api/modules/tasks/list_tasks"]
+    assert "/api/modules/tasks/export.csv" in document["paths"]
