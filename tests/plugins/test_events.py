@@ -183,3 +183,17 @@ def test_a_notification_link_built_from_payload_cannot_become_a_script_url() -> 
     assert safe_link(render_text("{payload.url}", envelope)) == ""
     assert safe_link(render_text("/tasks/{payload.url}", {"payload": {"url": "7"}})) == "/tasks/7"
     assert safe_link("//evil.example/x") == ""
+
+
+def test_an_event_published_by_a_reaction_carries_its_cause_and_correlation(owner: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "dispatch", lambda event_ids: None)
+    create_task(owner)
+    cause = OutboxEvent.objects.get().envelope()
+    with events.causing(cause):
+        effect = publish("domain.tasks.task_completed", {"task_id": 1, "title": "Ship it"}, actor=None)
+    assert effect.causation_id is not None
+    assert str(effect.causation_id) == cause["event_id"]
+    assert effect.correlation_id == cause["correlation_id"]
+    assert effect.organization_id == cause["organization_id"]
+    assert effect.envelope()["actor"] == {"type": "system"}
