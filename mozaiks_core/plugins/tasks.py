@@ -1,17 +1,18 @@
 """Celery tasks of the plugin host: deliver outbox events, and sweep events whose dispatch was lost.
 
-Tasks take event ids and re-read the database, so a duplicate or late execution is harmless.
+Tasks take event ids and re-read the database, so a duplicate or late execution is harmless. They
+are bound to the project's Celery app (not ``shared_task``), so another Celery app created in the
+same process can never capture them.
 """
 
 from __future__ import annotations
 
-from celery import shared_task
-
+from mozaiks_core.celery import app
 from mozaiks_core.plugins import delivery
 from mozaiks_core.plugins.models import OutboxEvent
 
 
-@shared_task(name="mozaiks.plugins.deliver_events", ignore_result=True)
+@app.task(name="mozaiks.plugins.deliver_events", ignore_result=True)
 def deliver_events(event_ids: list[str]) -> None:
     """Deliver every due reaction of these events; schedule itself again for deliveries waiting to retry."""
     wait = delivery.deliver(event_ids)
@@ -20,7 +21,7 @@ def deliver_events(event_ids: list[str]) -> None:
         deliver_events.apply_async(args=[event_ids], countdown=max(wait, 1.0))
 
 
-@shared_task(name="mozaiks.plugins.sweep_outbox", ignore_result=True)
+@app.task(name="mozaiks.plugins.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> int:
     """Deliver events whose after-commit dispatch never happened (a crash between commit and queueing)."""
     event_ids = delivery.pending_event_ids()
