@@ -20,6 +20,9 @@ from mozaiks_core.plugins.specs import NavItem, PackSpec, PageSpec, Workspace
 from mozaiks_core.validation import ERROR
 
 FRAMEWORK_PACKAGE = Path(__file__).resolve().parent.parent
+# First path segments the framework serves itself; a page there would never be reached.
+RESERVED_ROUTE_PREFIXES = frozenset({"admin", "api", "accounts", "_allauth", "chat", "billing", "health", "ready",
+                                     "static", "media", "brand", "ws"})
 FRAMEWORK_PACK_ROOT = FRAMEWORK_PACKAGE / "packs"
 MODULE_NAMESPACE = "mozaiks_modules"
 RESERVED_LABELS = frozenset({
@@ -176,6 +179,11 @@ def _pages(workspace: Workspace, packs: list[PackSpec], reader: DocumentReader) 
         page = PageSpec(id=data["id"], title=data["title"], route=data["route"], blocks=tuple(data["blocks"]),
                         auth=data.get("auth", "required"), description=data.get("description", ""),
                         file=reader.name(path))
+        if page.route.strip("/").split("/")[0] in RESERVED_ROUTE_PREFIXES:
+            reader.add(ERROR, "mozaiks.E009", path, "route",
+                       f"route '{page.route}' is served by the framework itself, so this page would never show",
+                       f"choose a route outside /{', /'.join(sorted(RESERVED_ROUTE_PREFIXES))}")
+            continue
         if page.route in workspace.routes:
             reader.add(ERROR, "mozaiks.E009", path, "route",
                        f"route '{page.route}' is already served by page '{workspace.routes[page.route]}'",

@@ -3,6 +3,7 @@ entry-point plugins found through ``importlib.metadata``."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tomllib
@@ -50,6 +51,21 @@ def test_manage_py_check_lists_workspace_problems_with_ids_and_validate_fails(br
     assert "ERROR [mozaiks.E004] modules/admin/module.yaml:module.id" in validate.stdout
     assert "4 error(s)" in validate.stdout
 
+    as_json = run_django(["manage.py", "mozaiks", "validate", "--format", "json"], dict(env))
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert report["errors"] == 4
+    assert {"level": "error", "code": "mozaiks.E004", "file": "modules/admin/module.yaml", "path": "module.id",
+            "message": "module id 'admin' collides with the installed Django app label 'admin'",
+            "hint": "choose another module id (and rename the folder)"} in report["problems"]
+
+
+@pytest.mark.slow
+def test_validate_reports_the_demo_workspace_valid(tmp_path: Path) -> None:
+    result = run_django(["manage.py", "mozaiks", "validate"], {"VAR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Workspace valid: 0 error(s)" in result.stdout
+
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -88,7 +104,7 @@ def test_the_sample_entry_point_plugin_loads_and_the_too_old_one_is_skipped(plug
                                         "DJANGO_SETTINGS_MODULE": "plugin_settings"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    plugins = __import__("json").loads(lines[0])
+    plugins = json.loads(lines[0])
     assert plugins["sample"] == ["loaded", "", {"greeting": "hello", "api_token": "t0k"}]
     assert plugins["ancient"][0] == "skipped"
     assert plugins["ancient"][1] == "supports MozaiksCore <= 0.0.9, this is 0.1.0"

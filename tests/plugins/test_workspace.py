@@ -93,6 +93,10 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str, str]] = {
         lambda root: write(root / "ui/pages/notes.yaml", {"id": "notes", "title": "N", "route": "/notes",
                                                           "blocks": [{"type": "carousel"}]}),
         "mozaiks.E002", "ui/pages/notes.yaml", "blocks[0].type"),
+    "page on a framework route": (
+        lambda root: write(root / "ui/pages/notes.yaml", {"id": "notes", "title": "N", "route": "/admin/notes",
+                                                          "blocks": []}),
+        "mozaiks.E009", "ui/pages/notes.yaml", "route"),
     "unknown capability pack": (
         lambda root: write(root / "app.json", {"appId": "f", "appName": "F", "version": "1",
                                                "capability_packs": ["notifications", "teleport"]}),
