@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import yaml
@@ -79,7 +80,7 @@ def bench_startup(modules: int, workflows: int) -> None:
               f"ratio {seconds / STARTUP_TARGET_S:.2f})")
 
 
-def bench_throughput(events: int) -> None:
+def bench_throughput(events: int, pool: str, concurrency: int) -> None:
     tmp = tempfile.mkdtemp(prefix="mozaiks-bench-")
     env = {**os.environ, "MOZAIKS_VAR_DIR": tmp, "MOZAIKS_CELERY_EAGER": "false",
            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
@@ -99,10 +100,11 @@ def bench_throughput(events: int) -> None:
     from mozaiks_core.plugins.models import OutboxEvent
 
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    user = get_user_model().objects.create_user(username="bench", email="bench@example.com", password="x" * 12)
+    run = uuid.uuid4().hex[:10]
+    user = get_user_model().objects.create_user(username=f"bench-{run}", email=f"{run}@bench.example", password=run * 2)
     organization = ensure_personal_organization(user)
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "mozaiks_core", "worker", "-Q", "mozaiks.default",
-                               "-P", "threads", "-c", "8", "--loglevel", "WARNING", "--without-gossip",
+                               "-P", pool, "-c", str(concurrency), "--loglevel", "WARNING", "--without-gossip",
                                "--without-mingle", "--without-heartbeat"], env=env, cwd=REPO,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -111,8 +113,9 @@ def bench_throughput(events: int) -> None:
         with transaction.atomic():
             for index in range(events):
                 publish("domain.tasks.task_created", {"task_id": index, "title": f"t{index}"}, actor=user,
-                        organization=organization)
-        while OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).exists():
+                        organization=organization, correlation_id=run)
+        pending = OutboxEvent.objects.filter(correlation_id=run, status=OutboxEvent.Status.PENDING)
+        while pending.exists():
             if time.perf_counter() - started > 300:
                 raise SystemExit("delivery did not finish within 300 s")
             time.sleep(0.05)
@@ -122,7 +125,8 @@ def bench_throughput(events: int) -> None:
         worker.wait(timeout=20)
     rate = events / elapsed
     backend = "PostgreSQL" if "postgres" in env["DATABASE_URL"] else "SQLite"
-    print(f"outbox: {events} events x 2 reactions, Celery worker on Redis ({backend}): {elapsed:.2f} s")
+    print(f"outbox: {events} events x 2 reactions, Celery worker ({pool} x {concurrency}) on Redis ({backend}): "
+          f"{elapsed:.2f} s")
     print(f"  throughput              {rate:6.0f} events/s (target >= {THROUGHPUT_TARGET:.0f}, "
           f"ratio {rate / THROUGHPUT_TARGET:.2f})")
 
@@ -132,10 +136,12 @@ def main() -> None:
     parser.add_argument("--modules", type=int, default=50)
     parser.add_argument("--workflows", type=int, default=50)
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--pool", choices=["prefork", "threads"], default="prefork")
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     bench_startup(args.modules, args.workflows)
-    bench_throughput(args.events)
+    bench_throughput(args.events, args.pool, args.concurrency)
 
 
 if __name__ == "__main__":

@@ -93,10 +93,13 @@ class WorkspaceComponentAdmin(admin.ModelAdmin):
         modules += [{"id": module_id, "name": module_id, "version": "", "source": "", "status": "error",
                      "error": reason, "actions": 0, "reactions": 0}
                     for module_id, reason in workspace.failed_modules.items()]
+        # private packs show only where they are enabled
+        listed_packs = sorted((pack for pack in workspace.packs.values()
+                               if pack.visibility != "private" or pack.enabled), key=lambda pack: pack.id)
         context = {
             **self.admin_site.each_context(request), "title": "Modules, plugins and packs",
             "opts": self.model._meta, "workspace": workspace, "modules": modules,
-            "plugins": loaded_plugins(), "packs": sorted(workspace.packs.values(), key=lambda pack: pack.id),
+            "plugins": loaded_plugins(), "packs": listed_packs,
             "problems": problems,
         }
         return TemplateResponse(request, "admin/mozaiks_plugins/components.html", {**context, **(extra_context or {})})

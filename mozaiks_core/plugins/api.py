@@ -11,8 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from ninja import Router
+from ninja.throttling import AuthRateThrottle
 
 from mozaiks_core.auth.caller import get_caller
 from mozaiks_core.auth.security import api_auth
@@ -23,6 +25,20 @@ from mozaiks_core.plugins.specs import ActionSpec, ModuleSpec
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["plugins"])
+
+
+class CallerRateThrottle(AuthRateThrottle):
+    """Module actions per signed-in user (per IP when anonymous), across every module."""
+
+    scope = "mozaiks-module-actions"
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        caller = getattr(request, "caller", None)
+        ident = f"user-{caller.user.pk}" if caller is not None else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+ACTION_THROTTLE = CallerRateThrottle(getattr(settings, "MOZAIKS_MODULE_ACTION_RATE", "600/m"))
 
 
 @router.get("/navigation", auth=None, summary="The shell's navigation for the current visitor")
@@ -75,6 +91,7 @@ def _mount_actions(target: Router) -> None:
             target.add_api_operation(
                 f"/modules/{module.id}/{action.id}", ["GET", "POST"] if action.type == "query" else ["POST"],
                 _action_view(module, action), auth=None if action.auth == "public" else api_auth,
+                throttle=ACTION_THROTTLE,
                 operation_id=f"module_{module.id}_{action.id}", summary=action.description or action.id,
                 tags=[f"module: {module.id}"], url_name=f"module-{module.id}-{action.id}",
                 openapi_extra=extra if action.type == "mutation" else None,

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -30,6 +30,7 @@ from mozaiks_core.plugins.specs import ReactionSpec
 logger = logging.getLogger(__name__)
 WORKFLOW_RUN_STARTER = "mozaiks_core.runtime.services.start_background_run"
 OPEN = (EventDelivery.Status.PENDING, EventDelivery.Status.FAILED)
+BATCH_SIZE = 50  # events per delivery task and per transaction
 
 
 class DeliveryError(RuntimeError):
@@ -64,11 +65,14 @@ class EventScope:
     actor: Any
 
     @classmethod
-    def of(cls, event: OutboxEvent) -> EventScope:
-        """Read the event's organization and acting user once."""
-        envelope = event.envelope()
-        organization = Organization.objects.filter(pk=event.organization_id).first() if event.organization_id else None
-        return cls(envelope, organization, _actor_user(envelope))
+    def for_events(cls, events: list[OutboxEvent]) -> dict[int, EventScope]:
+        """Scopes of many events with two queries (organizations, acting users), keyed by event pk."""
+        organizations = Organization.objects.in_bulk({event.organization_id for event in events} - {None})
+        actor_ids = {event.actor.get("id") for event in events if event.actor.get("type") == "user"}
+        users = get_user_model().objects.in_bulk(actor_ids - {None})
+        return {event.pk: cls(event.envelope(), organizations.get(event.organization_id),
+                              users.get(event.actor.get("id")) if event.actor.get("type") == "user" else None)
+                for event in events}
 
 
 def run_reaction(reaction: ReactionSpec, envelope: dict[str, Any], scope: EventScope | None = None) -> None:
@@ -140,41 +144,46 @@ def _attempt(delivery: EventDelivery, reactions: dict[str, ReactionSpec], scope:
     return True
 
 
-def _deliver_locked(event: OutboxEvent, only: int | None = None) -> float | None:
-    """Lock the event's due deliveries (a duplicate run waits, then finds them done) and attempt each."""
+def _deliver_locked(events: dict[int, OutboxEvent], only: int | None = None) -> float | None:
+    """Lock the due deliveries (a duplicate run waits, then finds them done) and attempt each one."""
     due = EventDelivery.objects.select_for_update(of=("self",)).filter(
-        event=event, status__in=OPEN, next_attempt_at__lte=timezone.now()).order_by("pk")
+        event_id__in=list(events), status__in=OPEN, next_attempt_at__lte=timezone.now()).order_by("event_id", "pk")
     rows = list(due.filter(pk=only) if only is not None else due)
     if rows:
         reactions = all_reactions()
-        scope = EventScope.of(event)
-        delivered = [delivery.pk for delivery in rows if _attempt(delivery, reactions, scope)]
+        scopes = EventScope.for_events([events[pk] for pk in {row.event_id for row in rows}])
+        delivered = [row.pk for row in rows if _attempt(row, reactions, scopes[row.event_id])]
         now = timezone.now()
         EventDelivery.objects.filter(pk__in=delivered).update(
             status=EventDelivery.Status.DELIVERED, attempts=F("attempts") + 1, delivered_at=now, last_error="",
             updated_at=now)
-    waiting = event.deliveries.filter(status__in=OPEN).order_by("next_attempt_at").first()
-    if waiting is None:
-        if event.status != OutboxEvent.Status.DONE:
-            OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.DONE)
+    waiting = dict(EventDelivery.objects.filter(event_id__in=list(events), status__in=OPEN)
+                   .values("event_id").annotate(next_at=Min("next_attempt_at")).values_list("event_id", "next_at"))
+    settled = [pk for pk, event in events.items() if pk not in waiting and event.status != OutboxEvent.Status.DONE]
+    if settled:
+        OutboxEvent.objects.filter(pk__in=settled).update(status=OutboxEvent.Status.DONE)
+    if not waiting:
         return None
-    return max((waiting.next_attempt_at - timezone.now()).total_seconds(), 0.0)
+    return max((min(waiting.values()) - timezone.now()).total_seconds(), 0.0)
 
 
-def deliver(event_id: str) -> float | None:
-    """Deliver every due delivery of an event in one transaction; seconds until the next retry, or None."""
-    event = OutboxEvent.objects.filter(event_id=event_id).first()
-    if event is None:
-        return None
+def deliver(event_ids: str | list[str]) -> float | None:
+    """Deliver every due delivery of the events in one transaction; seconds until the next retry, or None.
+
+    A failing reaction rolls back only its own savepoint; a crash rolls back the whole batch,
+    which the sweep then delivers again (still once per reaction).
+    """
+    ids = [event_ids] if isinstance(event_ids, str) else list(event_ids)
     with transaction.atomic():
-        return _deliver_locked(event)
+        events = {event.pk: event for event in OutboxEvent.objects.filter(event_id__in=ids)}
+        return _deliver_locked(events) if events else None
 
 
 def attempt_delivery(delivery_id: int) -> str:
     """Attempt one delivery now if it is due; returns its status afterwards (safe to repeat)."""
     delivery = EventDelivery.objects.select_related("event").get(pk=delivery_id)
     with transaction.atomic():
-        _deliver_locked(delivery.event, only=delivery_id)
+        _deliver_locked({delivery.event_id: delivery.event}, only=delivery_id)
     return EventDelivery.objects.values_list("status", flat=True).get(pk=delivery_id)
 
 
@@ -185,8 +194,8 @@ def retry_delivery(delivery: EventDelivery) -> None:
     EventDelivery.objects.filter(pk=delivery.pk, status__in=[*OPEN, EventDelivery.Status.DEAD]).update(
         status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
     OutboxEvent.objects.filter(pk=delivery.event_id).update(status=OutboxEvent.Status.PENDING)
-    event_id = str(delivery.event.event_id)
-    transaction.on_commit(lambda: dispatch(event_id))
+    event_ids = [str(delivery.event.event_id)]
+    transaction.on_commit(lambda: dispatch(event_ids))
 
 
 def pending_event_ids(grace_seconds: float = 5.0, limit: int = 500) -> list[str]:

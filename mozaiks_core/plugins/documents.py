@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -10,14 +11,14 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, best_match
 
 from mozaiks_core.validation import ERROR, WARNING, Problem
 
 SYNTAX = "mozaiks.E001"
 
 
-class ManifestLoader(yaml.SafeLoader):
+class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML 1.2 booleans: only true/false, so a reaction's ``on:`` key stays the string "on"."""
 
 
@@ -94,13 +95,22 @@ class DocumentReader:
 
     def check_json_schema(self, schema: Any, path: Path, where: tuple[Any, ...]) -> bool:
         """A declared ``input_schema``/``payload_schema`` must itself be a valid JSON Schema."""
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            self.add(ERROR, SCHEMA, path, key_path([*where, *exc.absolute_path]),
-                     f"is not a valid JSON Schema: {exc.message}", "fix the schema (JSON Schema 2020-12)")
-            return False
-        return True
+        error = _schema_error(json.dumps(schema, sort_keys=True, default=str))
+        if error is None:
+            return True
+        self.add(ERROR, SCHEMA, path, key_path([*where, *error.absolute_path]),
+                 f"is not a valid JSON Schema: {error.message}", "fix the schema (JSON Schema 2020-12)")
+        return False
+
+
+_META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+@functools.lru_cache(maxsize=2048)
+def _schema_error(schema_json: str) -> SchemaError | None:
+    """The first metaschema violation of a schema (cached: workspaces repeat the same small schemas)."""
+    error = best_match(_META_VALIDATOR.iter_errors(json.loads(schema_json)))
+    return SchemaError.create_from(error) if error is not None else None
 
 
 def warn(reader: DocumentReader, code: str, path: Path | str, key: str, message: str, hint: str = "") -> None:

@@ -20,6 +20,9 @@ from mozaiks_core.plugins.specs import NavItem, PackSpec, PageSpec, Workspace
 from mozaiks_core.validation import ERROR
 
 FRAMEWORK_PACKAGE = Path(__file__).resolve().parent.parent
+# First path segments the framework serves itself; a page there would never be reached.
+RESERVED_ROUTE_PREFIXES = frozenset({"admin", "api", "accounts", "_allauth", "chat", "billing", "health", "ready",
+                                     "static", "media", "brand", "ws"})
 FRAMEWORK_PACK_ROOT = FRAMEWORK_PACKAGE / "packs"
 MODULE_NAMESPACE = "mozaiks_modules"
 RESERVED_LABELS = frozenset({
@@ -176,6 +179,11 @@ def _pages(workspace: Workspace, packs: list[PackSpec], reader: DocumentReader) 
         page = PageSpec(id=data["id"], title=data["title"], route=data["route"], blocks=tuple(data["blocks"]),
                         auth=data.get("auth", "required"), description=data.get("description", ""),
                         file=reader.name(path))
+        if page.route.strip("/").split("/")[0] in RESERVED_ROUTE_PREFIXES:
+            reader.add(ERROR, "mozaiks.E009", path, "route",
+                       f"route '{page.route}' is served by the framework itself, so this page would never show",
+                       f"choose a route outside /{', /'.join(sorted(RESERVED_ROUTE_PREFIXES))}")
+            continue
         if page.route in workspace.routes:
             reader.add(ERROR, "mozaiks.E009", path, "route",
                        f"route '{page.route}' is already served by page '{workspace.routes[page.route]}'",
@@ -269,7 +277,33 @@ def load_workspace(app_dir: Path, pack_roots: Iterable[Path] = (), licensed_serv
     _pages(workspace, enabled, reader)
     _navigation(workspace, reader)
     _brand(workspace, reader)
-    roots = [app_dir / "workflows"] + [pack.folder / "workflows" for pack in enabled]
-    workspace.workflow_dirs = tuple(path.parent for root in roots for path in sorted(root.glob("*/orchestrator.yaml")))
+    workspace.workflow_dirs = tuple(path.parent for path in sorted((app_dir / "workflows").glob("*/orchestrator.yaml")))
+    workspace.workflow_dirs += _pack_workflows(enabled, reader)
+    _check_pack_events(workspace, enabled, reader)
     return workspace
+
+
+def _pack_workflows(packs: list[PackSpec], reader: DocumentReader) -> tuple[Path, ...]:
+    """The workflow bundles packs contribute (``contributes.workflows`` names folders of ``workflows/``)."""
+    found: list[Path] = []
+    for pack in packs:
+        for index, name in enumerate(pack.workflows):
+            bundle = pack.folder / "workflows" / name
+            if (bundle / "orchestrator.yaml").is_file():
+                found.append(bundle)
+            else:
+                reader.add(ERROR, "mozaiks.E008", pack.folder / "capability_pack.yaml",
+                           f"contributes.workflows[{index}]",
+                           f"workflow '{name}' has no workflows/{name}/orchestrator.yaml",
+                           "add the bundle or remove it from the manifest")
+    return tuple(found)
+
+
+def _check_pack_events(workspace: Workspace, packs: list[PackSpec], reader: DocumentReader) -> None:
+    for pack in packs:
+        for index, event_type in enumerate(pack.events):
+            if workspace.event(event_type) is None:
+                reader.add(ERROR, "mozaiks.E008", pack.folder / "capability_pack.yaml", f"contributes.events[{index}]",
+                           f"pack '{pack.id}' contributes event '{event_type}', which none of its modules declares",
+                           "declare it in the module's contracts/events.yaml")
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
 from django.apps import apps
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from mozaiks_core.plugins.registry import get_workspace, loaded_plugins
 from mozaiks_core.plugins.specs import NavItem
@@ -34,7 +35,8 @@ def navigation_items() -> list[NavItem]:
             items += [NavItem(raw["label"], raw["href"], raw.get("auth", "public"), raw.get("icon", ""),
                               raw.get("order", 500)) for raw in loaded.plugin.navigation]
     if apps.is_installed("mozaiks_core.packs.audit"):
-        items.append(NavItem("Activity", reverse("mozaiks_audit:activity"), "required", "", 900))
+        with contextlib.suppress(NoReverseMatch):
+            items.append(NavItem("Activity", reverse("mozaiks_audit:activity"), "required", "", 900))
     return items
 
 
@@ -48,7 +50,10 @@ def navigation_for(user: Any) -> list[dict[str, Any]]:
 def _asset_url(name: Any) -> str | None:
     if not isinstance(name, str) or not name:
         return None
-    return reverse("mozaiks_plugins:brand-asset", args=[name])
+    try:
+        return reverse("mozaiks_plugins:brand-asset", args=[name])
+    except NoReverseMatch:  # a project URLconf without the plugin host's URLs
+        return None
 
 
 def theme_config() -> dict[str, Any]:

@@ -142,3 +142,82 @@ def test_navigation_and_theme_config_serve_the_shell_to_javascript(client: Clien
     assert theme["logo_url"] == "/brand/assets/logo.svg"
     assert Client().get(theme["logo_url"]).status_code == 200
     assert Client().get("/brand/assets/../app.json").status_code == 404
+
+
+def test_output_breaking_its_schema_is_reported_in_debug(client: Client, settings: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_modules.tasks.backend.handler import TasksHandler
+
+    settings.DEBUG = True
+    monkeypatch.setattr(TasksHandler, "list_tasks", lambda self, ctx, data: {"items": []})
+    response = client.get("/api/modules/tasks/list_tasks")
+    assert response.status_code == 500
+    assert response.json()["error"] == "INVALID_OUTPUT"
+    assert "'total' is a required property" in response.json()["message"]
+
+
+def test_session_calls_to_mutations_need_the_csrf_token(member: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    refused = client.post("/api/modules/tasks/create_task", data='{"title": "No token"}',
+                          content_type="application/json")
+    assert refused.status_code in {401, 403}
+    client.get("/tasks")
+    accepted = client.post("/api/modules/tasks/create_task", data='{"title": "With token"}',
+                           content_type="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert accepted.status_code == 200
+
+
+def test_requests_never_rescan_the_workspace(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_core.plugins import bootstrap
+
+    def no_disk(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the workspace was read again during a request")
+
+    monkeypatch.setattr(bootstrap, "load_workspace", no_disk)
+    for path in ["/", "/tasks", "/api/navigation", "/api/theme-config", "/api/modules/tasks/list_tasks"]:
+        assert client.get(path).status_code == 200, path
+
+
+def test_module_actions_are_rate_limited_per_user(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.cache import cache
+
+    from mozaiks_core.plugins.api import ACTION_THROTTLE
+
+    cache.clear()
+    monkeypatch.setattr(ACTION_THROTTLE, "num_requests", 2)
+    statuses = [client.get("/api/modules/tasks/list_tasks").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    cache.clear()
+
+
+def test_a_workflow_reaction_starts_a_run_through_the_runtime_starter(member: Any, settings: Any) -> None:
+    from mozaiks_core.plugins import delivery
+    from mozaiks_core.plugins.specs import ReactionSpec
+
+    settings.MOZAIKS_WORKFLOW_RUN_STARTER = f"{__name__}.record_run"
+    started_runs.clear()
+    organization = ensure_personal_organization(member)
+    reaction = ReactionSpec(module_id="tasks", id="summarise", on="domain.tasks.task_created", kind="workflow",
+                            capability_id="Summariser", message="Summarise the new task")
+    envelope = {"event_id": "e1", "event_type": "domain.tasks.task_created", "organization_id": organization.pk,
+                "actor": {"type": "user", "id": member.pk}}
+    delivery.run_reaction(reaction, envelope)
+    assert started_runs == [{"capability_id": "Summariser", "organization": organization, "user": member,
+                        "initial_message": "Summarise the new task", "context": {"event": envelope}}]
+
+
+started_runs: list[dict[str, Any]] = []
+
+
+def record_run(**kwargs: Any) -> None:
+    """Stands in for mozaiks_core.runtime.services.start_background_run."""
+    started_runs.append(kwargs)
+
+
+def test_the_openapi_document_lists_every_module_action_with_its_input_schema(db: None) -> None:
+    document = Client().get("/api/openapi.json").json()
+    create = document["paths"]["/api/modules/tasks/create_task"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["required"] == ["title"]
+    assert "get" in document["paths"]["/api/modules/tasks/list_tasks"]
+    assert "/api/modules/tasks/export.csv" in document["paths"]

@@ -48,8 +48,14 @@ def test_the_shell_a_page_form_with_field_errors_and_the_bell_work_in_a_browser(
     page.locator("[data-bell]").click()
     assert page.locator(".notification.unread strong").inner_text() == "New task: Book the venue"
     page.get_by_role("button", name="Mark all as read").click()
+    page.wait_for_load_state("load")
+    assert page.locator("[data-bell-count]").is_hidden()
+
+    client.post("/tasks", {"_block": "1", "title": "Added elsewhere"})  # another tab, same member
+    page.wait_for_function("typeof window.mozaiksRefreshBell === 'function'")
     page.evaluate("window.mozaiksRefreshBell()")
-    page.wait_for_function("document.querySelector('[data-bell-count]').hidden === true")
+    page.wait_for_function("document.querySelector('[data-bell-count]').textContent === '1'")
+    assert page.locator("[data-bell]").get_attribute("aria-label") == "Notifications, 1 unread"
 
     page.set_viewport_size({"width": 400, "height": 800})
     menu = page.get_by_role("button", name="Menu")

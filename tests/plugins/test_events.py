@@ -15,9 +15,9 @@ from mozaiks_core.plugins import delivery, events
 from mozaiks_core.plugins.actions import run_action
 from mozaiks_core.plugins.events import EventError, publish
 from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
-from mozaiks_core.plugins.tasks import deliver_event, sweep_outbox
+from mozaiks_core.plugins.tasks import deliver_events, sweep_outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_a_rolled_back_change_never_reaches_the_outbox_or_a_reaction(owner: Any)
 
 def test_a_crash_between_commit_and_dispatch_is_delivered_once_by_the_sweep(owner: Any,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(events, "dispatch", lambda event_id: None)  # the process dies before queueing
+    monkeypatch.setattr(events, "dispatch", lambda event_ids: None)  # the process dies before queueing
     create_task(owner)
     assert OutboxEvent.objects.get().status == OutboxEvent.Status.PENDING
     assert Notification.objects.count() == 0
@@ -87,8 +87,8 @@ def test_a_crash_between_commit_and_dispatch_is_delivered_once_by_the_sweep(owne
 def test_duplicate_task_executions_deliver_each_reaction_exactly_once(owner: Any) -> None:
     create_task(owner)
     event_id = str(OutboxEvent.objects.get().event_id)
-    deliver_event(event_id)
-    deliver_event.apply(args=[event_id])
+    deliver_events([event_id])
+    deliver_events.apply(args=[[event_id]])
     for delivery_id in EventDelivery.objects.values_list("pk", flat=True):
         assert delivery.attempt_delivery(delivery_id) == "delivered"
     assert Notification.objects.count() == 1
@@ -132,3 +132,68 @@ def test_a_workflow_reaction_without_the_runtime_dies_with_a_clear_delivery_erro
     with pytest.raises(delivery.DeliveryError, match=r"starts workflow capability 'Summariser', but the runtime's"):
         delivery.run_reaction(reaction, {"event_id": "x", "event_type": "domain.tasks.task_created",
                                          "organization_id": None, "actor": {}})
+
+
+def test_events_of_one_transaction_are_dispatched_together_and_a_rollback_starts_a_new_batch(
+        owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatched: list[list[str]] = []
+    monkeypatch.setattr(events, "dispatch", dispatched.append)
+    organization = ensure_personal_organization(owner)
+
+    def publish_one(index: int) -> str:
+        return str(publish("domain.tasks.task_created", {"task_id": index, "title": "t"}, actor=owner,
+                           organization=organization).event_id)
+
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 (the rollback is the point)
+        publish_one(0)
+        raise RuntimeError("rolled back")
+    with transaction.atomic():
+        first = [publish_one(index) for index in range(1, 4)]
+    second = publish_one(4)  # autocommit
+    assert dispatched == [first, [second]]
+
+
+SEEN: list[str] = []
+
+
+def remember(envelope: dict[str, Any]) -> None:
+    """A plugin reaction used below."""
+    SEEN.append(envelope["event_type"])
+
+
+def test_an_entry_point_plugin_reaction_receives_matching_events(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_core.plugins import registry
+    from mozaiks_core.plugins.plugin_host import LoadedPlugin, MozaiksPlugin
+
+    class Listener(MozaiksPlugin):
+        name = "listener"
+        reactions = [{"id": "remember", "on": "domain.tasks.*", "handler": f"{__name__}:remember"}]
+
+    monkeypatch.setattr(registry, "loaded_plugins", lambda: [LoadedPlugin("listener", "1", "loaded", plugin=Listener)])
+    SEEN.clear()
+    create_task(owner)
+    assert SEEN == ["domain.tasks.task_created"]
+    assert EventDelivery.objects.get(reaction_key="plugin.listener.remember").status == "delivered"
+
+
+def test_a_notification_link_built_from_payload_cannot_become_a_script_url() -> None:
+    from mozaiks_core.packs.notifications.services import render_text, safe_link
+
+    envelope = {"payload": {"url": "javascript:alert(1)"}}
+    assert safe_link(render_text("{payload.url}", envelope)) == ""
+    assert safe_link(render_text("/tasks/{payload.url}", {"payload": {"url": "7"}})) == "/tasks/7"
+    assert safe_link("//evil.example/x") == ""
+
+
+def test_an_event_published_by_a_reaction_carries_its_cause_and_correlation(owner: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "dispatch", lambda event_ids: None)
+    create_task(owner)
+    cause = OutboxEvent.objects.get().envelope()
+    with events.causing(cause):
+        effect = publish("domain.tasks.task_completed", {"task_id": 1, "title": "Ship it"}, actor=None)
+    assert effect.causation_id is not None
+    assert str(effect.causation_id) == cause["event_id"]
+    assert effect.correlation_id == cause["correlation_id"]
+    assert effect.organization_id == cause["organization_id"]
+    assert effect.envelope()["actor"] == {"type": "system"}

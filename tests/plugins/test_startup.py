@@ -3,6 +3,7 @@ entry-point plugins found through ``importlib.metadata``."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tomllib
@@ -22,6 +23,11 @@ def broken_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(root / "modules" / "notes" / "contracts" / "reactions.yaml", {"reactions": [
         {"id": "log", "on": "domain.notes.note_added", "kind": "handler", "handler_method": "on_missing"}]})
     write(root / "ui" / "pages" / "bad.yaml", "id: bad\n  title: [\n")
+    calc = root / "modules" / "calc"
+    write(calc / "module.yaml", {"schema": "mozaiks.module.v1",
+                                 "module": {"id": "calc", "display_name": "Calc", "version": "1",
+                                            "handler": "backend.handler:Calculator"}})
+    write(calc / "backend" / "handler.py", "import not_installed_anywhere\n")
     return root
 
 
@@ -37,10 +43,28 @@ def test_manage_py_check_lists_workspace_problems_with_ids_and_validate_fails(br
     assert re.search(r"\(mozaiks\.E006\) .*modules/notes/contracts/reactions\.yaml:reactions\[0\]\.handler_method: "
                      r"reaction 'log' names unknown handler method 'on_missing'", output)
 
+    assert re.search(r"\(mozaiks\.E005\) .*modules/calc/module\.yaml:module\.handler: handler "
+                     r"'backend\.handler:Calculator' of module 'calc' cannot be loaded: ModuleNotFoundError", output)
+
     validate = run_django(["manage.py", "mozaiks", "validate"], dict(env))
     assert validate.returncode == 1
     assert "ERROR [mozaiks.E004] modules/admin/module.yaml:module.id" in validate.stdout
-    assert "3 error(s)" in validate.stdout
+    assert "4 error(s)" in validate.stdout
+
+    as_json = run_django(["manage.py", "mozaiks", "validate", "--format", "json"], dict(env))
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert report["errors"] == 4
+    assert {"level": "error", "code": "mozaiks.E004", "file": "modules/admin/module.yaml", "path": "module.id",
+            "message": "module id 'admin' collides with the installed Django app label 'admin'",
+            "hint": "choose another module id (and rename the folder)"} in report["problems"]
+
+
+@pytest.mark.slow
+def test_validate_reports_the_demo_workspace_valid(tmp_path: Path) -> None:
+    result = run_django(["manage.py", "mozaiks", "validate"], {"VAR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Workspace valid: 0 error(s)" in result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +104,7 @@ def test_the_sample_entry_point_plugin_loads_and_the_too_old_one_is_skipped(plug
                                         "DJANGO_SETTINGS_MODULE": "plugin_settings"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    plugins = __import__("json").loads(lines[0])
+    plugins = json.loads(lines[0])
     assert plugins["sample"] == ["loaded", "", {"greeting": "hello", "api_token": "t0k"}]
     assert plugins["ancient"][0] == "skipped"
     assert plugins["ancient"][1] == "supports MozaiksCore <= 0.0.9, this is 0.1.0"

@@ -93,6 +93,10 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str, str]] = {
         lambda root: write(root / "ui/pages/notes.yaml", {"id": "notes", "title": "N", "route": "/notes",
                                                           "blocks": [{"type": "carousel"}]}),
         "mozaiks.E002", "ui/pages/notes.yaml", "blocks[0].type"),
+    "page on a framework route": (
+        lambda root: write(root / "ui/pages/notes.yaml", {"id": "notes", "title": "N", "route": "/admin/notes",
+                                                          "blocks": []}),
+        "mozaiks.E009", "ui/pages/notes.yaml", "route"),
     "unknown capability pack": (
         lambda root: write(root / "app.json", {"appId": "f", "appName": "F", "version": "1",
                                                "capability_packs": ["notifications", "teleport"]}),
@@ -161,3 +165,18 @@ def test_a_reaction_on_the_yaml_key_on_is_read_as_a_string_not_a_boolean(workspa
     write(workspace_dir / "modules/notes/contracts/reactions.yaml",
           "reactions:\n  - id: log\n    on: domain.notes.note_added\n    kind: handler\n    handler_method: on_note\n")
     assert load(workspace_dir).modules["notes"].reactions[0].on == "domain.notes.note_added"
+
+
+def test_a_pack_contributes_its_listed_workflows_and_must_declare_its_events(workspace_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    root = tmp_path / "packs"
+    write(root / "helpdesk" / "capability_pack.yaml", {
+        "schema": "mozaiks.capability_pack.v1", "capability_pack_id": "helpdesk", "label": "Helpdesk",
+        "visibility": "public", "contributes": {"workflows": ["Triage", "Missing"], "events": ["domain.notes.gone"]}})
+    write(root / "helpdesk" / "workflows" / "Triage" / "orchestrator.yaml", {"workflow_name": "Triage"})
+    write(workspace_dir / "app.json", {"appId": "f", "appName": "F", "version": "1",
+                                       "capability_packs": ["notifications", "helpdesk"]})
+    workspace = load(workspace_dir, pack_roots=[root])
+    assert [path.name for path in workspace.workflow_dirs] == ["Hello", "Triage"]
+    assert [(p.code, p.path) for p in workspace.errors()] == [
+        ("mozaiks.E008", "contributes.workflows[1]"), ("mozaiks.E008", "contributes.events[0]")]

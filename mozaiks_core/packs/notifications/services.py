@@ -13,6 +13,7 @@ from mozaiks_core.packs.notifications.models import Notification, NotificationPr
 from mozaiks_core.plugins.registry import get_workspace
 from mozaiks_core.plugins.specs import ReactionSpec
 
+SAFE_LINK = re.compile(r"^(/(?!/)|https?://)[^\s\"'<>]*$")
 PLACEHOLDER = re.compile(r"\{(payload|actor|subject)\.([A-Za-z0-9_.]+)\}")
 
 
@@ -25,6 +26,11 @@ def render_text(template: str, envelope: dict[str, Any]) -> str:
         return str(value)
 
     return PLACEHOLDER.sub(lookup, template)
+
+
+def safe_link(link: str) -> str:
+    """Keep site-relative and http(s) links only: payload values must never become ``javascript:`` URLs."""
+    return link[:500] if SAFE_LINK.match(link) else ""
 
 
 def categories() -> list[dict[str, Any]]:
@@ -50,11 +56,11 @@ def notify(*, user: Any, organization: Any, title: str, body: str = "", link: st
     if event_id is not None:
         notification, _ = Notification.objects.get_or_create(
             user=user, event_id=event_id, reaction_key=reaction_key,
-            defaults={"organization": organization, "title": title[:300], "body": body, "link": link[:500],
+            defaults={"organization": organization, "title": title[:300], "body": body, "link": safe_link(link),
                       "category": category})
         return notification
     return Notification.objects.create(user=user, organization=organization, title=title[:300], body=body,
-                                       link=link[:500], category=category)
+                                       link=safe_link(link), category=category)
 
 
 def recipients(kind: str, organization: Any, actor: Any) -> list[Any]:
@@ -82,7 +88,7 @@ def notify_for_event(reaction: ReactionSpec, envelope: dict[str, Any], *, organi
     default = next((bool(c.get("default_enabled", True)) for c in categories() if c["id"] == category), True)
     title = render_text(template["title"], envelope)[:300]
     body = render_text(template.get("body", ""), envelope)
-    link = render_text(template.get("link", ""), envelope)[:500]
+    link = safe_link(render_text(template.get("link", ""), envelope))
     rows = [Notification(user=user, organization=organization, title=title, body=body, link=link, category=category,
                          event_id=envelope["event_id"], reaction_key=reaction.key)
             for user in users if switched.get(user.pk, default)]
