@@ -272,7 +272,7 @@ def _history_from_events(session: ChatSession) -> list[dict[str, Any]]:
     messages = []
     for payload in ChatEvent.objects.filter(chat=session, type="chat.text").values_list("payload", flat=True):
         agent = str(payload.get("agent", "assistant"))
-        role = "user" if agent.lower() == "user" else "assistant"
+        role = str(payload.get("role") or ("user" if agent.lower() == "user" else "assistant"))
         messages.append({"role": role, "name": agent, "content": str(payload.get("content", ""))})
     return messages
 
