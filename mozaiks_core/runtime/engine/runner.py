@@ -75,8 +75,7 @@ async def run_workflow(
     workflow errors.
     """
     loop = asyncio.get_running_loop()
-    bridge = HookBridge(hooks, loop, ctx.chat_id)
-    bridge.context["bundle"] = bundle
+    bridge = HookBridge(hooks, loop, ctx.chat_id, bundle)
     bridge.start()
     done: asyncio.Future[RunOutcome] = loop.create_future()
 
