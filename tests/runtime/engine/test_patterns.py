@@ -39,6 +39,9 @@ async def test_auto_pattern_selects_speakers_from_the_script_of_the_chat_manager
 
     assert outcome.status == "completed"
     assert [event["content"] for event in hooks.events("chat.text")] == ["draft", "edited", "again"]
+    metered = [event["agent"] for event in hooks.events("usage")]
+    assert metered == ["Writer", "chat_manager", "Editor", "chat_manager", "Editor"]  # selections cost tokens too
+    assert len(hooks.events("before_llm_call")) == len(metered)
 
 
 async def test_a_string_llm_condition_hands_off_when_the_model_calls_its_transfer_function(
