@@ -216,3 +216,26 @@ async def test_cancelling_the_run_task_stops_the_engine_thread(hooks, context):
         await task
 
     await wait_for(lambda: all(thread.name != f"mozaiks-run-{ctx.chat_id}" for thread in threading.enumerate()))
+
+
+async def test_mozaiks_llm_script_replaces_the_bundles_script(hooks, context, settings, tmp_path):
+    script = tmp_path / "script.yaml"
+    script.write_text("turns:\n- tool_call: {name: whoami, arguments: {}}\n- say: From the operator's script.\n")
+    settings.MOZAIKS_LLM_SCRIPT = str(script)
+
+    outcome = await run_workflow(load(FIXTURES / "engine" / "ToolFailure"), context("ToolFailure"), hooks)
+
+    assert outcome.status == "completed"
+    assert [event["tool_name"] for event in hooks.events("chat.tool_response")] == ["whoami"]
+    assert hooks.events("chat.text")[-1]["content"] == "From the operator's script."
+
+
+async def test_a_malformed_script_file_fails_the_run_naming_the_turn(hooks, context, settings, tmp_path):
+    script = tmp_path / "script.yaml"
+    script.write_text("turns:\n- agent: Helper\n")
+    settings.MOZAIKS_LLM_SCRIPT = str(script)
+
+    outcome = await run_workflow(load(FIXTURES / "engine" / "ToolFailure"), context("ToolFailure"), hooks)
+
+    assert (outcome.status, outcome.error_code) == ("failed", "SCRIPT_INVALID")
+    assert "script.yaml:turns[0]" in outcome.summary
