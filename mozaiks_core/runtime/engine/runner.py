@@ -63,8 +63,9 @@ async def run_workflow(
     ``resume_messages`` (a previous :attr:`RunOutcome.messages`, stored as is) the chat continues
     where it stopped, ``user_message`` being the user's next reply; the last stored message
     carries the context variables under ``mozaiks_context``, so tool writes survive the resume
-    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine emits ``chat.text`` for
-    every message, the user's included (``role: "user"``), so the run service must not echo them.
+    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine
+    emits ``chat.text`` for every message, the user's included (``role: "user"``), so the run
+    service must not echo them.
 
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
     ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
@@ -169,11 +170,11 @@ def _execute(
         with IOStream.set_default(events):
             state = new_run_state(bundle, bridge, events, resume_messages)
             start_note = bundle.orchestrator.initial_message if user_message and not resume_messages else None
-            with_user = bool(resume_messages) and any(
-                message.get("name") in (USER_AGENT_NAME, TEMP_USER_NAME) for message in resume_messages
-            )
+            with_user = bool(resume_messages) and (user_message is not None or any(
+                message.get("name") in (USER_AGENT_NAME, TEMP_USER_NAME) for message in resume_messages or ()
+            ))
             pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note,
-                                    with_user=with_user or (bool(resume_messages) and user_message is not None))
+                                    with_user=with_user)
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
             if bundle.orchestrator.orchestration_pattern == "AutoPattern":
