@@ -161,7 +161,7 @@ def _expression(condition: str) -> LenientExpressionCondition:
 def has_user(bundle: WorkflowBundle) -> bool:
     """True when the workflow talks with the user during a run (human_in_the_loop or handoffs to/from user)."""
     return bundle.orchestrator.human_in_the_loop or any(
-        rule.targets_user or rule.source_agent == USER_AGENT_NAME for rule in bundle.handoffs
+        rule.targets_user or rule.from_user for rule in bundle.handoffs
     )
 
 
@@ -231,7 +231,7 @@ def _target(rule: HandoffRule, agents: dict[str, ConversableAgent]) -> Any:
 def _apply_handoffs(rules: tuple[HandoffRule, ...], agents: dict[str, ConversableAgent],
                     user: ConversableAgent | None) -> None:
     for rule in rules:
-        source = user if rule.source_agent == USER_AGENT_NAME else agents.get(rule.source_agent)
+        source = user if rule.from_user else agents.get(rule.source_agent)
         if source is None:
             continue
         target = _target(rule, agents)
