@@ -26,6 +26,19 @@ async def test_round_robin_alternates_the_agents(hooks, context, bundle_copy):
     assert [event["agent"] for event in hooks.events("chat.text")] == ["Writer", "Editor", "Writer", "Editor"]
 
 
+async def test_random_pattern_runs_its_turns_with_the_declared_agents(hooks, context, bundle_copy):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": _orchestrator("RandomPattern", 4), "agents.yaml": TWO_AGENTS,
+        "scripted_model.yaml": "turns:\n- say: a\n- say: b\n- say: c\n",
+    })
+
+    outcome = await run_workflow(bundle, context("Duo"), hooks)
+
+    assert outcome.status == "completed"
+    assert [event["content"] for event in hooks.events("chat.text")] == ["a", "b", "c"]
+    assert {event["agent"] for event in hooks.events("chat.text")} <= {"Writer", "Editor"}
+
+
 async def test_auto_pattern_selects_speakers_from_the_script_of_the_chat_manager(hooks, context, bundle_copy):
     script = (
         "turns:\n- agent: Writer\n  say: draft\n- agent: chat_manager\n  say: Editor\n"
