@@ -90,7 +90,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         """Authorize against the path, subscribe, send ``chat_meta``, start AgentDriven runs."""
-        self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=_outbox_size())
+        self.outbox: asyncio.Queue[str] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.subscribed = False
@@ -123,14 +123,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- outbound ----------------------------------------------------------------------
 
     def _queue(self, text: str) -> None:
+        """Hand a frame to the sender; a client whose backlog passes the limit is closed (4008)."""
         if self.closing:
             return
-        try:
-            self.outbox.put_nowait(text)
-        except asyncio.QueueFull:
+        self.outbox.put_nowait(text)
+        if self.outbox.qsize() > _outbox_size():
             self.closing = True
-            logger.warning("closing a slow chat socket of chat %s (outbox full)", self.session.chat_id)
+            logger.warning("closing a slow chat socket of chat %s (%d frames unsent)", self.session.chat_id,
+                           self.outbox.qsize())
             asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _queue_paced(self, text: str) -> None:
+        """Like :meth:`_queue`, but let the sender drain first (replays may be longer than the limit)."""
+        limit = _outbox_size()
+        deadline = asyncio.get_running_loop().time() + 10
+        while self.outbox.qsize() >= limit // 2 and not self.closing:
+            if asyncio.get_running_loop().time() > deadline:
+                break  # the client is not reading: _queue closes it
+            await asyncio.sleep(0.005)
+        self._queue(text)
 
     async def _close_slow(self) -> None:
         for task in self.tasks:
@@ -168,7 +179,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for event in events:
             if up_to is not None and event.seq > up_to:
                 break
-            self._queue(_frame_of(event))
+            await self._queue_paced(_frame_of(event))
             self.delivered_seq = max(self.delivered_seq, event.seq)
             count += 1
         return count

@@ -272,7 +272,7 @@ def _history_from_events(session: ChatSession) -> list[dict[str, Any]]:
     messages = []
     for payload in ChatEvent.objects.filter(chat=session, type="chat.text").values_list("payload", flat=True):
         agent = str(payload.get("agent", "assistant"))
-        role = "user" if agent.lower() == "user" else "assistant"
+        role = str(payload.get("role") or ("user" if agent.lower() == "user" else "assistant"))
         messages.append({"role": role, "name": agent, "content": str(payload.get("content", ""))})
     return messages
 
@@ -284,15 +284,6 @@ def _load_run_state(chat_id: str) -> tuple[ChatSession, str, list[dict[str, Any]
     last = ChatEvent.objects.filter(chat=session).order_by("-seq").values_list("event_id", flat=True).first()
     history = session.messages or (_history_from_events(session) if last else None)
     return session, last or "", history or None, get_bundle(session.workflow)
-
-
-def _finish_session(session_pk: int, outcome: RunOutcome) -> None:
-    updates: dict[str, Any] = {"runner": "", "error_code": outcome.error_code, "updated_at": timezone.now()}
-    if outcome.messages:
-        updates["messages"] = outcome.messages
-    ChatSession.objects.filter(pk=session_pk).exclude(status=ChatSession.Status.CANCELLED).update(
-        status=outcome.status, **updates)
-    ChatSession.objects.filter(pk=session_pk, status=ChatSession.Status.CANCELLED).update(**updates)
 
 
 async def execute_run(chat_id: str, *, user_message: str | None = None) -> RunOutcome:
@@ -317,7 +308,6 @@ async def execute_run(chat_id: str, *, user_message: str | None = None) -> RunOu
         await _report_outcome(service, outcome)
     finally:
         await service.close()
-        await database_sync_to_async(_finish_session)(session.pk, outcome)
     return outcome
 
 
@@ -338,12 +328,17 @@ async def _run_engine(run_workflow: Any, bundle: Any, context: RunContext, servi
 
 async def _report_outcome(service: RunService, outcome: RunOutcome) -> None:
     """The closing events: ``chat.error`` for a failure the engine did not report, then ``chat.run_complete``."""
+    status = "cancelled" if service.cancelled else outcome.status
     service.cancelled = False  # the closing events of a cancelled run are still written
     if outcome.status == "failed" and outcome.error_code and outcome.error_code not in service.errors_emitted:
         service.enqueue_event("chat.error", {"message": outcome.summary or "The run failed.",
                                               "error_code": outcome.error_code})
-    result = {"completed": "success", "cancelled": "stopped"}.get(outcome.status, "error")
+    result = {"completed": "success", "cancelled": "stopped"}.get(status, "error")
+    final: dict[str, Any] = {"status": status, "runner": "", "error_code": outcome.error_code}
+    if outcome.messages:
+        final["messages"] = outcome.messages
+    # The final status commits with chat.run_complete: a client that sees it finds the chat ended.
     service.enqueue_event("chat.run_complete", {
-        "status": outcome.status, "result": result, "summary": outcome.summary,
+        "status": status, "result": result, "summary": outcome.summary,
         "workflow_name": service.session.workflow, "chat_id": service.chat_id,
-    })
+    }, **final)

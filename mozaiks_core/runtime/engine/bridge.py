@@ -16,6 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mozaiks_core.runtime.bundles.models import WorkflowBundle
 from mozaiks_core.runtime.hooks import RunCancelled, RunHooks
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
@@ -35,16 +36,18 @@ def bridge_for_chat(chat_id: str) -> HookBridge | None:
 class HookBridge:
     """Forwards hook calls from the run's thread to ``hooks`` on ``loop``, in order."""
 
-    def __init__(self, hooks: RunHooks, loop: asyncio.AbstractEventLoop, chat_id: str) -> None:
+    def __init__(
+        self, hooks: RunHooks, loop: asyncio.AbstractEventLoop, chat_id: str, bundle: WorkflowBundle | None = None
+    ) -> None:
         self.hooks = hooks
         self.loop = loop
         self.chat_id = chat_id
+        self.bundle = bundle  # use_ui_tool resolves a tool's name and display mode from it
         self.closed = False
         self.failure: BaseException | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._pending: set[concurrent.futures.Future[Any]] = set()
         self._pump: asyncio.Task[None] | None = None
-        self.context: dict[str, Any] = {}  # per-run data the tools may need (bundle, ui tool specs)
 
     # -- loop side ---------------------------------------------------------------------------
 

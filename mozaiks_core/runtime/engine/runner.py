@@ -14,16 +14,14 @@ import logging
 import threading
 from typing import Any
 
-from autogen import GroupChat
 from autogen.io.base import IOStream
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
-from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state
+from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state, prepare_speaker_selection
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
-from mozaiks_core.runtime.llm.providers import llm_config_for
-from mozaiks_core.runtime.llm.scripted import Script, ScriptExhausted, ScriptInvalid, bound_client_class
+from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 
@@ -65,8 +63,9 @@ async def run_workflow(
     ``resume_messages`` (a previous :attr:`RunOutcome.messages`, stored as is) the chat continues
     where it stopped, ``user_message`` being the user's next reply; the last stored message
     carries the context variables under ``mozaiks_context``, so tool writes survive the resume
-    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine emits ``chat.text`` for
-    every message, the user's included (``role: "user"``), so the run service must not echo them.
+    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine
+    emits ``chat.text`` for every message, the user's included (``role: "user"``), so the run
+    service must not echo them.
 
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
     ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
@@ -75,8 +74,7 @@ async def run_workflow(
     workflow errors.
     """
     loop = asyncio.get_running_loop()
-    bridge = HookBridge(hooks, loop, ctx.chat_id)
-    bridge.context["bundle"] = bundle
+    bridge = HookBridge(hooks, loop, ctx.chat_id, bundle)
     bridge.start()
     done: asyncio.Future[RunOutcome] = loop.create_future()
 
@@ -133,20 +131,6 @@ def _context(bundle: WorkflowBundle, ctx: RunContext, resume_messages: list[dict
     return data
 
 
-def _script_speaker_selection(manager: Any, bundle: WorkflowBundle, script: Script) -> None:
-    """AutoPattern's LLM speaker selection answers from the script too (turns of agent ``chat_manager``).
-
-    The manager runs the chat with a copy of its GroupChat held in its reply-function config,
-    so every copy gets the scripted selector client.
-    """
-    copies = {id(entry["config"]): entry["config"] for entry in manager._reply_func_list
-              if isinstance(entry.get("config"), GroupChat)}
-    copies[id(manager.groupchat)] = manager.groupchat
-    for groupchat in copies.values():
-        groupchat.select_speaker_auto_llm_config = llm_config_for(bundle)
-        groupchat.select_speaker_auto_model_client_cls = bound_client_class(script, manager.name)
-
-
 def _continue_from_history(groupchat: Any) -> None:
     """On resume, select the next speaker from the history's handoffs, not the pattern's initial agent.
 
@@ -186,15 +170,15 @@ def _execute(
         with IOStream.set_default(events):
             state = new_run_state(bundle, bridge, events, resume_messages)
             start_note = bundle.orchestrator.initial_message if user_message and not resume_messages else None
-            with_user = bool(resume_messages) and any(
-                message.get("name") in (USER_AGENT_NAME, TEMP_USER_NAME) for message in resume_messages
-            )
+            with_user = bool(resume_messages) and (user_message is not None or any(
+                message.get("name") in (USER_AGENT_NAME, TEMP_USER_NAME) for message in resume_messages or ()
+            ))
             pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note,
-                                    with_user=with_user or (bool(resume_messages) and user_message is not None))
+                                    with_user=with_user)
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
-            if state.script is not None:
-                _script_speaker_selection(manager, bundle, state.script)
+            if bundle.orchestrator.orchestration_pattern == "AutoPattern":
+                prepare_speaker_selection(manager, bundle, state)
             if not resume_messages and bundle.orchestrator.initial_message_to_user:
                 events.text(bundle.entry_agent, bundle.orchestrator.initial_message_to_user, "assistant")
             if len(processed) > 1:

@@ -126,3 +126,21 @@ def test_a_broken_script_is_an_error_naming_the_turn(tmp_path, fixtures):
 
     assert bundle is None
     assert _codes(problems) == {("script.bad_turn", "scripted_model.yaml", "turns[1]")}
+
+
+def test_a_config_context_variable_reads_its_environment_variable(tmp_path, fixtures, monkeypatch):
+    bundle_dir = tmp_path / "Configured"
+    bundle_dir.mkdir()
+    for name in ("orchestrator.yaml", "agents.yaml"):
+        (bundle_dir / name).write_text((fixtures / "errors" / "Valid" / name).read_text())
+    (bundle_dir / "context_variables.yaml").write_text(
+        "definitions:\n- name: region\n  source: {type: config, env_var: SHOP_REGION, default: eu}\n"
+        "- name: tier\n  source: {type: config, env_var: SHOP_TIER, default: free}\n"
+    )
+    monkeypatch.setenv("SHOP_REGION", "us")
+    monkeypatch.delenv("SHOP_TIER", raising=False)
+
+    bundle, problems = load_bundle(bundle_dir)
+
+    assert problems == []
+    assert {spec.name: spec.default for spec in bundle.context_variables} == {"region": "us", "tier": "free"}

@@ -37,6 +37,14 @@ class _CompatibleServer(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
+        if body.get("tools") and body["messages"][-1]["role"] != "tool":  # first call: ask for the tool
+            call = {"index": 0, "id": "call_1", "type": "function",
+                    "function": {"name": "whoami", "arguments": "{}"}}
+            chunk = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [call]},
+                                          "finish_reason": None}]}
+            last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(last)}\n\ndata: [DONE]\n\n".encode())
+            return
         for word in WORDS:
             chunk = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": word},
                                           "finish_reason": None}]}
@@ -79,3 +87,22 @@ async def test_a_compatible_server_streams_deltas_and_the_workflow_model_overrid
     assert usage["agent"] == "Helper"
     assert usage["prompt_tokens"] > 0
     assert usage["completion_tokens"] > 0
+
+
+async def test_a_tool_call_from_the_server_runs_the_bundle_tool_and_every_call_is_metered(
+    compatible_server, hooks, context
+):
+    from .conftest import load
+
+    ctx = context("ToolFailure")
+    outcome = await run_workflow(load(FIXTURES / "engine" / "ToolFailure"), ctx, hooks)
+
+    assert outcome.status == "completed", outcome.summary
+    assert len(compatible_server) == 2
+    assert {tool["function"]["name"] for tool in compatible_server[0]["tools"]} == {"check_stock", "whoami"}
+    assert "context_variables" not in json.dumps(compatible_server[0]["tools"])  # injected, never asked for
+    [response] = hooks.events("chat.tool_response")
+    assert f'"chat_id": "{ctx.chat_id}"' in response["content"]
+    assert compatible_server[1]["messages"][-1]["role"] == "tool"
+    assert [record["model"] for record in hooks.events("usage")] == ["default-model", "default-model"]
+    assert hooks.events("chat.text")[-1]["content"] == "".join(WORDS)

@@ -26,6 +26,19 @@ async def test_round_robin_alternates_the_agents(hooks, context, bundle_copy):
     assert [event["agent"] for event in hooks.events("chat.text")] == ["Writer", "Editor", "Writer", "Editor"]
 
 
+async def test_random_pattern_runs_its_turns_with_the_declared_agents(hooks, context, bundle_copy):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": _orchestrator("RandomPattern", 4), "agents.yaml": TWO_AGENTS,
+        "scripted_model.yaml": "turns:\n- say: a\n- say: b\n- say: c\n",
+    })
+
+    outcome = await run_workflow(bundle, context("Duo"), hooks)
+
+    assert outcome.status == "completed"
+    assert [event["content"] for event in hooks.events("chat.text")] == ["a", "b", "c"]
+    assert {event["agent"] for event in hooks.events("chat.text")} <= {"Writer", "Editor"}
+
+
 async def test_auto_pattern_selects_speakers_from_the_script_of_the_chat_manager(hooks, context, bundle_copy):
     script = (
         "turns:\n- agent: Writer\n  say: draft\n- agent: chat_manager\n  say: Editor\n"
@@ -39,6 +52,9 @@ async def test_auto_pattern_selects_speakers_from_the_script_of_the_chat_manager
 
     assert outcome.status == "completed"
     assert [event["content"] for event in hooks.events("chat.text")] == ["draft", "edited", "again"]
+    metered = [event["agent"] for event in hooks.events("usage")]
+    assert metered == ["Writer", "chat_manager", "Editor", "chat_manager", "Editor"]  # selections cost tokens too
+    assert len(hooks.events("before_llm_call")) == len(metered)
 
 
 async def test_a_string_llm_condition_hands_off_when_the_model_calls_its_transfer_function(
