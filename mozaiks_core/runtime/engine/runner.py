@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Any
 
+import openai
 from autogen.io.base import IOStream
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
@@ -68,7 +69,7 @@ async def run_workflow(
     service must not echo them.
 
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
-    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
+    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``MODEL_ERROR``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
     message in ``summary``; or ``cancelled`` when a hook raised :class:`RunCancelled`. Cancelling
     the task calling this coroutine stops the run at its next hook call. Never raises for
     workflow errors.
@@ -201,6 +202,10 @@ def _execute(
         return RunOutcome("failed", f"The model script is invalid: {exc}", "SCRIPT_INVALID", _history(manager, pattern))
     except RunCancelled as exc:
         return RunOutcome("cancelled", str(exc) or "The run was cancelled.", "", _history(manager, pattern))
+    except openai.OpenAIError as exc:  # the model server refused or failed: say which, keep the history
+        logger.warning("chat %s: model call failed: %s", ctx.chat_id, exc)
+        return RunOutcome("failed", f"The model call failed: {type(exc).__name__}: {exc}", "MODEL_ERROR",
+                          _history(manager, pattern))
     except Exception as exc:  # any AG2 or model failure ends this run cleanly, never the process
         logger.exception("chat %s: workflow %s failed", ctx.chat_id, bundle.name)
         history = _history(manager, pattern)
