@@ -85,7 +85,10 @@ async def run_workflow(
 
     def thread_main() -> None:
         outcome = _execute(bundle, ctx, bridge, resume_messages, user_message)
-        loop.call_soon_threadsafe(deliver, outcome)
+        try:
+            loop.call_soon_threadsafe(deliver, outcome)
+        except RuntimeError:  # the loop closed while the run finished (process shutdown): nobody to tell
+            logger.warning("chat %s: run ended %s after its event loop closed", ctx.chat_id, outcome.status)
 
     thread = threading.Thread(target=thread_main, name=f"mozaiks-run-{ctx.chat_id}", daemon=True)
     thread.start()
