@@ -43,6 +43,7 @@ class HookBridge:
         self.loop = loop
         self.chat_id = chat_id
         self.bundle = bundle  # use_ui_tool resolves a tool's name and display mode from it
+        self.history: Callable[[], list[dict[str, Any]]] | None = None  # the run's resumable messages so far
         self.closed = False
         self.failure: BaseException | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -124,6 +125,17 @@ class HookBridge:
     def call(self, call: _Call) -> Any:
         """Queue a call and block the thread until its result (exceptions re-raised here)."""
         return self.submit(call).result()
+
+    def checkpoint(self) -> None:
+        """Before a wait: hand the resumable history to ``hooks.checkpoint(messages=...)`` when the hooks have it.
+
+        A run waiting for the user is where a process restart most likely finds it; with the
+        checkpoint stored, the resumed run keeps its tool-written context variables.
+        """
+        save = getattr(self.hooks, "checkpoint", None)
+        if save is not None and self.history is not None:
+            messages = self.history()
+            self.notify(lambda: save(messages=messages))
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         """``hooks.emit`` from the thread."""

@@ -73,6 +73,10 @@ async def run_workflow(
     message in ``summary``; or ``cancelled`` when a hook raised :class:`RunCancelled`. Cancelling
     the task calling this coroutine stops the run at its next hook call. Never raises for
     workflow errors.
+
+    Optional hook: when ``hooks`` has ``async checkpoint(*, messages)``, it receives the resumable
+    history (same form as :attr:`RunOutcome.messages`) each time the run is about to wait for
+    input or a UI tool, so a run interrupted by a restart can resume with its context.
     """
     loop = asyncio.get_running_loop()
     bridge = HookBridge(hooks, loop, ctx.chat_id, bundle)
@@ -181,6 +185,7 @@ def _execute(
                                     with_user=with_user)
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
+            bridge.history = lambda: _history(manager, pattern)
             if bundle.orchestrator.orchestration_pattern == "AutoPattern":
                 prepare_speaker_selection(manager, bundle, state)
             if not resume_messages and bundle.orchestrator.initial_message_to_user:
