@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -135,12 +136,18 @@ def part_a(user: Any, runs: int = 40) -> None:
 # --- (b) concurrent chats over real sockets ---------------------------------------------
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def start_server(port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "benchmarks.runtime_asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning"]
+               "--port", str(port), "--log-level", "warning", "--backlog", "4096"]
     log = (TMP / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -204,7 +211,7 @@ def chat_urls(user: Any, ws_base: str, count: int) -> list[str]:
 
 
 def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 3.0, seconds: float = 10.0) -> None:
-    port = 8765
+    port = free_port()
     server = start_server(port)
     origin, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     try:
@@ -212,9 +219,10 @@ def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 3.0, s
         for count in sizes:
             echo = asyncio.run(drive("echo", [f"{ws_base}/bench/echo/"] * count, origin, warmup, seconds))
             chat = asyncio.run(drive("chat", chat_urls(user, ws_base, count), origin, warmup, seconds))
-            print(f"    N={count:<4} echo (baseline)  {echo[0]:8.0f} events/s  p50 {echo[1]:7.1f} ms  p99 {echo[2]:7.1f} ms")
-            print(f"    N={count:<4} chat runs        {chat[0]:8.0f} events/s  p50 {chat[1]:7.1f} ms  p99 {chat[2]:7.1f} ms"
-                  f"   -> throughput {chat[0] / echo[0]:.2f}x echo (target >= 0.6), "
+            row = "    N={:<4} {:<17} {:8.0f} events/s  p50 {:7.1f} ms  p99 {:7.1f} ms"
+            print(row.format(count, "echo (baseline)", *echo))
+            print(row.format(count, "chat runs", *chat)
+                  + f"   -> throughput {chat[0] / echo[0]:.2f}x echo (target >= 0.6), "
                   f"p99 {chat[2] / echo[2]:.2f}x echo (target <= 1.5)")
             # Stop this round's runs before the next one (they are waiting for input).
             ChatSession.objects.filter(workflow=CHAT_WORKFLOW, status__in=ChatSession.ACTIVE_STATUSES).update(
