@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from mozaiks_core import workspace_info
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
+from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.runtime.event_log import run_group
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
 from mozaiks_core.runtime.runs import PROCESS_ID, heartbeat_seconds
@@ -276,14 +277,19 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
     return count
 
 
-def record_llm_usage(records: Sequence[UsageRecord]) -> None:
-    """THE place LLM usage is recorded: one :class:`UsageRecord` per call, then the entitlements meter."""
+def record_llm_usage(records: Sequence[UsageRecord]) -> list[TokenBudget]:
+    """THE place LLM usage is recorded: one :class:`UsageRecord` per call, then the entitlements meter.
+
+    Returns the meter's answer per record (an exhausted budget stops the run before its next call).
+    """
     from mozaiks_core.entitlements.services import meter_llm_tokens
 
     UsageRecord.objects.bulk_create(records, ignore_conflicts=True)
-    for record in records:
+    return [
         meter_llm_tokens(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
                          transaction_id=record.transaction_id)
+        for record in records
+    ]
 
 
 # --- reading events ---------------------------------------------------------------------
