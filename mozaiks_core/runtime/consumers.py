@@ -15,13 +15,14 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.event_log import chat_group
+from mozaiks_core.runtime.event_log import chat_group, run_group
 from mozaiks_core.runtime.frames import (
     RATE_LIMITED,
     FrameError,
@@ -90,7 +91,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         """Authorize against the path, subscribe, send ``chat_meta``, start AgentDriven runs."""
-        self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=_outbox_size())
+        self.outbox: asyncio.Queue[str] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.subscribed = False
@@ -113,6 +114,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if meta["startup_mode"] == "AgentDriven" and self.session.status == ChatSession.Status.CREATED:
             await database_sync_to_async(services.start_run)(self.session)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-message ``close_old_connections()`` hop to the database
+        thread: every database call here goes through ``database_sync_to_async``, which does it."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code: int) -> None:
         """Unsubscribe; the run keeps going without this socket."""
         if self.subscribed:
@@ -123,14 +132,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- outbound ----------------------------------------------------------------------
 
     def _queue(self, text: str) -> None:
+        """Hand a frame to the sender; a client whose backlog passes the limit is closed (4008)."""
         if self.closing:
             return
-        try:
-            self.outbox.put_nowait(text)
-        except asyncio.QueueFull:
+        self.outbox.put_nowait(text)
+        if self.outbox.qsize() > _outbox_size():
             self.closing = True
-            logger.warning("closing a slow chat socket of chat %s (outbox full)", self.session.chat_id)
+            logger.warning("closing a slow chat socket of chat %s (%d frames unsent)", self.session.chat_id,
+                           self.outbox.qsize())
             asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _queue_paced(self, text: str) -> None:
+        """Like :meth:`_queue`, but let the sender drain first (replays may be longer than the limit)."""
+        limit = _outbox_size()
+        deadline = asyncio.get_running_loop().time() + 10
+        while self.outbox.qsize() >= limit // 2 and not self.closing:
+            if asyncio.get_running_loop().time() > deadline:
+                break  # the client is not reading: _queue closes it
+            await asyncio.sleep(0.005)
+        self._queue(text)
 
     async def _close_slow(self) -> None:
         for task in self.tasks:
@@ -168,7 +188,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for event in events:
             if up_to is not None and event.seq > up_to:
                 break
-            self._queue(_frame_of(event))
+            await self._queue_paced(_frame_of(event))
             self.delivered_seq = max(self.delivered_seq, event.seq)
             count += 1
         return count
@@ -193,18 +213,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _handle(self, frame: InboundFrame) -> None:
         fields = frame.fields
         if frame.type == "user.input.submit":
-            request_id = fields.get("input_request_id") or None
-            outcome = await database_sync_to_async(services.submit_user_text)(self.session, fields["text"], request_id)
+            outcome, request_id = await database_sync_to_async(services.submit_user_text)(
+                self.session, fields["text"], fields.get("input_request_id") or None, publish=False)
+            if request_id is not None:
+                await self._pass_answer(request_id, {"text": fields["text"]})
             self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
         elif frame.type == "ui_tool_response":
             event_id = str(fields.get("eventId", fields.get("event_id")))
             await database_sync_to_async(services.answer_request)(
-                self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL)
+                self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL, publish=False)
+            await self._pass_answer(event_id, fields["response"])
             self._queue(connection_frame("ack.ui_tool_response", {"eventId": event_id, "status": "accepted"}))
         elif frame.type == "client.resume":
             await self._resume(resume_position(fields))
         elif frame.type == "chat.start_workflow":
             await self._start_workflow()
+
+    async def _pass_answer(self, request_id: str, response: Any) -> None:
+        """Hand an accepted (committed) answer to the run, wherever it executes."""
+        await self.channel_layer.group_send(run_group(self.session.chat_id),
+                                            services.answer_message(request_id, response))
 
     async def _resume(self, last_seq: int) -> None:
         """Replay exactly the events after ``last_seq``, mark the boundary, re-send open requests."""

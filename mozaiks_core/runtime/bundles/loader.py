@@ -184,6 +184,11 @@ def _prompt_sections(problems: ProblemCollector, entry: dict[str, Any], where: s
 def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str, AgentSpec]) -> list[ToolSpec]:
     file = "tools.yaml"
     data = problems.mapping(file, problems.read(file))
+    problems.unknown_keys(file, data, {"tools", "lifecycle_tools"})
+    if problems.sequence(file, data.get("lifecycle_tools"), "lifecycle_tools"):
+        problems.warn("tool.lifecycle_unsupported", file, "lifecycle_tools",
+                      "lifecycle_tools are not run by MozaiksCore; these entries are ignored.",
+                      "Call the function from a tool or a hooks.yaml hook instead, or remove the entries.")
     tools: list[ToolSpec] = []
     for index, entry in enumerate(problems.sequence(file, data.get("tools"), "tools")):
         where = f"tools[{index}]"

@@ -77,6 +77,11 @@ class HandoffRule:
     condition: str | None = None
 
     @property
+    def from_user(self) -> bool:
+        """True when the rule applies after the human spoke."""
+        return self.source_agent in USER_TARGETS
+
+    @property
     def targets_user(self) -> bool:
         """True when control goes back to the human."""
         return self.target_agent in USER_TARGETS

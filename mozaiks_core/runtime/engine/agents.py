@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from autogen import ConversableAgent
+from autogen import ConversableAgent, GroupChat
 from autogen.agentchat.group import (
     AgentTarget,
     ContextExpression,
@@ -34,7 +35,7 @@ from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.engine.structured import response_format_for
 from mozaiks_core.runtime.engine.tools import bind_context
 from mozaiks_core.runtime.llm.providers import llm_config_for, model_name, provider, script_for
-from mozaiks_core.runtime.llm.scripted import Script, ScriptedModelClient, estimate_tokens
+from mozaiks_core.runtime.llm.scripted import Script, ScriptedModelClient, bound_client_class, estimate_tokens
 
 # AG2 logs every OpenAIWrapper rebuild with a custom client at INFO; runs rebuild on purpose.
 logging.getLogger("autogen.oai.client").setLevel(logging.WARNING)
@@ -61,6 +62,20 @@ class RunState:
         """Ask the hooks first (raises ``BudgetExceeded`` to stop the run before the call)."""
         hooks = self.bridge.hooks
         self.bridge.call(lambda: hooks.before_llm_call(agent=agent))
+
+    def metered_reply(self, agent: str, generate: Callable[[Any], Any], llm_client: Any, messages: Any) -> Any:
+        """One LLM call of ``agent``: announced to the hooks first, its tokens reported after."""
+        self.before_llm_call(agent)
+        capture = _UsageCapture(llm_client)
+        reply = generate(capture)
+        usage = getattr(capture.response, "usage", None)
+        if usage is not None and (getattr(usage, "prompt_tokens", 0) or getattr(usage, "completion_tokens", 0)):
+            prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+        else:  # streamed replies of some servers carry no usage: estimate like the scripted model
+            prompt = estimate_tokens("".join(str(message.get("content") or "") for message in messages))
+            completion = estimate_tokens(str(reply or ""))
+        self.record_usage(agent, prompt, completion)
+        return reply
 
     def record_usage(self, agent: str, prompt_tokens: int, completion_tokens: int) -> None:
         """Report one call's tokens (delivered in order with the chat events)."""
@@ -108,17 +123,9 @@ class RunAgent(ConversableAgent):
 
     def _generate_oai_reply_from_client(self, llm_client: Any, messages: Any, cache: Any, **kwargs: Any) -> Any:
         run: RunState = self.__dict__["_mozaiks_run"]
-        run.before_llm_call(self.name)
-        capture = _UsageCapture(llm_client)
-        reply = super()._generate_oai_reply_from_client(capture, messages, cache, **kwargs)
-        usage = getattr(capture.response, "usage", None)
-        if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
-            prompt, completion = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
-        else:  # streamed replies of some servers carry no usage: estimate like the scripted model
-            prompt = estimate_tokens("".join(str(message.get("content") or "") for message in messages))
-            completion = estimate_tokens(str(reply or ""))
-        run.record_usage(self.name, prompt, completion)
-        return reply
+        parent = super()._generate_oai_reply_from_client
+        return run.metered_reply(self.name, lambda client: parent(client, messages, cache, **kwargs),
+                                 llm_client, messages)
 
 
 class UserAgent(ConversableAgent):
@@ -132,6 +139,7 @@ class UserAgent(ConversableAgent):
         """Block the run's thread until the user answers through the hooks."""
         hooks, agent = self._run.bridge.hooks, self._run.events.last_assistant or ""
         question = f"{agent} is waiting for your reply." if agent else "Your message"
+        self._run.bridge.checkpoint()
         return str(self._run.bridge.call(lambda: hooks.request_input(agent=agent, prompt=question)))
 
 
@@ -151,16 +159,37 @@ def _expression(condition: str) -> LenientExpressionCondition:
     return LenientExpressionCondition(expression=ContextExpression(condition))
 
 
-def build_pattern(bundle: WorkflowBundle, state: RunState, context: dict[str, Any]) -> Pattern:
-    """Agents with tools, hooks and handoffs, wired into the bundle's orchestration pattern."""
+def has_user(bundle: WorkflowBundle) -> bool:
+    """True when the workflow talks with the user during a run (human_in_the_loop or handoffs to/from user)."""
+    return bundle.orchestrator.human_in_the_loop or any(
+        rule.targets_user or rule.from_user for rule in bundle.handoffs
+    )
+
+
+def build_pattern(
+    bundle: WorkflowBundle,
+    state: RunState,
+    context: dict[str, Any],
+    *,
+    start_note: str | None = None,
+    with_user: bool = False,
+) -> Pattern:
+    """Agents with tools, hooks and handoffs, wired into the bundle's orchestration pattern.
+
+    ``start_note`` (the ``initial_message`` of a chat the user starts) joins the entry agent's prompt;
+    ``with_user`` adds the user agent even to a workflow that never asks (a resumed history names it).
+    """
     orchestrator = bundle.orchestrator
     stream = provider() == "openai"
     context_variables = ContextVariables(data=context)
     agents: dict[str, ConversableAgent] = {}
     for spec in bundle.agents.values():
         response_format = response_format_for(bundle, spec.name)
+        system_message = spec.system_message or "You are a helpful assistant."
+        if start_note and spec.name == bundle.entry_agent:
+            system_message = f"{system_message}\n\n[START]\n{start_note}"
         agent = RunAgent(
-            spec.name, run=state, system_message=spec.system_message or "You are a helpful assistant.",
+            spec.name, run=state, system_message=system_message,
             description=spec.description or spec.system_message[:200] or spec.name,
             llm_config=llm_config_for(bundle, response_format=response_format, stream=stream),
             human_input_mode="NEVER", code_execution_config=False,
@@ -171,10 +200,8 @@ def build_pattern(bundle: WorkflowBundle, state: RunState, context: dict[str, An
             Tool(name=tool.name, description=tool.description or tool.name, func_or_tool=function)\
                 .register_for_llm(agent)
         agents[spec.name] = agent
-    needs_user = orchestrator.human_in_the_loop or any(
-        rule.targets_user or rule.source_agent == USER_AGENT_NAME for rule in bundle.handoffs
-    )
-    user = UserAgent(run=state) if needs_user else None
+    interactive = has_user(bundle)
+    user = UserAgent(run=state) if interactive or with_user else None
     for hook in bundle.hooks:
         for name, agent in agents.items():
             if hook.agent in ("all", name):
@@ -188,7 +215,7 @@ def build_pattern(bundle: WorkflowBundle, state: RunState, context: dict[str, An
         "context_variables": context_variables,
     }
     if pattern_cls is DefaultPattern:
-        kwargs["group_after_work"] = RevertToUserTarget() if user is not None else TerminateTarget()
+        kwargs["group_after_work"] = RevertToUserTarget() if interactive else TerminateTarget()
     if pattern_cls is AutoPattern:
         kwargs["group_manager_args"] = {"llm_config": llm_config_for(bundle)}
     return pattern_cls(**kwargs)
@@ -205,7 +232,7 @@ def _target(rule: HandoffRule, agents: dict[str, ConversableAgent]) -> Any:
 def _apply_handoffs(rules: tuple[HandoffRule, ...], agents: dict[str, ConversableAgent],
                     user: ConversableAgent | None) -> None:
     for rule in rules:
-        source = user if rule.source_agent == USER_AGENT_NAME else agents.get(rule.source_agent)
+        source = user if rule.from_user else agents.get(rule.source_agent)
         if source is None:
             continue
         target = _target(rule, agents)
@@ -220,6 +247,37 @@ def _apply_handoffs(rules: tuple[HandoffRule, ...], agents: dict[str, Conversabl
                 source.handoffs.add_context_condition(condition)
         else:
             source.handoffs.add_after_work(OnContextCondition(target=target, condition=None))  # kept last
+
+
+def prepare_speaker_selection(manager: Any, bundle: WorkflowBundle, state: RunState) -> None:
+    """AutoPattern's LLM speaker selection: metered like any call, answered by the script when scripted.
+
+    The manager runs the chat with a copy of its GroupChat held in its reply-function config, and
+    AG2 builds a fresh internal selector agent per selection, so each copy is patched.
+    """
+    copies = {id(entry["config"]): entry["config"] for entry in manager._reply_func_list
+              if isinstance(entry.get("config"), GroupChat)}
+    copies[id(manager.groupchat)] = manager.groupchat
+    for groupchat in copies.values():
+        if state.script is not None:  # turns of agent ``chat_manager`` name the next speaker
+            groupchat.select_speaker_auto_llm_config = llm_config_for(bundle)
+            groupchat.select_speaker_auto_model_client_cls = bound_client_class(state.script, manager.name)
+        groupchat._create_internal_agents = _metered_selector(groupchat._create_internal_agents, state, manager.name)
+
+
+def _metered_selector(create: Callable[..., Any], state: RunState, name: str) -> Callable[..., Any]:
+    def create_metered(*args: Any, **kwargs: Any) -> Any:
+        checking_agent, selector = create(*args, **kwargs)
+        generate = selector._generate_oai_reply_from_client
+
+        def metered(llm_client: Any, messages: Any, cache: Any, **more: Any) -> Any:
+            return state.metered_reply(name, lambda client: generate(client, messages, cache, **more),
+                                       llm_client, messages)
+
+        selector._generate_oai_reply_from_client = metered
+        return checking_agent, selector
+
+    return create_metered
 
 
 def new_run_state(

@@ -34,6 +34,7 @@ class RunEventStream:
         self.speaker: str | None = None
         self.last_assistant: str | None = None  # who spoke last before the user is asked for input
         self.tool_calls: dict[str, tuple[str, str]] = {}  # tool_call_id → (tool name, agent)
+        self.handoff_calls: set[str] = set()  # AG2's transfer_to_* functions of string_llm conditions
         self.visual = set(bundle.visual_agents) if bundle.visual_agents is not None else None
         self._handlers = {
             "text": self._text,
@@ -87,8 +88,11 @@ class RunEventStream:
     def _tool_call(self, event: Any) -> None:
         for call in event.tool_calls:
             name = call.function.name if call.function else ""
-            self.tool_calls[call.id or ""] = (name, event.sender)
             spec = next((tool for tool in self.bundle.tools if tool.name == name), None)
+            if spec is None and name.startswith("transfer_to_"):
+                self.handoff_calls.add(call.id or "")  # a handoff, shown as the next chat.select_speaker
+                continue
+            self.tool_calls[call.id or ""] = (name, event.sender)
             tool_type = spec.tool_type if spec else "Agent_Tool"
             if tool_type == "UI_Tool":
                 continue  # the UI frame itself is emitted by use_ui_tool through request_ui_tool
@@ -103,6 +107,9 @@ class RunEventStream:
 
     def _tool_response(self, event: Any) -> None:
         for response in event.tool_responses:
+            if response.tool_call_id in self.handoff_calls:
+                self.handoff_calls.discard(response.tool_call_id)
+                continue
             name, agent = self.tool_calls.pop(response.tool_call_id or "", ("", ""))
             content = _jsonable(response.content)
             self.bridge.emit("chat.tool_response", {

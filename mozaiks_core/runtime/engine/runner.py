@@ -14,20 +14,20 @@ import logging
 import threading
 from typing import Any
 
-from autogen import GroupChat
+import openai
 from autogen.io.base import IOStream
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
-from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state
+from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state, prepare_speaker_selection
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
-from mozaiks_core.runtime.llm.providers import llm_config_for
-from mozaiks_core.runtime.llm.scripted import Script, ScriptExhausted, ScriptInvalid, bound_client_class
+from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 
 DEFAULT_SEED = "Begin."
+TEMP_USER_NAME = "_User"  # AG2's stand-in sender of a first message when a workflow has no user agent
 CONTEXT_KEY = "mozaiks_context"  # on the last message of RunOutcome.messages: the context variables at the end
 
 
@@ -59,22 +59,27 @@ async def run_workflow(
     """Run ``bundle`` for the chat of ``ctx``, talking to the world only through ``hooks``.
 
     A fresh run starts with the bundle's ``initial_message`` as a hidden seed (never shown as a
-    user ``chat.text``), followed by ``user_message`` when given (a ``UserDriven`` start). With
+    user ``chat.text``); with ``user_message`` (a ``UserDriven`` start) the user's message starts
+    the chat and ``initial_message`` is added to the entry agent's instructions instead. With
     ``resume_messages`` (a previous :attr:`RunOutcome.messages`, stored as is) the chat continues
     where it stopped, ``user_message`` being the user's next reply; the last stored message
     carries the context variables under ``mozaiks_context``, so tool writes survive the resume
-    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine emits ``chat.text`` for
-    every message, the user's included (``role: "user"``), so the run service must not echo them.
+    (a history rebuilt from ``chat.text`` events starts from the declared defaults). The engine
+    emits ``chat.text`` for every message, the user's included (``role: "user"``), so the run
+    service must not echo them.
 
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
-    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
+    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``MODEL_ERROR``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
     message in ``summary``; or ``cancelled`` when a hook raised :class:`RunCancelled`. Cancelling
     the task calling this coroutine stops the run at its next hook call. Never raises for
     workflow errors.
+
+    Optional hook: when ``hooks`` has ``async checkpoint(*, messages)``, it receives the resumable
+    history (same form as :attr:`RunOutcome.messages`) each time the run is about to wait for
+    input or a UI tool, so a run interrupted by a restart can resume with its context.
     """
     loop = asyncio.get_running_loop()
-    bridge = HookBridge(hooks, loop, ctx.chat_id)
-    bridge.context["bundle"] = bundle
+    bridge = HookBridge(hooks, loop, ctx.chat_id, bundle)
     bridge.start()
     done: asyncio.Future[RunOutcome] = loop.create_future()
 
@@ -84,7 +89,10 @@ async def run_workflow(
 
     def thread_main() -> None:
         outcome = _execute(bundle, ctx, bridge, resume_messages, user_message)
-        loop.call_soon_threadsafe(deliver, outcome)
+        try:
+            loop.call_soon_threadsafe(deliver, outcome)
+        except RuntimeError:  # the loop closed while the run finished (process shutdown): nobody to tell
+            logger.warning("chat %s: run ended %s after its event loop closed", ctx.chat_id, outcome.status)
 
     thread = threading.Thread(target=thread_main, name=f"mozaiks-run-{ctx.chat_id}", daemon=True)
     thread.start()
@@ -102,20 +110,23 @@ def _initial_messages(
     bundle: WorkflowBundle, resume_messages: list[dict[str, Any]] | None, user_message: str | None
 ) -> tuple[list[dict[str, Any]] | str, str | None]:
     """The messages AG2 starts from and the text to hide from the chat (seed or re-sent last message)."""
-    user_entry = {"role": "user", "name": USER_AGENT_NAME, "content": user_message}
     if resume_messages:
-        messages = [{key: value for key, value in message.items() if key != CONTEXT_KEY}
-                    for message in resume_messages]
+        messages = [_stored_message(message) for message in resume_messages]
         if user_message is not None:
-            return [*messages, user_entry], None
+            return [*messages, {"role": "user", "name": USER_AGENT_NAME, "content": user_message}], None
         return messages, str(messages[-1].get("content") or "")  # AG2 re-sends the last message
-    seed = bundle.orchestrator.initial_message
-    if user_message is not None:
-        if seed:
-            return [{"role": "user", "name": "_User", "content": seed}, user_entry], None
+    if user_message is not None:  # a UserDriven start: the initial_message went into the entry agent's prompt
         return user_message, None
-    seed = seed or DEFAULT_SEED
+    seed = bundle.orchestrator.initial_message or DEFAULT_SEED
     return seed, seed
+
+
+def _stored_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as AG2 accepts it back: no snapshot key, AG2's stand-in user named ``user``."""
+    message = {key: value for key, value in message.items() if key != CONTEXT_KEY}
+    if message.get("name") == TEMP_USER_NAME:
+        message["name"] = USER_AGENT_NAME
+    return message
 
 
 def _context(bundle: WorkflowBundle, ctx: RunContext, resume_messages: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -126,20 +137,6 @@ def _context(bundle: WorkflowBundle, ctx: RunContext, resume_messages: list[dict
         data.update(snapshot)
     data.update(ctx.context_variables())
     return data
-
-
-def _script_speaker_selection(manager: Any, bundle: WorkflowBundle, script: Script) -> None:
-    """AutoPattern's LLM speaker selection answers from the script too (turns of agent ``chat_manager``).
-
-    The manager runs the chat with a copy of its GroupChat held in its reply-function config,
-    so every copy gets the scripted selector client.
-    """
-    copies = {id(entry["config"]): entry["config"] for entry in manager._reply_func_list
-              if isinstance(entry.get("config"), GroupChat)}
-    copies[id(manager.groupchat)] = manager.groupchat
-    for groupchat in copies.values():
-        groupchat.select_speaker_auto_llm_config = llm_config_for(bundle)
-        groupchat.select_speaker_auto_model_client_cls = bound_client_class(script, manager.name)
 
 
 def _continue_from_history(groupchat: Any) -> None:
@@ -180,15 +177,22 @@ def _execute(
     try:
         with IOStream.set_default(events):
             state = new_run_state(bundle, bridge, events, resume_messages)
-            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages))
+            start_note = bundle.orchestrator.initial_message if user_message and not resume_messages else None
+            with_user = bool(resume_messages) and (user_message is not None or any(
+                message.get("name") in (USER_AGENT_NAME, TEMP_USER_NAME) for message in resume_messages or ()
+            ))
+            pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note,
+                                    with_user=with_user)
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
-            if state.script is not None:
-                _script_speaker_selection(manager, bundle, state.script)
+            bridge.history = lambda: _history(manager, pattern)
+            if bundle.orchestrator.orchestration_pattern == "AutoPattern":
+                prepare_speaker_selection(manager, bundle, state)
             if not resume_messages and bundle.orchestrator.initial_message_to_user:
                 events.text(bundle.entry_agent, bundle.orchestrator.initial_message_to_user, "assistant")
             if len(processed) > 1:
-                _continue_from_history(manager.groupchat)
+                if resume_messages:
+                    _continue_from_history(manager.groupchat)
                 first_agent, last_message = manager.resume(messages=processed)
                 clear_history = False
             else:
@@ -206,6 +210,10 @@ def _execute(
         return RunOutcome("failed", f"The model script is invalid: {exc}", "SCRIPT_INVALID", _history(manager, pattern))
     except RunCancelled as exc:
         return RunOutcome("cancelled", str(exc) or "The run was cancelled.", "", _history(manager, pattern))
+    except openai.OpenAIError as exc:  # the model server refused or failed: say which, keep the history
+        logger.warning("chat %s: model call failed: %s", ctx.chat_id, exc)
+        return RunOutcome("failed", f"The model call failed: {type(exc).__name__}: {exc}", "MODEL_ERROR",
+                          _history(manager, pattern))
     except Exception as exc:  # any AG2 or model failure ends this run cleanly, never the process
         logger.exception("chat %s: workflow %s failed", ctx.chat_id, bundle.name)
         history = _history(manager, pattern)

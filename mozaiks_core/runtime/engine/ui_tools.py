@@ -34,10 +34,11 @@ async def use_ui_tool(
     bridge = bridge_for_chat(chat_id)
     if bridge is None:
         raise UIToolError(f"no workflow run is active for chat {chat_id!r}; UI tools only work inside a run.")
-    spec = bridge.context.get("bundle").ui_tool(tool_id) if bridge.context.get("bundle") else None
+    spec = bridge.bundle.ui_tool(tool_id) if bridge.bundle is not None else None
     tool_name = spec.name if spec else tool_id
     display = display or (spec.ui.mode if spec and spec.ui else "inline")
     hooks = bridge.hooks
+    bridge.checkpoint()
 
     def request() -> Any:
         return hooks.request_ui_tool(

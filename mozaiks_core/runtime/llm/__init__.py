@@ -1,0 +1,1 @@
+"""Model providers of the engine: the offline ``scripted`` model and ``openai`` (or compatible servers)."""

@@ -18,8 +18,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import yaml
-
 from mozaiks_core.runtime.bundles.reader import ProblemCollector
 
 SCRIPTED_MODEL_NAME = "mozaiks-scripted"
@@ -226,8 +224,3 @@ def bound_client_class(script: Script, agent_name: str) -> type[ScriptedModelCli
     """A client class answering as ``agent_name`` from ``script`` (AG2's speaker selector takes a class)."""
     attributes = {"bound_script": script, "bound_agent": agent_name}
     return type(ScriptedModelClient.__name__, (ScriptedModelClient,), attributes)
-
-
-def load_yaml_script(text: str) -> list[ScriptTurn]:
-    """Parse a script given as YAML text (tests and the benchmark build scripts this way)."""
-    return parse_script_data(yaml.safe_load(text))

@@ -102,6 +102,19 @@ def test_the_missing_function_error_lists_the_functions_the_file_has(fixtures):
     assert "search" in problems[0].hint
 
 
+def test_lifecycle_tools_are_reported_as_not_run(tmp_path, fixtures):
+    bundle_dir = tmp_path / "Lifecycle"
+    bundle_dir.mkdir()
+    for name in ("orchestrator.yaml", "agents.yaml"):
+        (bundle_dir / name).write_text((fixtures / "errors" / "Valid" / name).read_text())
+    (bundle_dir / "tools.yaml").write_text("tools: []\nlifecycle_tools:\n- trigger: before_agent\n  file: x.py\n")
+
+    bundle, problems = load_bundle(bundle_dir)
+
+    assert bundle is not None
+    assert _codes(problems) == {("tool.lifecycle_unsupported", "tools.yaml", "lifecycle_tools")}
+
+
 def test_a_broken_script_is_an_error_naming_the_turn(tmp_path, fixtures):
     bundle_dir = tmp_path / "Scripted"
     bundle_dir.mkdir()
@@ -113,3 +126,21 @@ def test_a_broken_script_is_an_error_naming_the_turn(tmp_path, fixtures):
 
     assert bundle is None
     assert _codes(problems) == {("script.bad_turn", "scripted_model.yaml", "turns[1]")}
+
+
+def test_a_config_context_variable_reads_its_environment_variable(tmp_path, fixtures, monkeypatch):
+    bundle_dir = tmp_path / "Configured"
+    bundle_dir.mkdir()
+    for name in ("orchestrator.yaml", "agents.yaml"):
+        (bundle_dir / name).write_text((fixtures / "errors" / "Valid" / name).read_text())
+    (bundle_dir / "context_variables.yaml").write_text(
+        "definitions:\n- name: region\n  source: {type: config, env_var: SHOP_REGION, default: eu}\n"
+        "- name: tier\n  source: {type: config, env_var: SHOP_TIER, default: free}\n"
+    )
+    monkeypatch.setenv("SHOP_REGION", "us")
+    monkeypatch.delenv("SHOP_TIER", raising=False)
+
+    bundle, problems = load_bundle(bundle_dir)
+
+    assert problems == []
+    assert {spec.name: spec.default for spec in bundle.context_variables} == {"region": "us", "tier": "free"}

@@ -216,3 +216,73 @@ async def test_cancelling_the_run_task_stops_the_engine_thread(hooks, context):
         await task
 
     await wait_for(lambda: all(thread.name != f"mozaiks-run-{ctx.chat_id}" for thread in threading.enumerate()))
+
+
+async def test_mozaiks_llm_script_replaces_the_bundles_script(hooks, context, settings, tmp_path):
+    script = tmp_path / "script.yaml"
+    script.write_text("turns:\n- tool_call: {name: whoami, arguments: {}}\n- say: From the operator's script.\n")
+    settings.MOZAIKS_LLM_SCRIPT = str(script)
+
+    outcome = await run_workflow(load(FIXTURES / "engine" / "ToolFailure"), context("ToolFailure"), hooks)
+
+    assert outcome.status == "completed"
+    assert [event["tool_name"] for event in hooks.events("chat.tool_response")] == ["whoami"]
+    assert hooks.events("chat.text")[-1]["content"] == "From the operator's script."
+
+
+async def test_a_malformed_script_file_fails_the_run_naming_the_turn(hooks, context, settings, tmp_path):
+    script = tmp_path / "script.yaml"
+    script.write_text("turns:\n- agent: Helper\n")
+    settings.MOZAIKS_LLM_SCRIPT = str(script)
+
+    outcome = await run_workflow(load(FIXTURES / "engine" / "ToolFailure"), context("ToolFailure"), hooks)
+
+    assert (outcome.status, outcome.error_code) == ("failed", "SCRIPT_INVALID")
+    assert "script.yaml:turns[0]" in outcome.summary
+
+
+async def test_concurrent_runs_on_one_loop_keep_their_events_and_ui_tools_apart(context):
+    from .conftest import FakeHooks
+
+    runs = []
+    for index in range(12):
+        hooks = FakeHooks()
+        hooks.ui_answer = answer_with({**BRIEF, "budget": 600 * (index + 1)})
+        hooks.inputs = [f"finalize {index}"]
+        runs.append(hooks)
+    bundle = load(DEMO)
+
+    outcomes = await asyncio.wait_for(asyncio.gather(
+        *(run_workflow(bundle, context("ProductLaunch"), hooks) for hooks in runs)
+    ), 30)
+
+    assert {outcome.status for outcome in outcomes} == {"completed"}
+    for index, hooks in enumerate(runs):
+        [budget] = [e for e in hooks.events("chat.tool_response") if e["tool_name"] == "estimate_launch_budget"]
+        assert f'"budget": {600.0 * (index + 1)}' in budget["content"]
+        assert [e["content"] for e in hooks.events("chat.text") if e["role"] == "user"] == [f"finalize {index}"]
+
+
+async def test_a_checkpoint_before_each_wait_is_enough_to_resume_after_a_crash(hooks, context):
+    checkpoints = []
+
+    async def checkpoint(*, messages):
+        checkpoints.append(messages)
+
+    async def crash(*, agent, prompt):
+        raise RunCancelled("the process died while waiting")
+
+    hooks.checkpoint = checkpoint
+    hooks.ui_answer = answer_with(BRIEF)
+    hooks.request_input = crash
+    ctx = context("ProductLaunch")
+    await run_workflow(load(DEMO), ctx, hooks)  # its outcome is lost in a crash: only checkpoints remain
+    assert len(checkpoints) == 2  # before the brief form, before the sign-off question
+    assert checkpoints[-1][-1]["mozaiks_context"]["brief_complete"] is True
+
+    resumed = type(hooks)()
+    outcome = await run_workflow(load(DEMO), ctx, resumed, resume_messages=checkpoints[-1], user_message="Go.")
+
+    assert outcome.status == "completed"
+    [final] = resumed.events("chat.tool_response")
+    assert '"split": {"email": 1000.0, "social": 2000.0, "paid_search": 3000.0}' in final["content"]

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from mozaiks_core.asgi import application
 from mozaiks_core.auth.services import ensure_personal_organization
@@ -33,6 +35,22 @@ def transport_workflows(settings: Any) -> Iterator[None]:
     get_registry(refresh=True)
     yield
     get_registry(refresh=True)
+
+
+@pytest.fixture(autouse=True)
+async def stop_runs_left_behind() -> Any:
+    """Cancel in-process runs a failed test left waiting, so they never outlive their event loop."""
+    yield
+    from mozaiks_core.runtime.executors import _asyncio_executor
+
+    tasks = list(_asyncio_executor.tasks.values())
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
+    # The database thread's connection outlives the test's loop; PostgreSQL cannot drop a test
+    # database with it open.
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 def make_user(email: str) -> Any:
@@ -97,7 +115,8 @@ class Client:
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise AssertionError(f"no {frame_type} {data} within {timeout}s; got {[f['type'] for f in self.frames]}")
+                seen = [f["type"] for f in self.frames]
+                raise AssertionError(f"no {frame_type} {data} within {timeout}s; got {seen}")
             frame = await self.next(remaining)
             if frame["type"] == frame_type and all(frame.get("data", {}).get(k) == v for k, v in data.items()):
                 return frame
@@ -109,3 +128,15 @@ class Client:
 
     def seqs(self) -> list[int]:
         return [frame["seq"] for frame in self.frames if "seq" in frame]
+
+
+async def http_post(token: str, path: str, body: dict[str, Any]) -> Any:
+    """POST JSON with ``Authorization: Bearer <token>`` through Django's test client (in a worker thread)."""
+    from channels.db import database_sync_to_async
+    from django.test import Client as HttpClient
+
+    def post() -> Any:
+        return HttpClient(headers={"Authorization": f"Bearer {token}"}).post(path, body,
+                                                                            content_type="application/json")
+
+    return await database_sync_to_async(post)()
