@@ -286,6 +286,22 @@ MOZAIKS_APP_DIR = Path(env_str("MOZAIKS_APP_DIR") or BASE_DIR / "app").resolve()
 MOZAIKS_PACK_ROOTS = env_list("MOZAIKS_PACK_ROOTS", [])
 MOZAIKS_LICENSED_SERVICES = env_list("MOZAIKS_LICENSED_SERVICES", [])
 MOZAIKS_PLUGINS_CONFIG: dict[str, dict[str, object]] = {}
+MOZAIKS_EVENT_MAX_ATTEMPTS = env_int("MOZAIKS_EVENT_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+MOZAIKS_EVENT_RETRY_SECONDS = env_int("MOZAIKS_EVENT_RETRY_SECONDS", 10, minimum=1)
+MOZAIKS_OUTBOX_SWEEP_SECONDS = env_int("MOZAIKS_OUTBOX_SWEEP_SECONDS", 30, minimum=5)
+MOZAIKS_MODULE_ACTION_RATE = env_str("MOZAIKS_MODULE_ACTION_RATE", "600/m")
+MOZAIKS_WORKFLOW_RUN_STARTER = env_str(
+    "MOZAIKS_WORKFLOW_RUN_STARTER", "mozaiks_core.runtime.services.start_background_run"
+)
+# Workspace modules, enabled capability packs and entry-point plugins become Django apps here,
+# at settings time (read once; a broken module is reported by `manage.py check`, never fatal).
+from mozaiks_core.plugins.bootstrap import workspace_installed_apps  # noqa: E402
+
+# The shell (mozaiks/base.html) and the page templates ship inside the package; project templates win.
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], PACKAGE_DIR / "templates"]
+INSTALLED_APPS += workspace_installed_apps(
+    MOZAIKS_APP_DIR, MOZAIKS_PACK_ROOTS, MOZAIKS_LICENSED_SERVICES, INSTALLED_APPS
+)
 
 # --- i18n, static files -----------------------------------------------------------------
 
@@ -296,7 +312,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "staticfiles")
-STATICFILES_DIRS = [path for path in dict.fromkeys([BASE_DIR / "static", PACKAGE_DIR / "static"]) if path.is_dir()]
+STATICFILES_DIRS = [path for path in [BASE_DIR / "static", PACKAGE_DIR / "static"] if path.is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

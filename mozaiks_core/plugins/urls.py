@@ -1,8 +1,48 @@
-"""Page and webhook URLs of the plugins app."""
+"""Pages of the plugin host: declarative pages at their routes, brand assets, and module URLs.
+
+Each module (and enabled pack) with a ``urls.py`` is included at the site root under its own
+``app_name`` namespace; workspace page routes are explicit patterns computed once at startup.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import importlib.util
+import logging
 
-app_name = "mozaiks_plugins"
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, URLResolver, include, path
+
+from mozaiks_core.plugins.pages import page_view
+from mozaiks_core.plugins.registry import get_workspace
+from mozaiks_core.plugins.views import brand_asset, default_home
+
+logger = logging.getLogger(__name__)
+
+
+def _own_patterns() -> list[URLPattern]:
+    workspace = get_workspace()
+    patterns = [path("brand/assets/<path:name>", brand_asset, name="brand-asset")]
+    for route, page_id in sorted(workspace.routes.items()):
+        patterns.append(path(route.lstrip("/"), page_view, {"route": route},
+                             name=f"page-{page_id}" if workspace.pages[page_id].route == route else None))
+    if "/" not in workspace.routes:
+        patterns.append(path("", default_home, name="home"))
+    return patterns
+
+
+def _module_includes() -> list[URLResolver]:
+    resolvers = []
+    for module in get_workspace().modules.values():
+        name = f"{module.import_name}.urls"
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+            resolvers.append(path("", include(name)))
+        except Exception:
+            logger.exception("URLs of module %s cannot be included", module.id)
+    return resolvers
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include((_own_patterns(), "mozaiks_plugins"))),
+    *_module_includes(),
+]

@@ -1,0 +1,1 @@
+"""Demo module: a task list per organization."""

@@ -1,0 +1,30 @@
+"""Extra API of the tasks module (mounted at /api/modules/tasks/ by runtime_extensions.yaml)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from mozaiks_core.auth.caller import get_caller
+from mozaiks_core.auth.security import api_auth
+
+from ..models import Task
+
+router = Router(tags=["module: tasks"])
+
+
+@router.get("/export.csv", auth=api_auth, summary="The organization's tasks as CSV")
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """Download every task of the caller's organization."""
+    caller = get_caller(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "title", "done", "created_at"])
+    for task in Task.objects.filter(organization=caller.organization).order_by("pk"):
+        writer.writerow([task.pk, task.title, task.done, task.created_at.isoformat()])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="tasks.csv"'
+    return response

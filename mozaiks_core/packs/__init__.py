@@ -1,0 +1,1 @@
+"""First-party capability packs: notifications and audit (each a module and a Django app)."""

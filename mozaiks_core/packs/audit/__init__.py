@@ -1,0 +1,1 @@
+"""Audit pack: an activity log of every domain event."""

@@ -1,0 +1,1 @@
+"""Notifications pack: in-app notifications with read state and per-user preferences."""

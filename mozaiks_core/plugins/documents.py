@@ -1,0 +1,118 @@
+"""Reading YAML/JSON manifests and validating them, turning every defect into a precise ``Problem``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
+
+from mozaiks_core.validation import ERROR, WARNING, Problem
+
+SYNTAX = "mozaiks.E001"
+
+
+class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML 1.2 booleans: only true/false, so a reaction's ``on:`` key stays the string "on"."""
+
+
+ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ManifestLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+SCHEMA = "mozaiks.E002"
+
+
+def key_path(parts: Iterable[Any]) -> str:
+    """``['actions', 0, 'id']`` → ``actions[0].id`` (the notation every problem uses)."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class DocumentReader:
+    """Reads manifests relative to a display root and collects problems instead of raising."""
+
+    def __init__(self, display_root: Path, problems: list[Problem]) -> None:
+        self.display_root = display_root
+        self.problems = problems
+
+    def name(self, path: Path) -> str:
+        """The file name shown in problems: relative to the workspace when inside it."""
+        try:
+            return str(path.relative_to(self.display_root))
+        except ValueError:
+            return str(path)
+
+    def add(self, level: str, code: str, path: Path | str, key: str, message: str, hint: str = "") -> None:
+        """Record one problem."""
+        file = self.name(path) if isinstance(path, Path) else path
+        self.problems.append(Problem(level=level, code=code, file=file, path=key, message=message, hint=hint))
+
+    def read(self, path: Path) -> Any | None:
+        """Parse ``path`` (YAML or JSON by extension); None (and an E001 problem) when it is broken."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add(ERROR, SYNTAX, path, "", f"cannot be read: {exc}", "check the file exists and is UTF-8 text")
+            return None
+        if path.suffix == ".json":
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                self.add(ERROR, SYNTAX, path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}",
+                         "fix the JSON syntax (a trailing comma or a missing quote is the usual cause)")
+                return None
+        try:
+            return yaml.load(text, Loader=ManifestLoader)  # noqa: S506 (a SafeLoader subclass)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.add(ERROR, SYNTAX, path, where, f"invalid YAML: {reason}",
+                     "fix the YAML syntax (indentation and unquoted ':' are the usual causes)")
+            return None
+
+    def validate(self, data: Any, schema: dict[str, Any], path: Path, *, level: str = ERROR,
+                 prefix: tuple[Any, ...] = ()) -> bool:
+        """Check ``data`` against ``schema``; each violation becomes a problem at its key path."""
+        validator = Draft202012Validator(schema)
+        errors = sorted(validator.iter_errors(data), key=lambda error: list(map(str, error.absolute_path)))
+        for error in errors:
+            self.add(level, SCHEMA if level == ERROR else "mozaiks.W004", path,
+                     key_path([*prefix, *error.absolute_path]), error.message,
+                     "see docs/plugins.md for the manifest format")
+        return not errors
+
+    def check_json_schema(self, schema: Any, path: Path, where: tuple[Any, ...]) -> bool:
+        """A declared ``input_schema``/``payload_schema`` must itself be a valid JSON Schema."""
+        error = _schema_error(json.dumps(schema, sort_keys=True, default=str))
+        if error is None:
+            return True
+        self.add(ERROR, SCHEMA, path, key_path([*where, *error.absolute_path]),
+                 f"is not a valid JSON Schema: {error.message}", "fix the schema (JSON Schema 2020-12)")
+        return False
+
+
+_META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+@functools.lru_cache(maxsize=2048)
+def _schema_error(schema_json: str) -> SchemaError | None:
+    """The first metaschema violation of a schema (cached: workspaces repeat the same small schemas)."""
+    error = best_match(_META_VALIDATOR.iter_errors(json.loads(schema_json)))
+    return SchemaError.create_from(error) if error is not None else None
+
+
+def warn(reader: DocumentReader, code: str, path: Path | str, key: str, message: str, hint: str = "") -> None:
+    """Shorthand for a warning (the item still loads)."""
+    reader.add(WARNING, code, path, key, message, hint)

@@ -1,0 +1,164 @@
+"""One module folder → a validated :class:`ModuleSpec` (or None, with problems saying why).
+
+A module is unavailable only for its own defects: the caller keeps loading the other modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mozaiks_core.plugins import schemas
+from mozaiks_core.plugins.documents import DocumentReader
+from mozaiks_core.plugins.specs import ActionSpec, EventSpec, ModuleSpec, PermissionSpec, ReactionSpec
+from mozaiks_core.validation import ERROR
+
+SKIPPED_DIRS = {"migrations", "tests", "__pycache__", "templates", "static"}
+
+
+def _syntax_errors(folder: Path, reader: DocumentReader) -> bool:
+    """Compile the module's Python files so a syntax error disables this module, not the project."""
+    broken = False
+    for source in sorted(folder.rglob("*.py")):
+        if SKIPPED_DIRS.intersection(source.relative_to(folder).parts[:-1]):
+            continue
+        try:
+            compile(source.read_bytes(), str(source), "exec")
+        except SyntaxError as exc:
+            reader.add(ERROR, "mozaiks.E005", source, f"line {exc.lineno}", f"Python syntax error: {exc.msg}",
+                       "fix the code; the module stays disabled until it compiles")
+            broken = True
+    return broken
+
+
+def _optional(folder: Path, name: str, schema: dict[str, Any], reader: DocumentReader) -> dict[str, Any] | None:
+    path = folder / name
+    if not path.exists():
+        return {}
+    data = reader.read(path)
+    if data is None:
+        return None
+    return data if reader.validate(data, schema, path) else None
+
+
+def _actions(data: dict[str, Any], path: Path, reader: DocumentReader,
+             permissions: dict[str, PermissionSpec]) -> dict[str, ActionSpec] | None:
+    actions: dict[str, ActionSpec] = {}
+    ok = True
+    for index, raw in enumerate(data.get("actions") or []):
+        where = ("actions", index)
+        for key in ("input_schema", "output_schema"):
+            if key in raw and not reader.check_json_schema(raw[key], path, (*where, key)):
+                ok = False
+        for position, permission in enumerate(raw.get("permissions") or []):
+            if permission not in permissions:
+                reader.add(ERROR, "mozaiks.E010", path, f"actions[{index}].permissions[{position}]",
+                           f"unknown permission '{permission}'",
+                           f"declare it under permissions: (known: {', '.join(sorted(permissions)) or 'none'})")
+                ok = False
+        if raw["id"] in actions:
+            reader.add(ERROR, "mozaiks.E002", path, f"actions[{index}].id", f"duplicate action id '{raw['id']}'",
+                       "give every action a unique id")
+            ok = False
+        actions[raw["id"]] = ActionSpec(
+            id=raw["id"], handler_method=raw["handler_method"], type=raw["type"],
+            description=raw.get("description", ""), input_schema=raw.get("input_schema") or {"type": "object"},
+            output_schema=raw.get("output_schema"), permissions=tuple(raw.get("permissions") or ()),
+            emits=tuple(raw.get("emits") or ()), entitlement_gate=raw.get("entitlement_gate"),
+            auth=raw.get("auth", "required"),
+        )
+    return actions if ok else None
+
+
+def _events(module_id: str, folder: Path, reader: DocumentReader) -> dict[str, EventSpec] | None:
+    data = _optional(folder, "contracts/events.yaml", schemas.EVENTS, reader)
+    if data is None:
+        return None
+    path = folder / "contracts/events.yaml"
+    events: dict[str, EventSpec] = {}
+    ok = True
+    for index, raw in enumerate(data.get("events") or []):
+        if raw["type"].split(".")[1] != module_id:
+            reader.add(ERROR, "mozaiks.E007", path, f"events[{index}].type",
+                       f"'{raw['type']}' is not an event of module '{module_id}'",
+                       f"name it domain.{module_id}.<fact>")
+            ok = False
+        if "payload_schema" in raw and not reader.check_json_schema(raw["payload_schema"], path,
+                                                                  ("events", index, "payload_schema")):
+            ok = False
+        events[raw["type"]] = EventSpec(raw["type"], raw.get("description", ""),
+                                        raw.get("payload_schema") or {"type": "object"})
+    return events if ok else None
+
+
+def _reactions(module_id: str, handler: str, folder: Path, reader: DocumentReader) -> tuple[ReactionSpec, ...] | None:
+    data = _optional(folder, "contracts/reactions.yaml", schemas.REACTIONS, reader)
+    if data is None:
+        return None
+    path = folder / "contracts/reactions.yaml"
+    reactions = []
+    for index, raw in enumerate(data.get("reactions") or []):
+        if raw["kind"] == "handler" and not handler:
+            reader.add(ERROR, "mozaiks.E006", path, f"reactions[{index}].handler_method",
+                       f"reaction '{raw['id']}' calls a handler method but module '{module_id}' declares no handler",
+                       "set module.handler in module.yaml")
+            return None
+        reactions.append(ReactionSpec(
+            module_id=module_id, id=raw["id"], on=raw["on"], kind=raw["kind"],
+            handler_method=raw.get("handler_method", ""), notification=raw.get("notification") or {},
+            capability_id=raw.get("capability_id", ""), message=raw.get("message", ""),
+            max_attempts=raw.get("max_attempts", 0),
+        ))
+    return tuple(reactions)
+
+
+def load_module(folder: Path, import_name: str, source: str, reader: DocumentReader) -> ModuleSpec | None:
+    """Read ``module.yaml`` and the module's contracts; None when anything makes it unusable."""
+    manifest = folder / "module.yaml"
+    data = reader.read(manifest)
+    if data is None or not reader.validate(data, schemas.MODULE, manifest):
+        return None
+    info = data["module"]
+    if info["id"] != folder.name:
+        reader.add(ERROR, "mozaiks.E003", manifest, "module.id",
+                   f"module id '{info['id']}' does not match its folder '{folder.name}'",
+                   f"rename the folder to '{info['id']}' or set module.id: {folder.name}")
+        return None
+    permissions = {raw["id"]: PermissionSpec(raw["id"], raw.get("description", ""),
+                                             tuple(raw.get("roles") or ("owner", "admin", "member")))
+                   for raw in data.get("permissions") or []}
+    actions = _actions(data, manifest, reader, permissions)
+    events = _events(info["id"], folder, reader)
+    reactions = _reactions(info["id"], info.get("handler", ""), folder, reader)
+    settings_doc = _optional(folder, "settings.yaml", schemas.MODULE_SETTINGS, reader)
+    notifications_doc = _optional(folder, "notifications.yaml", schemas.NOTIFICATIONS, reader)
+    admin_doc = _optional(folder, "admin.yaml", schemas.ADMIN, reader)
+    extensions = _optional(folder, "runtime_extensions.yaml", schemas.RUNTIME_EXTENSIONS, reader)
+    parts = (actions, events, reactions, settings_doc, notifications_doc, admin_doc, extensions)
+    if actions is None or events is None or reactions is None or any(part is None for part in parts):
+        return None
+    if _syntax_errors(folder, reader):
+        return None
+    for action in actions.values():
+        for emitted in action.emits:
+            if emitted not in events:
+                index = list(actions).index(action.id)
+                reader.add(ERROR, "mozaiks.E007", manifest, f"actions[{index}].emits",
+                           f"action '{action.id}' emits '{emitted}', which contracts/events.yaml does not declare",
+                           "declare the event in contracts/events.yaml")
+                return None
+    if actions and not info.get("handler"):
+        reader.add(ERROR, "mozaiks.E005", manifest, "module.handler",
+                   f"module '{info['id']}' declares actions but no handler class",
+                   'set module.handler: "backend.handler:YourHandler"')
+        return None
+    return ModuleSpec(
+        id=info["id"], display_name=info["display_name"], version=str(info["version"]),
+        description=info.get("description", ""), folder=folder, import_name=import_name,
+        handler=info.get("handler", ""), source=source, permissions=permissions, actions=actions,
+        events=events, reactions=reactions, settings=(settings_doc or {}).get("settings", {}),
+        notification_categories=tuple((notifications_doc or {}).get("categories", ())),
+        admin_models=tuple((admin_doc or {}).get("models", ())),
+        api_router=(extensions or {}).get("api_router", ""),
+        startup_service=(extensions or {}).get("startup_service", ""),
+    )

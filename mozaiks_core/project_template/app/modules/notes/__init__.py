@@ -1,0 +1,1 @@
+"""Example module: notes per organization. Copy it to start your own."""

@@ -1,0 +1,1 @@
+"""Backend code of the notes module."""

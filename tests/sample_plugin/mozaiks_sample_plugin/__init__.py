@@ -1,0 +1,1 @@
+"""A sample MozaiksCore plugin installed by the test suite through its entry points."""
