@@ -204,21 +204,94 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- auth (django-allauth) --------------------------------------------------------------
 
+from mozaiks_core.auth.keys import KeyConfigError, check_execution_key_config  # noqa: E402
+from mozaiks_core.auth.mail_config import email_settings_from_url  # noqa: E402
+
+# allauth's pages render inside the shell: our overrides of allauth/layouts and elements come
+# before allauth's own templates (apps are searched after DIRS), the shell after the project's.
+TEMPLATES[0]["DIRS"] += [PACKAGE_DIR / "auth" / "allauth_templates", PACKAGE_DIR / "templates"]
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = env_str("MOZAIKS_LOGIN_REDIRECT_URL", "/")
+ACCOUNT_ADAPTER = "mozaiks_core.auth.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = env_choice("MOZAIKS_EMAIL_VERIFICATION", "mandatory", ("mandatory", "optional", "none"))
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = env_str("MOZAIKS_EMAIL_SUBJECT_PREFIX", "")
+ACCOUNT_RATE_LIMITS = {
+    # allauth's defaults, spelled out so operators see them (counted in the default cache).
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost during development
+MFA_TOTP_ISSUER = env_str("MOZAIKS_MFA_ISSUER", "MozaiksCore")
+MFA_RECOVERY_CODE_COUNT = 10
 HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_FRONTEND_URLS: dict[str, str] = {}
+
+# Social login is enabled purely by configuration: each provider whose client id and secret are
+# set gets an app here (or add a SocialApp in the admin instead).
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
+for _provider, _scope in (("github", ["read:user", "user:email"]), ("google", ["profile", "email"])):
+    _client_id = env_str(f"{_provider.upper()}_CLIENT_ID")
+    _client_secret = env_str(f"{_provider.upper()}_CLIENT_SECRET")
+    if bool(_client_id) != bool(_client_secret):
+        raise EnvError(
+            f"{_provider.upper()}_CLIENT_ID and {_provider.upper()}_CLIENT_SECRET must be set together; "
+            f"copy both from the provider's OAuth app settings, or unset both to disable {_provider} login."
+        )
+    if _client_id:
+        SOCIALACCOUNT_PROVIDERS[_provider] = {
+            "APPS": [{"client_id": _client_id, "secret": _client_secret, "key": ""}],
+            "SCOPE": _scope,
+        }
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never merge into an existing account by email alone
+SOCIALACCOUNT_LOGIN_ON_GET = False
+
+# Email: the console backend by default; EMAIL_URL=smtp://user:pass@host:587?tls=true for SMTP.
+EMAIL_URL = env_str("EMAIL_URL")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if EMAIL_URL:
+    globals().update(email_settings_from_url("EMAIL_URL", EMAIL_URL))
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MozaiksCore <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+MOZAIKS_SIGNUP_OPEN = env_bool("MOZAIKS_SIGNUP_OPEN", True)
+MOZAIKS_SITE_URL = env_str("MOZAIKS_SITE_URL", "http://localhost:8000")
+MOZAIKS_INVITATION_DAYS = env_int("MOZAIKS_INVITATION_DAYS", 7, minimum=1, maximum=90)
+MOZAIKS_INVITATIONS_PER_HOUR = env_int("MOZAIKS_INVITATIONS_PER_HOUR", 50, minimum=1)
+MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY")
+MOZAIKS_EXECUTION_TOKEN_AUDIENCE = env_str("MOZAIKS_EXECUTION_TOKEN_AUDIENCE", "mozaiks-runtime")
+try:
+    check_execution_key_config(
+        secret=env_str("MOZAIKS_EXECUTION_TOKEN_KEY"),
+        private_key=MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY,
+        production=PRODUCTION,
+        published=PUBLISHED_SECRET_KEYS,
+    )
+except KeyConfigError as _error:
+    raise EnvError(str(_error)) from None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

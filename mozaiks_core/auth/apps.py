@@ -12,4 +12,4 @@ class MozaiksAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from mozaiks_core.auth import signals  # noqa: F401  (connects receivers)
+        from mozaiks_core.auth import checks, signals  # noqa: F401  (registers checks, connects receivers)

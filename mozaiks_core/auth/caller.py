@@ -2,18 +2,19 @@
 
 Every API endpoint and page gets the same answer from :func:`get_caller`. The active
 organization comes from the ``X-Mozaiks-Organization`` header (id or slug), else the session's
-choice, else the user's personal organization; the caller must be a member of it.
+choice, else the user's personal organization; the caller must be a member of it. API keys and
+execution tokens are bound to one organization and ignore the session.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
 
 from mozaiks_core.auth.models import Membership, Organization
-from mozaiks_core.auth.services import ensure_personal_organization
+from mozaiks_core.auth.services import ActionRefused, ensure_personal_organization, membership_of
 from mozaiks_core.auth.tokens import ExecutionClaims
 
 SESSION_ORG_KEY = "mozaiks_active_org"
@@ -22,13 +23,19 @@ ORG_HEADER = "HTTP_X_MOZAIKS_ORGANIZATION"
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller acting for one organization."""
+    """An authenticated caller acting for one organization.
+
+    ``via`` is ``session``, ``api_key`` or ``execution_token``; ``scopes`` is empty for sessions
+    and execution tokens (full rights of the role) and the key's scopes for API keys.
+    """
 
     user: Any
     organization: Organization
     role: str
-    via: str  # "session" | "api_key" | "execution_token"
+    via: str
     claims: ExecutionClaims | None = None
+    scopes: tuple[str, ...] = field(default=())
+    api_key_id: int | None = None
 
     @property
     def can_manage(self) -> bool:
@@ -37,13 +44,12 @@ class Caller:
 
 
 def _membership_for(user: Any, selector: str | int | None) -> Membership | None:
-    queryset = Membership.objects.select_related("organization").filter(user=user)
     if selector in (None, ""):
         return None
-    text = str(selector)
-    if text.isdigit():
-        return queryset.filter(organization_id=int(text)).first()
-    return queryset.filter(organization__slug=text).first()
+    try:
+        return membership_of(user, str(selector)[:100])
+    except ActionRefused:
+        return None
 
 
 def membership_for_request(request: HttpRequest, user: Any) -> Membership | None:
@@ -69,6 +75,13 @@ def build_caller(request: HttpRequest, user: Any, via: str, claims: ExecutionCla
     if membership is None:
         return None
     return Caller(user=user, organization=membership.organization, role=membership.role, via=via, claims=claims)
+
+
+def set_active_organization(request: HttpRequest, user: Any, selector: Any) -> Membership:
+    """Make ``selector`` (id or slug) the session's active organization; refuses non-members with 404."""
+    membership = membership_of(user, str(selector)[:100])
+    request.session[SESSION_ORG_KEY] = membership.organization_id
+    return membership
 
 
 def get_caller(request: HttpRequest) -> Caller:

@@ -1,14 +1,13 @@
 """Execution tokens: short-lived JWTs that let one user run one workflow chat.
 
-Signed with ``MOZAIKS_EXECUTION_TOKEN_KEY`` (HS256) or, when unset, with a key derived from
-``SECRET_KEY`` and a salt, so there is never a literal default. The runtime checks every claim
-against the WebSocket path.
+Signed with ``MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY`` (RS256/ES256, public half published at
+``/.well-known/jwks.json``), else ``MOZAIKS_EXECUTION_TOKEN_KEY`` (HS256), else a key derived
+from ``SECRET_KEY`` and a salt, so there is never a literal default. The runtime checks every
+claim against the WebSocket path with :func:`assert_claims_match`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,16 +16,20 @@ from typing import Any
 import jwt
 from django.conf import settings
 
+from mozaiks_core.auth.keys import SigningKey, build_signing_key
+
 TOKEN_USE = "execution"
 AUDIENCE = "mozaiks-runtime"
 ISSUER = "mozaiks-core"
-_ALGORITHM = "HS256"
-_DERIVATION_SALT = b"mozaiks.execution-token.v1"
 MIN_MINUTES, MAX_MINUTES = 1, 60
+_REQUIRED = ["sub", "organization", "app_id", "chat_id", "workflow", "iat", "exp", "jti", "token_use"]
 
 
 class ExecutionTokenError(Exception):
-    """The token is malformed, forged, expired or not an execution token; ``code`` says which."""
+    """The token is malformed, forged, expired, for another audience or another chat; ``code`` says which.
+
+    Codes: ``TOKEN_INVALID``, ``TOKEN_EXPIRED``, ``TOKEN_AUDIENCE``, ``TOKEN_MISMATCH``.
+    """
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -50,11 +53,18 @@ class ExecutionClaims:
     jti: str
 
 
-def _signing_key() -> str:
-    configured = getattr(settings, "MOZAIKS_EXECUTION_TOKEN_KEY", "")
-    if configured:
-        return configured
-    return hmac.new(settings.SECRET_KEY.encode(), _DERIVATION_SALT, hashlib.sha256).hexdigest()
+def current_signing_key() -> SigningKey:
+    """The key (and algorithm) execution tokens are signed with under the current settings."""
+    return build_signing_key(
+        getattr(settings, "MOZAIKS_EXECUTION_TOKEN_KEY", "") or "",
+        getattr(settings, "MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY", "") or "",
+        settings.SECRET_KEY,
+    )
+
+
+def token_audience() -> str:
+    """The audience execution tokens are issued for and checked against."""
+    return getattr(settings, "MOZAIKS_EXECUTION_TOKEN_AUDIENCE", "") or AUDIENCE
 
 
 def token_lifetime_seconds() -> int:
@@ -74,10 +84,11 @@ def issue_execution_token(
     plan: str = "",
 ) -> str:
     """Sign a token bound to this user, organization, app, chat and workflow."""
+    key = current_signing_key()
     now = int(time.time())
     claims = {
         "iss": ISSUER,
-        "aud": AUDIENCE,
+        "aud": token_audience(),
         "sub": str(user_id),
         "organization": str(organization_id),
         "app_id": app_id,
@@ -90,29 +101,36 @@ def issue_execution_token(
         "jti": uuid.uuid4().hex,
         "token_use": TOKEN_USE,
     }
-    return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM)
+    return jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers={"kid": key.kid})
 
 
-def verify_execution_token(token: str) -> ExecutionClaims:
-    """Verify signature, expiry, audience and token use; raise :class:`ExecutionTokenError` otherwise."""
-    required = ["sub", "organization", "app_id", "chat_id", "workflow", "iat", "exp", "jti", "token_use"]
+def verify_execution_token(token: str, *, audience: str | None = None) -> ExecutionClaims:
+    """Verify signature, algorithm, expiry, issuer, audience and token use.
+
+    Raises :class:`ExecutionTokenError` with a code the caller can map to a close code or status.
+    """
+    key = current_signing_key()
     try:
         claims = jwt.decode(
             token,
-            _signing_key(),
-            algorithms=[_ALGORITHM],
-            audience=AUDIENCE,
+            key.verification_key,
+            algorithms=[key.algorithm],
+            audience=audience or token_audience(),
             issuer=ISSUER,
-            options={"require": required},
+            options={"require": _REQUIRED},
+            leeway=5,
         )
     except jwt.ExpiredSignatureError:
         raise ExecutionTokenError("TOKEN_EXPIRED", "The execution token has expired; launch the chat again.") from None
     except jwt.InvalidAudienceError:
-        raise ExecutionTokenError("TOKEN_INVALID", "The execution token is not meant for this runtime.") from None
+        raise ExecutionTokenError("TOKEN_AUDIENCE", "The execution token is not meant for this runtime.") from None
     except jwt.PyJWTError as error:
         raise ExecutionTokenError("TOKEN_INVALID", f"The execution token is invalid: {error}.") from None
     if claims.get("token_use") != TOKEN_USE:
         raise ExecutionTokenError("TOKEN_INVALID", "The token is not an execution token.")
+    lifetime = int(claims["exp"]) - int(claims["iat"])
+    if lifetime > MAX_MINUTES * 60 or lifetime <= 0:
+        raise ExecutionTokenError("TOKEN_INVALID", "The execution token's lifetime is outside 1–60 minutes.")
     return ExecutionClaims(
         user_id=str(claims["sub"]),
         organization_id=str(claims["organization"]),
@@ -125,3 +143,24 @@ def verify_execution_token(token: str) -> ExecutionClaims:
         expires_at=int(claims["exp"]),
         jti=str(claims["jti"]),
     )
+
+
+def assert_claims_match(
+    claims: ExecutionClaims, *, user_id: Any, app_id: str, chat_id: str, workflow: str
+) -> None:
+    """Raise ``ExecutionTokenError("TOKEN_MISMATCH")`` unless the token was issued for exactly this chat.
+
+    The runtime calls this with the values from the WebSocket path before accepting a socket.
+    """
+    expected = {"user_id": str(user_id), "app_id": app_id, "chat_id": chat_id, "workflow": workflow}
+    for field, value in expected.items():
+        if getattr(claims, field) != value:
+            raise ExecutionTokenError(
+                "TOKEN_MISMATCH", f"The execution token was issued for another {field.replace('_id', '')}."
+            )
+
+
+def jwks() -> dict[str, list[dict[str, Any]]]:
+    """The JSON Web Key Set of the public verification key (empty for HS256: nothing to publish)."""
+    key = current_signing_key()
+    return {"keys": [key.public_jwk] if key.public_jwk else []}
