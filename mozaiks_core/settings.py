@@ -312,6 +312,14 @@ if MOZAIKS_BILLING_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WE
         "MOZAIKS_BILLING_PROVIDER=stripe needs STRIPE_SECRET_KEY=sk_... and STRIPE_WEBHOOK_SECRET=whsec_...; "
         "set both, or use MOZAIKS_BILLING_PROVIDER=local."
     )
+# Adapter classes by provider name; a project adds a provider with one module and one entry here.
+MOZAIKS_BILLING_ADAPTERS: dict[str, str] = {
+    "local": "mozaiks_core.billing.adapters.local.LocalAdapter",
+    "stripe": "mozaiks_core.billing.adapters.stripe.StripeAdapter",
+}
+# The meters the runtime consumes: LLM tokens per call, one workflow run per chat start.
+MOZAIKS_TOKEN_METER = env_str("MOZAIKS_TOKEN_METER", "tokens_monthly")
+MOZAIKS_RUN_METER = env_str("MOZAIKS_RUN_METER", "workflow_runs_monthly")
 
 # --- runtime and LLM --------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """App config: Entitlements."""
 
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -10,3 +12,10 @@ class MozaiksEntitlementsConfig(AppConfig):
     label = "mozaiks_entitlements"
     verbose_name = "Entitlements"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Report capabilities.yaml problems through ``manage.py mozaiks validate``."""
+        from mozaiks_core.entitlements.capabilities import validate_capabilities_file
+        from mozaiks_core.validation import register_validator
+
+        register_validator("entitlements", validate_capabilities_file)

@@ -1,99 +1,254 @@
-"""The entitlement seams the runtime calls. The billing-and-entitlements issue fills them in.
+"""The entitlement seams the runtime, plugins and gates call.
 
-Until then the rules are the documented defaults of DESIGN.md: every workflow is a capability
-of its own name, open to every signed-in user on every plan; anonymous callers are refused.
-Token usage is not metered yet (no plan catalog exists to meter against).
+``decide`` answers "may this organization use this key" (fail closed); ``check_run_allowed``,
+``check_token_budget`` and ``meter_llm_tokens`` are the runtime's authorization and usage
+seams; ``capabilities_for`` and ``resolve_capability`` back ``/api/ai/capabilities`` and
+``/api/ai/launch``. Denials carry the structured body of :func:`denial_body`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils.http import urlencode
 
-@dataclass(frozen=True)
-class RunPermission:
-    """Whether a caller may start a workflow now; a denial carries a structured error."""
+from mozaiks_core.auth.models import Membership, Organization
+from mozaiks_core.entitlements import types as t
+from mozaiks_core.entitlements.capabilities import CapabilitySpec, capabilities_by_workflow
+from mozaiks_core.entitlements.decisions import decide_for, decide_subject, entitlements_for, resolve_organization
+from mozaiks_core.entitlements.metering import ConsumeResult, UsageError, consume
+from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
 
-    allowed: bool
-    error_code: str = ""
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TokenBudget:
-    """What remains of an organization's token budget after (or before) an LLM call."""
-
-    exhausted: bool = False
-    soft_warning: bool = False
-    remaining: int | None = None
+__all__ = [
+    "CapabilityView", "ConsumeResult", "Decision", "RunPermission", "TokenBudget", "UsageError",
+    "capabilities_for", "check_run_allowed", "check_token_budget", "decide", "denial_body", "denial_status",
+    "meter_llm_tokens", "resolve_capability", "token_meter_key", "upgrade_url", "workflow_run_meter_key",
+]
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The answer of :func:`decide`: granted or not, why, and the numbers behind a limit or meter."""
+def token_meter_key() -> str:
+    """The meter LLM tokens are counted against (``MOZAIKS_TOKEN_METER``, default tokens_monthly)."""
+    return getattr(settings, "MOZAIKS_TOKEN_METER", "tokens_monthly")
 
-    granted: bool
-    reason: str
-    key: str
-    limit: int | None = None
-    used: int | None = None
-    remaining: int | None = None
-    soft: bool = False
-    resets_at: Any = None
+
+def workflow_run_meter_key() -> str:
+    """The meter workflow starts are counted against (``MOZAIKS_RUN_METER``, default workflow_runs_monthly)."""
+    return getattr(settings, "MOZAIKS_RUN_METER", "workflow_runs_monthly")
 
 
 def decide(subject: Any, key: str) -> Decision:
-    """May ``subject`` (an organization) use ``key``? Unknown keys deny (fail closed).
+    """May ``subject`` (an Organization, a Caller or a request with a caller) use ``key``?
 
-    No plan catalog exists yet, so every key is unknown and denied.
+    Unknown keys deny (fail closed). Results are cached on the organization instance for the
+    request, so deciding many keys costs at most two queries.
     """
-    return Decision(granted=False, reason="UNKNOWN_KEY", key=key)
+    return decide_subject(subject, key)
 
 
-def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capability_id: str = "") -> RunPermission:
-    """May ``user`` (acting for ``organization``) start ``workflow_name`` now? Fail closed for anonymous."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return RunPermission(False, "AUTHENTICATION_REQUIRED", "Sign in to start this workflow.")
-    if organization is None:
-        return RunPermission(False, "ORGANIZATION_REQUIRED", "Choose an organization to start this workflow.")
-    return RunPermission(True)
+def upgrade_url(key: str = "") -> str:
+    """Where a denied caller can change plan: the pricing page, noting the key that was missing."""
+    base = reverse("mozaiks_billing:pricing")
+    return f"{base}?{urlencode({'key': key})}" if key else base
+
+
+def denial_status(decision: Decision) -> int:
+    """402 when some plan would grant the key (an upgrade fixes it), 403 otherwise."""
+    return 403 if decision.reason in {t.UNKNOWN_KEY, t.NO_ORGANIZATION} else 402
+
+
+def denial_body(decision: Decision) -> dict[str, Any]:
+    """The structured denial: ``{error, key, reason, message, limit, used, remaining, resets_at, upgrade_url}``."""
+    error = t.LIMIT_EXCEEDED if decision.reason == t.LIMIT_EXCEEDED else t.ENTITLEMENT_REQUIRED
+    if decision.reason == t.LIMIT_EXCEEDED:
+        message = f"The limit of {decision.key!r} ({decision.limit}) is used up on your plan."
+    elif decision.reason == t.UNKNOWN_KEY:
+        message = f"{decision.key!r} is not an entitlement any plan declares."
+    elif decision.reason == t.NO_ORGANIZATION:
+        message = "Choose an organization first."
+    else:
+        message = f"Your plan does not include {decision.key!r}."
+    resets_at = decision.resets_at.isoformat() if decision.resets_at is not None else None
+    return {"error": error, "key": decision.key, "reason": decision.reason, "message": message,
+            "plan_id": decision.plan_id, "limit": decision.limit, "used": decision.used,
+            "remaining": decision.remaining, "resets_at": resets_at, "upgrade_url": upgrade_url(decision.key)}
+
+
+def _denied(decision: Decision) -> RunPermission:
+    body = denial_body(decision)
+    return RunPermission(False, body["error"], body["message"], body, denial_status(decision))
+
+
+def _refused(code: str, message: str, status: int, **extra: Any) -> RunPermission:
+    return RunPermission(False, code, message, {"error": code, "message": message, **extra}, status)
 
 
 def check_token_budget(*, organization: Any) -> TokenBudget:
-    """Called before each LLM call: is the organization's token budget exhausted?"""
-    return TokenBudget()
+    """Called before each LLM call: is the organization's token budget exhausted? (fresh read)"""
+    organization = resolve_organization(organization)
+    if organization is None:
+        return TokenBudget(exhausted=True, remaining=0)
+    entitlements = entitlements_for(organization, fresh=True)
+    key = token_meter_key()
+    if key not in entitlements.meters and key not in entitlements.key_kinds:
+        return TokenBudget()
+    return _budget_from(decide_for(entitlements, key))
+
+
+def _budget_from(decision: Decision) -> TokenBudget:
+    if decision.reason in {t.ENTITLEMENT_REQUIRED, t.UNKNOWN_KEY}:
+        return TokenBudget(exhausted=True, remaining=0, limit=0, used=decision.used)
+    exceeded = decision.limit is not None and (decision.used or 0) >= decision.limit
+    return TokenBudget(exhausted=exceeded and not decision.soft, soft_warning=exceeded and decision.soft,
+                       remaining=decision.remaining, limit=decision.limit, used=decision.used)
 
 
 def meter_llm_tokens(*, organization: Any, user: Any, total_tokens: int, transaction_id: str) -> TokenBudget:
-    """Called after each LLM call with its usage; ``transaction_id`` makes a retry a no-op."""
-    return TokenBudget()
+    """Record one LLM call's tokens (once per ``transaction_id``) and return the budget after it.
+
+    Tokens already spent are always recorded, past any limit; a hard limit then reports
+    ``exhausted`` so the runtime stops before the next call. Raises :class:`UsageError` on a
+    negative or absurd quantity (nothing recorded). Zero tokens record nothing.
+    """
+    organization = resolve_organization(organization)
+    if organization is None:
+        return TokenBudget(exhausted=True, remaining=0)
+    if total_tokens == 0:
+        return check_token_budget(organization=organization)
+    result = consume(organization, token_meter_key(), total_tokens, transaction_id, enforce=False,
+                     user_id=getattr(user, "pk", None))
+    if not result.duplicate:
+        _report_to_provider(organization, result, transaction_id)
+    return check_token_budget(organization=organization)
 
 
-@dataclass(frozen=True)
-class CapabilityView:
-    """A capability as a caller sees it: what it runs and whether this caller may launch it."""
+def _report_to_provider(organization: Organization, result: ConsumeResult, transaction_id: str) -> None:
+    entitlements = entitlements_for(organization)
+    meter = entitlements.meters.get(result.meter)
+    if meter is None or not meter.provider_event_name:
+        return
+    from mozaiks_core.billing.services import report_usage_after_commit
 
-    capability_id: str
-    workflow_name: str
-    label: str
-    description: str = ""
-    visibility: str = "user"
-    allowed: bool = True
-    reason: str = ""
+    report_usage_after_commit(organization.pk, meter.provider_event_name, result.quantity, transaction_id)
+
+
+def _is_manager(user: Any, organization: Organization) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(user=user, organization=organization,
+                                     role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).exists()
+
+
+def _gate(spec: CapabilitySpec, user: Any, organization: Organization) -> RunPermission:
+    """Whether ``spec``'s own rules (enabled, visibility, entitlement, plans) admit the caller."""
+    if not spec.enabled:
+        return _refused("CAPABILITY_DISABLED", f"{spec.label!r} is switched off.", 403,
+                        capability_id=spec.capability_id)
+    if spec.visibility == "admin" and not _is_manager(user, organization):
+        return _refused("CAPABILITY_FORBIDDEN", f"Only owners and admins may launch {spec.label!r}.", 403,
+                        capability_id=spec.capability_id)
+    entitlements = entitlements_for(organization)
+    if spec.plans and entitlements.plan_id not in spec.plans:
+        decision = Decision(False, t.ENTITLEMENT_REQUIRED, spec.entitlement or spec.capability_id,
+                            plan_id=entitlements.plan_id)
+        denial = _denied(decision)
+        details = {**denial.details, "plans": list(spec.plans), "capability_id": spec.capability_id,
+                   "message": f"{spec.label!r} needs one of the plans: {', '.join(spec.plans)}."}
+        return RunPermission(False, denial.error_code, details["message"], details, 402)
+    if spec.entitlement:
+        decision = decide_for(entitlements, spec.entitlement)
+        if not decision.granted:
+            denial = _denied(decision)
+            return RunPermission(False, denial.error_code, denial.message,
+                                 {**denial.details, "capability_id": spec.capability_id}, denial.http_status)
+    return RunPermission(True)
+
+
+def _specs_for(workflow_name: str, capability_id: str) -> list[CapabilitySpec]:
+    specs = capabilities_by_workflow([workflow_name])
+    if capability_id:
+        return [spec for spec in specs if spec.capability_id == capability_id]
+    return specs
+
+
+def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capability_id: str = "",
+                      transaction_id: str = "") -> RunPermission:
+    """May ``user`` (acting for ``organization``) start ``workflow_name`` now?
+
+    Checks sign-in, the capability's gate, the token budget, then consumes one
+    ``workflow_runs_monthly`` when the plan meters runs (``transaction_id``, e.g. the chat id,
+    makes a retried start count once). Fail closed.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _refused("AUTHENTICATION_REQUIRED", "Sign in to start this workflow.", 401)
+    organization = resolve_organization(organization) if organization is not None else None
+    if organization is None:
+        return _refused("ORGANIZATION_REQUIRED", "Choose an organization to start this workflow.", 403)
+    specs = _specs_for(workflow_name, capability_id)
+    if not specs:
+        return _refused("CAPABILITY_NOT_FOUND", f"No capability {capability_id or workflow_name!r} runs "
+                        f"workflow {workflow_name!r}.", 404, capability_id=capability_id)
+    entitlements_for(organization, fresh=True)
+    permissions = [_gate(spec, user, organization) for spec in specs]
+    if not any(permission.allowed for permission in permissions):
+        return permissions[0]
+    budget = check_token_budget(organization=organization)
+    if budget.exhausted:
+        key = token_meter_key()
+        details = {**denial_body(Decision(False, t.LIMIT_EXCEEDED, key, limit=budget.limit, used=budget.used,
+                                          remaining=0)), "error": "TOKEN_BUDGET_EXCEEDED"}
+        details["message"] = "Your organization's token budget is used up; upgrade or wait for the next period."
+        return RunPermission(False, "TOKEN_BUDGET_EXCEEDED", details["message"], details, 402)
+    return _consume_run(user, organization, transaction_id)
+
+
+def _consume_run(user: Any, organization: Organization, transaction_id: str) -> RunPermission:
+    key = workflow_run_meter_key()
+    entitlements = entitlements_for(organization)
+    if key not in entitlements.meters:
+        if key in entitlements.key_kinds:
+            return _denied(Decision(False, t.ENTITLEMENT_REQUIRED, key, kind="meter", plan_id=entitlements.plan_id))
+        return RunPermission(True)
+    result = consume(organization, key, 1, transaction_id or f"run:{uuid.uuid4()}", user_id=user.pk)
+    if result.granted:
+        return RunPermission(True)
+    meter = entitlements.meters[key]
+    _, resets_at = entitlements.period(meter)
+    return _denied(Decision(False, t.LIMIT_EXCEEDED, key, limit=result.limit, used=result.used, remaining=0,
+                            resets_at=resets_at, kind="meter", plan_id=entitlements.plan_id))
 
 
 def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str]) -> list[CapabilityView]:
-    """Every capability visible to the caller, with ``allowed``; a workflow is its own capability."""
+    """Every capability visible to the caller, with ``allowed`` (nothing is consumed)."""
     signed_in = user is not None and getattr(user, "is_authenticated", False)
-    return [
-        CapabilityView(capability_id=name, workflow_name=name, label=name, allowed=signed_in,
-                       reason="" if signed_in else "AUTHENTICATION_REQUIRED")
-        for name in sorted(workflow_names)
-    ]
+    organization = resolve_organization(organization) if organization is not None else None
+    views: list[CapabilityView] = []
+    manager: bool | None = None
+    for spec in capabilities_by_workflow(workflow_names):
+        if not spec.enabled:
+            continue
+        if spec.visibility == "admin":
+            if not signed_in or organization is None:
+                continue
+            manager = _is_manager(user, organization) if manager is None else manager
+            if not manager:
+                continue
+        if not signed_in or organization is None:
+            allowed, reason = False, "AUTHENTICATION_REQUIRED" if not signed_in else "ORGANIZATION_REQUIRED"
+        else:
+            permission = _gate(spec, user, organization)
+            allowed, reason = permission.allowed, permission.error_code
+        views.append(CapabilityView(capability_id=spec.capability_id, workflow_name=spec.workflow, label=spec.label,
+                                    description=spec.description, visibility=spec.visibility, allowed=allowed,
+                                    reason=reason))
+    return views
 
 
 def resolve_capability(capability_id: str, workflow_names: list[str]) -> str | None:
-    """The workflow a capability runs, or None when no such capability exists."""
-    return capability_id if capability_id in workflow_names else None
+    """The workflow a capability runs, or None when no such capability exists over these workflows."""
+    for spec in capabilities_by_workflow(workflow_names):
+        if spec.capability_id == capability_id:
+            return spec.workflow
+    return None

@@ -1,0 +1,49 @@
+"""Admin: per-organization overrides, the usage ledger and the usage counters."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from mozaiks_core.entitlements.models import EntitlementOverride, UsageCounter, UsageEvent
+
+
+@admin.register(EntitlementOverride)
+class EntitlementOverrideAdmin(admin.ModelAdmin):
+    """Grant, revoke or resize one entitlement for one organization."""
+
+    list_display = ["organization", "key", "granted", "limit", "unlimited", "enforcement", "expires_at", "note"]
+    list_filter = ["key", "granted", "unlimited"]
+    search_fields = ["organization__name", "organization__slug", "key", "note"]
+    raw_id_fields = ["organization"]
+
+
+@admin.register(UsageEvent)
+class UsageEventAdmin(admin.ModelAdmin):
+    """The usage ledger (read-only), filterable by organization, meter and period."""
+
+    list_display = ["created_at", "organization", "meter", "quantity", "granted", "period_start", "transaction_id"]
+    list_filter = ["meter", "granted", "period_start", "organization"]
+    search_fields = ["transaction_id", "organization__name", "organization__slug"]
+    date_hierarchy = "created_at"
+    list_select_related = ["organization"]
+    readonly_fields = [field.name for field in UsageEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """The ledger is written by metering only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: UsageEvent | None = None) -> bool:
+        """Ledger rows are immutable."""
+        return False
+
+
+@admin.register(UsageCounter)
+class UsageCounterAdmin(admin.ModelAdmin):
+    """Per-period counters, filterable by organization, meter and period."""
+
+    list_display = ["organization", "meter", "period_start", "used", "updated_at"]
+    list_filter = ["meter", "period_start", "organization"]
+    search_fields = ["organization__name", "organization__slug"]
+    list_select_related = ["organization"]
+    readonly_fields = ["organization", "meter", "period_start", "updated_at"]

@@ -1,0 +1,133 @@
+"""Consuming meters: a ledger row per event (unique transaction id) and exact per-period counters.
+
+A hard meter is consumed with one conditional ``UPDATE ... SET used = used + n WHERE used + n
+<= limit``: the database serializes writers on the counter row, so under any number of
+concurrent callers the counter never passes the limit and never loses an increment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mozaiks_core.auth.models import Organization
+from mozaiks_core.billing.catalog import MeterSpec
+from mozaiks_core.entitlements.decisions import entitlements_for
+from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
+from mozaiks_core.entitlements.periods import period_bounds
+
+MAX_QUANTITY = 10**9
+MAX_TRANSACTION_ID = 200
+UNMETERED_RESET = "month"
+
+
+class UsageError(ValueError):
+    """A usage report that cannot be recorded (bad quantity or transaction id); nothing was written."""
+
+    def __init__(self, code: str, message: str, hint: str) -> None:
+        self.code, self.message, self.hint = code, message, hint
+        super().__init__(f"{message} {hint}")
+
+    def as_dict(self) -> dict[str, str]:
+        """The structured error body."""
+        return {"error": self.code, "message": self.message, "hint": self.hint}
+
+
+@dataclass(frozen=True)
+class ConsumeResult:
+    """The outcome of one consumption; ``duplicate`` means the transaction id was already recorded."""
+
+    granted: bool
+    duplicate: bool
+    meter: str
+    quantity: int
+    used: int
+    limit: int | None
+    soft: bool = False
+
+    @property
+    def remaining(self) -> int | None:
+        """Units left in the period (None when unlimited)."""
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def exceeded(self) -> bool:
+        """The period's usage reached the limit."""
+        return self.limit is not None and self.used >= self.limit
+
+
+def validate_usage(quantity: Any, transaction_id: Any) -> int:
+    """Check a usage report; raises :class:`UsageError` naming the bad input."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise UsageError("INVALID_USAGE_QUANTITY", f"quantity {quantity!r} is not a whole number.",
+                         "Report usage as a positive integer.")
+    if quantity <= 0 or quantity > MAX_QUANTITY:
+        raise UsageError("INVALID_USAGE_QUANTITY", f"quantity {quantity} is outside 1..{MAX_QUANTITY}.",
+                         "Report each event's positive usage; split larger amounts into several events.")
+    if not isinstance(transaction_id, str) or not transaction_id.strip() or len(transaction_id) > MAX_TRANSACTION_ID:
+        raise UsageError("INVALID_TRANSACTION_ID", f"transaction_id {transaction_id!r} is empty or too long.",
+                         f"Pass a unique id of 1..{MAX_TRANSACTION_ID} characters per usage event.")
+    return quantity
+
+
+def consume(organization: Organization, meter_key: str, quantity: int, transaction_id: str, *,
+            enforce: bool = True, user_id: int | None = None) -> ConsumeResult:
+    """Consume ``quantity`` of ``meter_key`` once per ``transaction_id``.
+
+    ``enforce=True`` reserves: a hard meter refuses what would pass its limit (nothing is
+    counted). ``enforce=False`` records usage that already happened (LLM tokens), past any limit.
+    A meter the organization's plan lacks is refused when enforcing and recorded (monthly) otherwise.
+    """
+    quantity = validate_usage(quantity, transaction_id)
+    entitlements = entitlements_for(organization, fresh=True)
+    meter = entitlements.meters.get(meter_key)
+    if meter is None:
+        if enforce:
+            return ConsumeResult(False, False, meter_key, quantity, 0, 0)
+        meter = MeterSpec(key=meter_key, limit=None, reset=UNMETERED_RESET)
+    now = timezone.now()
+    period_start, _ = period_bounds(meter.reset, now)
+    hard_cap = meter.limit if (enforce and not meter.soft and meter.limit is not None) else None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = UsageEvent.objects.create(organization=organization, meter=meter_key, quantity=quantity,
+                                                  transaction_id=transaction_id, period_start=period_start,
+                                                  user_id=user_id)
+        except IntegrityError:
+            return _duplicate(organization, transaction_id, meter)
+        counter = UsageCounter.objects.filter(organization=organization, meter=meter_key, period_start=period_start)
+        granted = _increment(counter, quantity, hard_cap, now)
+        if not granted and not counter.exists():
+            UsageCounter.objects.bulk_create(
+                [UsageCounter(organization=organization, meter=meter_key, period_start=period_start)],
+                ignore_conflicts=True,
+            )
+            granted = _increment(counter, quantity, hard_cap, now)
+        if not granted:
+            UsageEvent.objects.filter(pk=event.pk).update(granted=False)
+        used = counter.values_list("used", flat=True).first() or 0
+    if entitlements.counters is not None and meter_key in entitlements.meters:
+        entitlements.counters[meter_key] = used
+    return ConsumeResult(granted, False, meter_key, quantity, used, meter.limit, meter.soft)
+
+
+def _increment(counter: Any, quantity: int, hard_cap: int | None, now: Any) -> bool:
+    if hard_cap is not None:
+        counter = counter.filter(used__lte=hard_cap - quantity)
+    return counter.update(used=F("used") + quantity, updated_at=now) == 1
+
+
+def _duplicate(organization: Organization, transaction_id: str, meter: MeterSpec) -> ConsumeResult:
+    event = UsageEvent.objects.filter(transaction_id=transaction_id).first()
+    if event is None or event.organization_id != organization.pk:
+        raise UsageError("DUPLICATE_TRANSACTION_ID",
+                         f"transaction_id {transaction_id!r} was already used by another organization.",
+                         "Use ids that are unique across organizations (e.g. prefix them with the chat id).")
+    used = (UsageCounter.objects.filter(organization=organization, meter=event.meter,
+                                        period_start=event.period_start).values_list("used", flat=True).first() or 0)
+    return ConsumeResult(event.granted, True, event.meter, event.quantity, used, meter.limit, meter.soft)
