@@ -133,8 +133,7 @@ ASGI_APPLICATION = "mozaiks_core.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # Project overrides first, then the framework's shell, chat pages and admin console.
-        "DIRS": [BASE_DIR / "templates", PACKAGE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
