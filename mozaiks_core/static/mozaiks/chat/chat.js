@@ -79,7 +79,8 @@ function openInput(data) {
   const requestId = data.input_request_id ?? data.request_id;
   if (state.answered.has(requestId)) return;
   state.pendingInput = { request_id: requestId, prompt: data.prompt, agent: data.agent };
-  prompt.textContent = data.prompt ? `${data.agent ? `${data.agent} asks: ` : ""}${data.prompt}` : "Your reply";
+  const asker = data.agent && !String(data.prompt ?? "").includes(data.agent) ? `${data.agent} asks: ` : "";
+  prompt.textContent = data.prompt ? `${asker}${data.prompt}` : "Your reply";
   input.disabled = false;
   send.disabled = false;
   composer.dataset.waiting = "true";
