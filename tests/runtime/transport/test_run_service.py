@@ -44,9 +44,9 @@ async def test_print_deltas_are_delivered_in_order_but_never_stored(alice: Any) 
 async def test_an_exhausted_token_budget_stops_the_run_with_a_structured_error(
     alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    session = await database_sync_to_async(new_chat)(alice, "HelloUI")  # created while budget remained
     monkeypatch.setattr("mozaiks_core.entitlements.services.check_token_budget",
                         lambda **kwargs: TokenBudget(exhausted=True, remaining=0))
-    session = await database_sync_to_async(new_chat)(alice, "HelloUI")
     client = Client(await database_sync_to_async(socket_path)(session))
     assert await client.connect()
     error = await client.until("chat.error")
