@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 
-from tests.chat.factories import make_chat, make_user
+from tests.chat.factories import make_chat, make_user, personal_org
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -178,6 +179,17 @@ def test_keyboard_only_at_phone_width_completes_a_run_and_errors_are_explained(
         page.keyboard.press("Enter")
         page.locator("#mzc-readonly").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+        # The real quota path (billing merged): an operator override caps the organization's token
+        # meter at what it has used; starting again is refused with an upgrade link.
+        apps.get_model("mozaiks_entitlements", "EntitlementOverride").objects.create(
+            organization=personal_org(grace), key="tokens_monthly", limit=1)
+        page.goto(f"{base}/chat/")
+        page.get_by_role("button", name="Start ProductLaunch").click()
+        refused = page.locator("#mzc-start-error")
+        refused.get_by_text("token budget is used up").wait_for()
+        assert refused.get_by_text("TOKEN_BUDGET_EXCEEDED").is_visible()
+        assert refused.get_by_role("link", name="Upgrade your plan").get_attribute("href").startswith("/")
 
         missing = page.goto(f"{base}/chat/{intruder_chat.chat_id}/")
         assert missing.status == 404
