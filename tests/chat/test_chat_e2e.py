@@ -100,7 +100,7 @@ def test_a_user_runs_the_demo_workflow_and_reloads_mid_run_without_duplicates_or
     page.locator("#mzc-input:not([disabled])").wait_for()
     page.reload()
     page.locator("#mzc-input:not([disabled])").wait_for()
-    assert page.evaluate("document.activeElement.id") == "mzc-input"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'mzc-input'")
     assert "Shall I finalize" in page.locator("#mzc-transcript").inner_text()
     page.screenshot(path=str(IMAGES / "chat-input-request.png"))
     page.fill("#mzc-input", "Looks good, finalize it.")

@@ -339,6 +339,7 @@ for (const frame of boot.events) {
   handleEvent(frame);
 }
 app.dataset.bootEvents = String(lastSeq + 1);
+if (state.pendingInput) input.focus(); // a chat waiting for input reopens at that input
 if (["completed", "failed", "cancelled"].includes(boot.status)) finishReadOnly();
 
 const connection = new ChatConnection(socketUrl(boot.ws_path), {
