@@ -34,12 +34,12 @@ def bar_chart(
     title: str, bars: Sequence[Bar], *, width: int = 560, height: int = 180, color: str = "#3b5bdb"
 ) -> SafeString:
     """A vertical bar chart as inline SVG; bars with ``href`` are links into the admin."""
-    if not bars:
+    if not any(bar.value for bar in bars):
         return format_html('<p class="console-empty">No data yet for {}.</p>', title)
     top = max(bar.value for bar in bars) or 1
     plot_top, plot_bottom, left = 18, height - 34, 8
     slot = (width - left * 2) / len(bars)
-    bar_width = max(4.0, slot * 0.7)
+    bar_width = min(48.0, max(4.0, slot * 0.7))
     parts = [
         f'<svg class="console-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',

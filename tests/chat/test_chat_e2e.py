@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,13 @@ def test_a_user_runs_the_demo_workflow_and_reloads_mid_run_without_duplicates_or
 ) -> None:
     make_user("ada@example.com")
     base = asgi_server().info["url"]
+    sockets: list[Any] = []  # every chat socket the page opens, proxied so the test can cut one
+
+    def proxy(route: Any) -> None:
+        route.connect_to_server()
+        sockets.append(route)
+
+    page.route_web_socket(re.compile(r"/ws/"), proxy)
     sign_in(page, base, "ada@example.com")
 
     page.goto(f"{base}/chat/")
@@ -96,12 +104,18 @@ def test_a_user_runs_the_demo_workflow_and_reloads_mid_run_without_duplicates_or
     page.screenshot(path=str(IMAGES / "chat-ui-tool-form.png"))
     page.get_by_role("button", name="Send brief").dblclick()
 
+    # The network drops while the run goes on: the page says so, reconnects and resumes.
+    opened = len(sockets)
+    sockets[-1].close(code=4000, reason="network lost")
+    page.locator("#mzc-connection[data-state='lost'], #mzc-connection[data-state='reconnecting']").wait_for()
+    page.locator("#mzc-connection[data-state='open']").wait_for()
+    assert len(sockets) == opened + 1
+
     # The input request opens the composer; after a reload the chat reopens at that input.
     page.locator("#mzc-input:not([disabled])").wait_for()
     page.reload()
     page.locator("#mzc-input:not([disabled])").wait_for()
-    # The composer opens while the history replays and takes the focus once the replay ends.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'mzc-input'", timeout=5000)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'mzc-input'")
     assert "Shall I finalize" in page.locator("#mzc-transcript").inner_text()
     page.screenshot(path=str(IMAGES / "chat-input-request.png"))
     page.fill("#mzc-input", "Looks good, finalize it.")

@@ -39,6 +39,7 @@ def test_the_admin_index_links_to_the_console(operator_client: Client) -> None:
     assert 'href="/admin/console/"' in operator_client.get("/admin/").content.decode()
 
 
+@pytest.mark.dbmatrix
 def test_the_dashboard_charts_runs_and_tokens_with_links_that_open_admin_lists(operator_client: Client) -> None:
     user = make_user("ada@example.com")
     done = make_chat(user, workflow="ProductLaunch", status="completed")

@@ -238,6 +238,17 @@ function onUsage(data) {
   state.tokens.completion += Number(data.completion_tokens ?? 0);
   $("mzc-tokens").textContent = state.tokens.total.toLocaleString();
   $("mzc-token-split").textContent = `${state.tokens.prompt.toLocaleString()} / ${state.tokens.completion.toLocaleString()}`;
+  const quota = $("mzc-quota-used");
+  if (quota && !state.replaying) {
+    // The page rendered the quota with every stored event counted; live deltas add to it.
+    const used = Number(quota.dataset.used) + Number(data.total_tokens ?? 0);
+    quota.dataset.used = String(used);
+    quota.textContent = used.toLocaleString();
+    const percent = Math.min(100, Math.round((100 * used) / Number(quota.dataset.limit || 1)));
+    const meter = $("mzc-quota-meter");
+    meter.setAttribute("aria-valuenow", String(percent));
+    meter.firstElementChild.style.width = `${percent}%`;
+  }
 }
 
 const EVENT_HANDLERS = {
@@ -339,6 +350,7 @@ for (const frame of boot.events) {
   handleEvent(frame);
 }
 app.dataset.bootEvents = String(lastSeq + 1);
+if (state.pendingInput) input.focus(); // a chat waiting for input reopens at that input
 if (["completed", "failed", "cancelled"].includes(boot.status)) finishReadOnly();
 
 const connection = new ChatConnection(socketUrl(boot.ws_path), {
