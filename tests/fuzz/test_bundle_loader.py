@@ -33,7 +33,8 @@ def _load_with(files: dict[str, str]) -> tuple[Any, list[Any]]:
 def _assert_structured(bundle: Any, problems: list[Any]) -> None:
     for problem in problems:
         assert problem.level in {"error", "warning", "info"}, problem
-        assert problem.file and problem.message, problem
+        assert problem.file, problem
+        assert problem.message, problem
     if bundle is None:
         assert any(problem.level == "error" for problem in problems), "a refused bundle must say why"
 

@@ -36,7 +36,7 @@ def _load(files: dict[str, str]) -> tuple[Any, list[Problem]]:
 
 def _assert_checked(spec: Any, problems: list[Problem]) -> None:
     for problem in problems:
-        assert problem.code and problem.file and problem.message, problem
+        assert all((problem.code, problem.file, problem.message)), problem
     if spec is None:
         assert any(problem.level == "error" for problem in problems), "a refused module must say why"
 

@@ -48,7 +48,7 @@ def _assert_structured(response: Any) -> None:
     assert response.status_code < 500, response.content
     body = response.json()
     if response.status_code >= 400:
-        assert body["error"] and body["message"], body
+        assert all((body["error"], body["message"])), body
     else:
         assert body["received"] is True, body
 
