@@ -45,7 +45,7 @@ class ScopedCall:
 
     ``path_params`` fill the route's ``{placeholders}``; ``json`` is the request body; ``marker``
     is text the owner's response contains and another organization's response must not.
-    ``active_organization`` says the route acts on the caller's active organization
+    ``organization_from_header`` says the route acts on the caller's active organization
     (``X-Mozaiks-Organization``) although it has path parameters (``/entitlements/{key}``): its
     path names no organization's resource, so another organization's caller is refused through
     the header and must not see the marker in its own organization's answer.
@@ -55,7 +55,7 @@ class ScopedCall:
     json: Any = None
     query: dict[str, Any] = field(default_factory=dict)
     marker: str = ""
-    active_organization: bool = False
+    organization_from_header: bool = False
 
 
 ScopeFactory = Callable[[Organization, Any], ScopedCall]

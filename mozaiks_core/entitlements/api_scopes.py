@@ -30,7 +30,7 @@ def overridden_feature(organization: Organization, owner: Any) -> ScopedCall:
 def decided_feature(organization: Organization, owner: Any) -> ScopedCall:
     """The same override, decided by key: granted for org A, an unknown (denied) key elsewhere."""
     key = _granted_feature(organization)
-    return ScopedCall(path_params={"key": key}, marker='"granted": true', active_organization=True)
+    return ScopedCall(path_params={"key": key}, marker='"granted": true', organization_from_header=True)
 
 
 def consumed_tokens(organization: Organization, owner: Any) -> ScopedCall:

@@ -10,6 +10,7 @@ per batch instead of one per event.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections import defaultdict
@@ -17,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
@@ -53,6 +54,7 @@ class WriteEntry:
     session_update: dict[str, Any] = field(default_factory=dict)
     done: asyncio.Future[None] | None = None
     on_error: Callable[[BaseException], None] | None = None
+    on_metered: Callable[[Any], None] | None = None  # gets the meter's TokenBudget for ``usage``
 
 
 class EventWriter:
@@ -87,7 +89,7 @@ class EventWriter:
         if not writes:
             return {}
         try:
-            await database_sync_to_async(_commit)(writes)
+            await _in_db_thread(writes)
             return {}
         except Exception:
             logger.exception("batched event write failed; retrying chat by chat")
@@ -97,7 +99,7 @@ class EventWriter:
             by_chat[entry.chat_pk].append(entry)
         for chat_pk, entries in by_chat.items():
             try:
-                await database_sync_to_async(_commit)(entries)
+                await _in_db_thread(entries)
             except Exception as error:
                 logger.exception("event write failed for chat pk=%s", chat_pk)
                 failed[chat_pk] = error
@@ -125,6 +127,19 @@ class EventWriter:
                 logger.exception("publishing %d frames of chat %s failed", len(items), chat_id)
 
 
+def _commit_keeping_connection(entries: list[WriteEntry]) -> None:
+    try:
+        _commit(entries)
+    except Exception:
+        connection.close()  # a broken connection is reopened by the next batch
+        raise
+
+
+# Thread-sensitive like database_sync_to_async, but without its close_old_connections() around
+# every call: with CONN_MAX_AGE=0 that reconnects per batch, the writer's biggest cost.
+_in_db_thread = sync_to_async(_commit_keeping_connection, thread_sensitive=True)
+
+
 def _has_write(entry: WriteEntry) -> bool:
     return bool(entry.event or entry.usage or entry.pending or entry.session_update)
 
@@ -144,13 +159,32 @@ def _commit(entries: list[WriteEntry]) -> None:
             update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
     with transaction.atomic():
         if events:
-            ChatEvent.objects.bulk_create(events)
+            _insert_events(events)
         if pending:
             PendingRequest.objects.bulk_create(pending)
         if usage:
-            record_llm_usage(usage)
+            budgets = record_llm_usage(usage)
+            for entry, budget in zip([e for e in entries if e.usage is not None], budgets, strict=True):
+                if entry.on_metered is not None:
+                    entry.on_metered(budget)
         for chat_pk, update in updates.items():
             ChatSession.objects.filter(pk=chat_pk).update(**update)
+
+
+def _insert_events(events: list[ChatEvent]) -> None:
+    """``executemany`` INSERT of the events: the hot path, several times cheaper than ``bulk_create``."""
+    quote = connection.ops.quote_name
+    columns = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
+    payload = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    placeholders = ", ".join(payload if column == "payload" else "%s" for column in columns)
+    names = ", ".join(quote(column) for column in columns)
+    # Identifiers come from the model, values are parameters.
+    sql = f"INSERT INTO {quote(ChatEvent._meta.db_table)} ({names}) VALUES ({placeholders})"  # noqa: S608
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(event.chat_id, event.seq, event.type, json.dumps(event.payload), event.event_id, event.causation_id,
+             event.run_id, adapt(event.created_at)) for event in events]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventWriter] = weakref.WeakKeyDictionary()

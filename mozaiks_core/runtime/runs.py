@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import socket
+import sys
+import time
 import uuid
 from typing import Any
 
@@ -22,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.runtime.event_log import WriteEntry, get_writer, run_group
 from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
@@ -32,9 +35,31 @@ logger = logging.getLogger(__name__)
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def budget_check_seconds() -> float:
+    """How long a "budget not exhausted" answer is trusted (``MOZAIKS_BUDGET_CHECK_SECONDS``).
+
+    Metering results reach the run at once; this only bounds how late a run notices that
+    *other* runs of the organization used the budget up.
+    """
+    return float(getattr(settings, "MOZAIKS_BUDGET_CHECK_SECONDS", 1.0))
+
+
 def heartbeat_seconds() -> float:
     """How often a run proves it is alive (``MOZAIKS_RUN_HEARTBEAT_SECONDS``)."""
     return float(getattr(settings, "MOZAIKS_RUN_HEARTBEAT_SECONDS", 10))
+
+
+def tune_thread_switching() -> None:
+    """Shorten the interpreter's GIL switch interval where workflow runs execute.
+
+    Each run's AG2 thread hands every hook call to the event loop and waits; with Python's
+    default 5 ms switch interval a woken thread can wait a whole interval behind busy ones, which
+    dominated latency with many concurrent runs. ``MOZAIKS_THREAD_SWITCH_INTERVAL`` (seconds,
+    default 0.0005; 0 keeps the interpreter's value) sets it for the process.
+    """
+    interval = float(getattr(settings, "MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005))
+    if interval > 0 and sys.getswitchinterval() != interval:
+        sys.setswitchinterval(interval)
 
 
 def _json_safe(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -62,6 +87,9 @@ class RunService:
         self._waiters: dict[str, asyncio.Future[Any]] = {}
         self._channel = ""
         self._tasks: list[asyncio.Task[None]] = []
+        self._asked = False
+        self._budget_exhausted = False
+        self._budget_checked_at = float("-inf")
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -82,9 +110,10 @@ class RunService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await get_channel_layer().group_discard(run_group(self.chat_id), self._channel)
-        await database_sync_to_async(
-            PendingRequest.objects.filter(chat_id=self.session.pk, answered_at__isnull=True).update
-        )(closed=True)
+        if self._asked:
+            await database_sync_to_async(
+                PendingRequest.objects.filter(chat_id=self.session.pk, answered_at__isnull=True).update
+            )(closed=True)
 
     async def flush(self) -> None:
         """Wait until everything emitted so far is committed and published."""
@@ -156,8 +185,12 @@ class RunService:
         from mozaiks_core.entitlements.services import check_token_budget
 
         self._check_running()
-        budget = await database_sync_to_async(check_token_budget)(organization=self.session.organization)
-        if budget.exhausted:
+        now = time.monotonic()
+        if not self._budget_exhausted and now - self._budget_checked_at >= budget_check_seconds():
+            budget = await database_sync_to_async(check_token_budget)(organization=self.session.organization)
+            self._budget_checked_at = now
+            self._budget_exhausted = budget.exhausted
+        if self._budget_exhausted:
             raise BudgetExceeded(f"The token budget of {self.session.organization} is exhausted.")
 
     async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
@@ -170,10 +203,16 @@ class RunService:
         usage = UsageRecord(
             chat_id=self.session.pk, agent=agent, model=model, prompt_tokens=int(prompt_tokens),
             completion_tokens=int(completion_tokens), total_tokens=total, workflow=self.session.workflow,
-            user_id=self.session.user_id, organization_id=self.session.organization_id,
+            user=self.session.user, organization=self.session.organization,
             transaction_id=f"llm:{self.chat_id}:{seq}",
         )
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, usage=usage, on_error=self._write_failed))
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, usage=usage, on_error=self._write_failed,
+                                      on_metered=self._metered))
+
+    def _metered(self, budget: TokenBudget) -> None:
+        """The meter's answer after a usage record (called from the writer's database thread)."""
+        if budget.exhausted:
+            self._budget_exhausted = True
 
     # --- internals ---------------------------------------------------------------------
 
@@ -213,6 +252,7 @@ class RunService:
                    timeout: float | None) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters[request_id] = future
+        self._asked = True
         payload, _ = _json_safe(data)
         pending = PendingRequest(chat_id=self.session.pk, request_id=request_id, kind=kind, seq=0, frame=payload)
         self.enqueue_event(event_type, data, pending=pending, status=ChatSession.Status.WAITING_INPUT)
@@ -281,16 +321,23 @@ def _load_run_state(chat_id: str) -> tuple[ChatSession, str, list[dict[str, Any]
     from mozaiks_core.runtime.services import get_bundle
 
     session = ChatSession.objects.select_related("organization", "user").get(chat_id=chat_id)
-    last = ChatEvent.objects.filter(chat=session).order_by("-seq").values_list("event_id", flat=True).first()
+    last = None
+    if session.last_seq >= 0:
+        last = ChatEvent.objects.filter(chat=session, seq=session.last_seq).values_list("event_id", flat=True).first()
     history = session.messages or (_history_from_events(session) if last else None)
     return session, last or "", history or None, get_bundle(session.workflow)
 
 
-async def execute_run(chat_id: str, *, user_message: str | None = None) -> RunOutcome:
-    """Run a chat that :func:`~mozaiks_core.runtime.services.start_run` has claimed, to its end."""
+async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None) -> RunOutcome:
+    """Run a chat that :func:`~mozaiks_core.runtime.services.start_run` has claimed, to its end.
+
+    ``bundle`` replaces the registry's bundle of the chat's workflow (the benchmark's relay).
+    """
     from mozaiks_core.runtime.engine import run_workflow
 
-    session, last_event_id, history, bundle = await database_sync_to_async(_load_run_state)(chat_id)
+    tune_thread_switching()
+    session, last_event_id, history, registered = await database_sync_to_async(_load_run_state)(chat_id)
+    bundle = bundle or registered
     service = RunService(session, last_event_id)
     await service.open()
     outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from mozaiks_core import workspace_info
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
+from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.runtime.event_log import run_group
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
 from mozaiks_core.runtime.runs import PROCESS_ID, heartbeat_seconds
 
 logger = logging.getLogger(__name__)
@@ -113,8 +114,16 @@ def create_chat(
 
     check_app(app_id)
     _require_bundle(workflow)
+    mine = ChatSession.objects.filter(user=user, organization=organization, app_id=app_id, workflow=workflow)
+    existing = mine.filter(client_request_id=client_request_id).first() if client_request_id else None
+    if existing is None and not force_new:
+        resumable = (ChatSession.Status.CREATED, *ChatSession.ACTIVE_STATUSES, ChatSession.Status.INTERRUPTED)
+        existing = mine.filter(status__in=resumable).order_by("-created_at").first()
+    chat_id = existing.chat_id if existing is not None else new_chat_id()
+    # Gates and the token budget are checked on every start; the run meter counts a chat once
+    # (the transaction id is the chat's), so re-opening or retrying a start costs nothing.
     permission = check_run_allowed(user=user, organization=organization, workflow_name=workflow,
-                                   capability_id=capability_id)
+                                   capability_id=capability_id, transaction_id=f"chat-start:{chat_id}")
     if not permission.allowed:
         # The seam says which status fits (402 when a plan change fixes it, e.g. TOKEN_BUDGET_EXCEEDED).
         status = permission.http_status if permission.http_status >= 400 else (
@@ -122,17 +131,9 @@ def create_chat(
         raise ChatError(permission.error_code or "ENTITLEMENT_REQUIRED",
                         permission.message or "You may not start this workflow.", status,
                         {"key": permission.details.get("key", capability_id or workflow), **permission.details})
-    mine = ChatSession.objects.filter(user=user, organization=organization, app_id=app_id, workflow=workflow)
-    if client_request_id:
-        existing = mine.filter(client_request_id=client_request_id).first()
-        if existing is not None:
-            return existing, True
-    if not force_new:
-        resumable = (ChatSession.Status.CREATED, *ChatSession.ACTIVE_STATUSES, ChatSession.Status.INTERRUPTED)
-        existing = mine.filter(status__in=resumable).order_by("-created_at").first()
-        if existing is not None:
-            return existing, True
-    session = ChatSession(user=user, organization=organization, app_id=app_id, workflow=workflow,
+    if existing is not None:
+        return existing, True
+    session = ChatSession(chat_id=chat_id, user=user, organization=organization, app_id=app_id, workflow=workflow,
                           client_request_id=client_request_id[:100], title=workflow)
     session.cache_seed = int(session.chat_id[:8], 16)
     session.save()
@@ -276,14 +277,19 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
     return count
 
 
-def record_llm_usage(records: Sequence[UsageRecord]) -> None:
-    """THE place LLM usage is recorded: one :class:`UsageRecord` per call, then the entitlements meter."""
+def record_llm_usage(records: Sequence[UsageRecord]) -> list[TokenBudget]:
+    """THE place LLM usage is recorded: one :class:`UsageRecord` per call, then the entitlements meter.
+
+    Returns the meter's answer per record (an exhausted budget stops the run before its next call).
+    """
     from mozaiks_core.entitlements.services import meter_llm_tokens
 
     UsageRecord.objects.bulk_create(records, ignore_conflicts=True)
-    for record in records:
+    return [
         meter_llm_tokens(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
                          transaction_id=record.transaction_id)
+        for record in records
+    ]
 
 
 # --- reading events ---------------------------------------------------------------------

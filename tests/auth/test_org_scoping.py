@@ -72,7 +72,7 @@ def test_org_scoped_routes_refuse_other_organizations_and_serve_their_own(
     outsider = make_user()
     make_team(outsider, name="Team B")  # an owner (so an admin) of another organization
     foreign = client_for(outsider)
-    by_path = bool(call.path_params) and not call.active_organization
+    by_path = bool(call.path_params) and not call.organization_from_header
     refused = _call(foreign, route, call) if by_path else _call(foreign, route, call, team_a.pk)
     assert refused.status_code in {403, 404}, (
         f"{_route_id(route)} let another organization's admin in ({refused.status_code}: {refused.content[:200]!r})"

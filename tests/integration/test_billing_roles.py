@@ -17,7 +17,7 @@ from mozaiks_core.auth.models import Membership
 from mozaiks_core.billing import services
 from mozaiks_core.billing.api_scopes import _own_plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
 
 
 def _key(owner: Any, organization: Any, scopes: list[str]) -> str:

@@ -18,7 +18,7 @@ from mozaiks_core.api import api
 from mozaiks_core.auth.models import Membership
 from mozaiks_core.auth.scoping import Route, ScopedCall, iter_routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
 ROUTES = list(iter_routes(api))
 CALLER_ROUTES = [route for route in ROUTES if route.scope is not None and route.scope.kind == "caller"
                  and route.scope.factory is not None]

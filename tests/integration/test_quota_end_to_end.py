@@ -17,6 +17,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client
 
 from mozaiks_core.asgi import application
@@ -32,7 +33,7 @@ APP_ID = "mozaiks-demo"
 TOKENS_PER_RUN = 120_000
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +92,14 @@ def _tokens_used(organization: Any) -> int:
     return check_token_budget(organization=organization).used or 0
 
 
+@pytest.fixture
+async def close_thread_connections() -> Any:
+    """Close the database connection of asgiref's shared thread, so PostgreSQL can drop the test database."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.usefixtures("close_thread_connections")
 async def test_a_free_plans_token_budget_is_spent_by_runs_refused_with_structured_errors_then_lifted_by_an_upgrade(
 ) -> None:
     organization, client = await sync_to_async(_owner_on_the_free_plan)()

@@ -60,3 +60,11 @@ def test_module_actions_get_scopes_derived_from_module_yaml() -> None:
     activity = scopes[("GET", "/api/modules/audit/activity")]  # audit.view is held by owners and admins only
     assert activity is not None
     assert (activity.kind, activity.manage) == ("organization", True)
+
+
+def test_every_registered_declaration_names_a_mounted_view_or_route() -> None:
+    scoping.autodiscover_scopes()
+    routes = list(iter_routes(api))
+    known = {scoping.view_key(route.view) for route in routes} | {route_key(r.method, r.path) for r in routes}
+    stale = sorted(set(scoping._registry) - known)
+    assert not stale, f"api_scopes declarations for views or routes that no longer exist: {stale}"

@@ -139,6 +139,7 @@ class UserAgent(ConversableAgent):
         """Block the run's thread until the user answers through the hooks."""
         hooks, agent = self._run.bridge.hooks, self._run.events.last_assistant or ""
         question = f"{agent} is waiting for your reply." if agent else "Your message"
+        self._run.bridge.checkpoint()
         return str(self._run.bridge.call(lambda: hooks.request_input(agent=agent, prompt=question)))
 
 

@@ -2,9 +2,9 @@
 
 AG2's group chat is synchronous, so a run executes in its own thread. Every hook call goes
 through one ordered queue that a pump task drains on the event loop: events are delivered in
-the order AG2 produced them, notifications (``emit``, ``record_usage``) cost the thread one
-``call_soon_threadsafe``, and only calls that need an answer (``before_llm_call``, input, UI
-tools) make the thread wait.
+the order AG2 produced them; the loop is woken once per batch (not per call), so a turn's
+events and its next ``before_llm_call`` usually cross threads together; only calls that need
+an answer (``before_llm_call``, input, UI tools) make the thread wait.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,9 +44,12 @@ class HookBridge:
         self.loop = loop
         self.chat_id = chat_id
         self.bundle = bundle  # use_ui_tool resolves a tool's name and display mode from it
+        self.history: Callable[[], list[dict[str, Any]]] | None = None  # the run's resumable messages so far
         self.closed = False
         self.failure: BaseException | None = None
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._items: deque[Any] = deque()  # appended by the run's thread, drained by the pump
+        self._wakeup = asyncio.Event()
+        self._wake_scheduled = False
         self._pending: set[concurrent.futures.Future[Any]] = set()
         self._pump: asyncio.Task[None] | None = None
 
@@ -59,7 +63,7 @@ class HookBridge:
 
     async def drain(self) -> None:
         """Deliver everything queued so far, then stop the pump (call on the loop)."""
-        self._queue.put_nowait(_STOP)
+        self._push(_STOP)
         if self._pump is not None:
             await self._pump
 
@@ -75,37 +79,50 @@ class HookBridge:
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
 
+    def _push(self, item: Any) -> None:
+        """Queue ``item`` (any thread); wake the pump unless a wake-up is already on its way."""
+        self._items.append(item)
+        if not self._wake_scheduled:
+            self._wake_scheduled = True
+            self.loop.call_soon_threadsafe(self._wakeup.set)
+
     async def _run_pump(self) -> None:
         while True:
-            item = await self._queue.get()
-            if item is _STOP:
-                return
-            call, future = item
-            try:
-                result = await call()
-            except asyncio.CancelledError:
-                if future is not None and not future.done():
-                    future.set_exception(RunCancelled("the run was stopped"))
-                raise
-            except BaseException as exc:  # delivered to the thread or remembered for the outcome
-                if isinstance(exc, RunCancelled):
-                    self.closed = True  # a cancelled chat refuses every later call as well
-                if future is not None:
-                    if not future.done():
-                        future.set_exception(exc)
-                elif self.failure is None:
-                    logger.exception("chat %s: a run hook failed", self.chat_id)
-                    self.failure = exc
-            else:
-                if future is not None and not future.done():
-                    future.set_result(result)
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            self._wake_scheduled = False  # cleared before draining: a later push schedules a new wake-up
+            while self._items:
+                item = self._items.popleft()
+                if item is _STOP:
+                    return
+                await self._deliver(*item)
+
+    async def _deliver(self, call: _Call, future: concurrent.futures.Future[Any] | None) -> None:
+        try:
+            result = await call()
+        except asyncio.CancelledError:
+            if future is not None and not future.done():
+                future.set_exception(RunCancelled("the run was stopped"))
+            raise
+        except BaseException as exc:  # delivered to the thread or remembered for the outcome
+            if isinstance(exc, RunCancelled):
+                self.closed = True  # a cancelled chat refuses every later call as well
+            if future is not None:
+                if not future.done():
+                    future.set_exception(exc)
+            elif self.failure is None:
+                logger.exception("chat %s: a run hook failed", self.chat_id)
+                self.failure = exc
+        else:
+            if future is not None and not future.done():
+                future.set_result(result)
 
     # -- thread side -------------------------------------------------------------------------
 
     def notify(self, call: _Call) -> None:
         """Queue a call whose result nobody waits for (events, usage)."""
         if not self.closed:
-            self.loop.call_soon_threadsafe(self._queue.put_nowait, (call, None))
+            self._push((call, None))
 
     def submit(self, call: _Call) -> concurrent.futures.Future[Any]:
         """Queue a call and return a future for its result."""
@@ -118,12 +135,23 @@ class HookBridge:
             return future
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
-        self.loop.call_soon_threadsafe(self._queue.put_nowait, (call, future))
+        self._push((call, future))
         return future
 
     def call(self, call: _Call) -> Any:
         """Queue a call and block the thread until its result (exceptions re-raised here)."""
         return self.submit(call).result()
+
+    def checkpoint(self) -> None:
+        """Before a wait: hand the resumable history to ``hooks.checkpoint(messages=...)`` when the hooks have it.
+
+        A run waiting for the user is where a process restart most likely finds it; with the
+        checkpoint stored, the resumed run keeps its tool-written context variables.
+        """
+        save = getattr(self.hooks, "checkpoint", None)
+        if save is not None and self.history is not None:
+            messages = self.history()
+            self.notify(lambda: save(messages=messages))
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         """``hooks.emit`` from the thread."""

@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Any
 
+import openai
 from autogen.io.base import IOStream
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
@@ -68,10 +69,14 @@ async def run_workflow(
     service must not echo them.
 
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
-    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
+    ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``MODEL_ERROR``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
     message in ``summary``; or ``cancelled`` when a hook raised :class:`RunCancelled`. Cancelling
     the task calling this coroutine stops the run at its next hook call. Never raises for
     workflow errors.
+
+    Optional hook: when ``hooks`` has ``async checkpoint(*, messages)``, it receives the resumable
+    history (same form as :attr:`RunOutcome.messages`) each time the run is about to wait for
+    input or a UI tool, so a run interrupted by a restart can resume with its context.
     """
     loop = asyncio.get_running_loop()
     bridge = HookBridge(hooks, loop, ctx.chat_id, bundle)
@@ -84,7 +89,10 @@ async def run_workflow(
 
     def thread_main() -> None:
         outcome = _execute(bundle, ctx, bridge, resume_messages, user_message)
-        loop.call_soon_threadsafe(deliver, outcome)
+        try:
+            loop.call_soon_threadsafe(deliver, outcome)
+        except RuntimeError:  # the loop closed while the run finished (process shutdown): nobody to tell
+            logger.warning("chat %s: run ended %s after its event loop closed", ctx.chat_id, outcome.status)
 
     thread = threading.Thread(target=thread_main, name=f"mozaiks-run-{ctx.chat_id}", daemon=True)
     thread.start()
@@ -177,6 +185,7 @@ def _execute(
                                     with_user=with_user)
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
+            bridge.history = lambda: _history(manager, pattern)
             if bundle.orchestrator.orchestration_pattern == "AutoPattern":
                 prepare_speaker_selection(manager, bundle, state)
             if not resume_messages and bundle.orchestrator.initial_message_to_user:
@@ -201,6 +210,10 @@ def _execute(
         return RunOutcome("failed", f"The model script is invalid: {exc}", "SCRIPT_INVALID", _history(manager, pattern))
     except RunCancelled as exc:
         return RunOutcome("cancelled", str(exc) or "The run was cancelled.", "", _history(manager, pattern))
+    except openai.OpenAIError as exc:  # the model server refused or failed: say which, keep the history
+        logger.warning("chat %s: model call failed: %s", ctx.chat_id, exc)
+        return RunOutcome("failed", f"The model call failed: {type(exc).__name__}: {exc}", "MODEL_ERROR",
+                          _history(manager, pattern))
     except Exception as exc:  # any AG2 or model failure ends this run cleanly, never the process
         logger.exception("chat %s: workflow %s failed", ctx.chat_id, bundle.name)
         history = _history(manager, pattern)

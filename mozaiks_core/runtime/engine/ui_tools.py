@@ -38,6 +38,7 @@ async def use_ui_tool(
     tool_name = spec.name if spec else tool_id
     display = display or (spec.ui.mode if spec and spec.ui else "inline")
     hooks = bridge.hooks
+    bridge.checkpoint()
 
     def request() -> Any:
         return hooks.request_ui_tool(

@@ -22,6 +22,15 @@ class _CompatibleServer(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append(body)
+        if body["model"] == "missing-model":
+            error = json.dumps({"error": {"message": "model 'missing-model' not found", "type": "invalid_request_error",
+                                          "code": "model_not_found"}}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(error)))
+            self.end_headers()
+            self.wfile.write(error)
+            return
         base = {"id": "chatcmpl-1", "created": 0, "model": body["model"], "object": "chat.completion.chunk"}
         if not body.get("stream"):
             reply = {**base, "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
@@ -106,3 +115,17 @@ async def test_a_tool_call_from_the_server_runs_the_bundle_tool_and_every_call_i
     assert compatible_server[1]["messages"][-1]["role"] == "tool"
     assert [record["model"] for record in hooks.events("usage")] == ["default-model", "default-model"]
     assert hooks.events("chat.text")[-1]["content"] == "".join(WORDS)
+
+
+async def test_a_model_server_error_fails_the_run_with_model_error_and_the_reason(
+    compatible_server, hooks, context, bundle_copy
+):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": "workflow_name: Valid\nmax_turns: 2\ninitial_message: Hi.\nmodel: missing-model\n",
+    })
+
+    outcome = await run_workflow(bundle, context("Valid"), hooks)
+
+    assert (outcome.status, outcome.error_code) == ("failed", "MODEL_ERROR")
+    assert "model 'missing-model' not found" in outcome.summary
+    assert hooks.events("usage") == []

@@ -261,3 +261,28 @@ async def test_concurrent_runs_on_one_loop_keep_their_events_and_ui_tools_apart(
         [budget] = [e for e in hooks.events("chat.tool_response") if e["tool_name"] == "estimate_launch_budget"]
         assert f'"budget": {600.0 * (index + 1)}' in budget["content"]
         assert [e["content"] for e in hooks.events("chat.text") if e["role"] == "user"] == [f"finalize {index}"]
+
+
+async def test_a_checkpoint_before_each_wait_is_enough_to_resume_after_a_crash(hooks, context):
+    checkpoints = []
+
+    async def checkpoint(*, messages):
+        checkpoints.append(messages)
+
+    async def crash(*, agent, prompt):
+        raise RunCancelled("the process died while waiting")
+
+    hooks.checkpoint = checkpoint
+    hooks.ui_answer = answer_with(BRIEF)
+    hooks.request_input = crash
+    ctx = context("ProductLaunch")
+    await run_workflow(load(DEMO), ctx, hooks)  # its outcome is lost in a crash: only checkpoints remain
+    assert len(checkpoints) == 2  # before the brief form, before the sign-off question
+    assert checkpoints[-1][-1]["mozaiks_context"]["brief_complete"] is True
+
+    resumed = type(hooks)()
+    outcome = await run_workflow(load(DEMO), ctx, resumed, resume_messages=checkpoints[-1], user_message="Go.")
+
+    assert outcome.status == "completed"
+    [final] = resumed.events("chat.tool_response")
+    assert '"split": {"email": 1000.0, "social": 2000.0, "paid_search": 3000.0}' in final["content"]

@@ -27,10 +27,11 @@ async def refused(path: str) -> dict[str, Any]:
 
 def expired_token(session: Any) -> str:
     now = int(time.time())
-    claims = {"iss": tokens.ISSUER, "aud": tokens.AUDIENCE, "sub": str(session.user_id),
+    claims = {"iss": tokens.ISSUER, "aud": tokens.token_audience(), "sub": str(session.user_id),
               "organization": str(session.organization_id), "app_id": session.app_id, "chat_id": session.chat_id,
               "workflow": session.workflow, "iat": now - 3600, "exp": now - 60, "jti": "x", "token_use": "execution"}
-    return jwt.encode(claims, tokens._signing_key(), algorithm="HS256")
+    key = tokens.current_signing_key()  # the configured key and algorithm (HS256, RS256 or ES256)
+    return jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers={"kid": key.kid})
 
 
 async def test_sockets_without_a_valid_token_or_for_someone_elses_chat_close_with_1008(

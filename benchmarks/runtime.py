@@ -1,0 +1,244 @@
+"""Runtime benchmark: ``python benchmarks/runtime.py`` (every figure printed beside its baseline).
+
+(a) Framework overhead per turn: a 10-turn scripted relay run through MozaiksCore (run service,
+    every event committed to the database, published to the channel layer) against the same AG2
+    pattern run bare (``mozaiks_core.runtime.engine.baseline``). p50 over many runs.
+(b) N concurrent chats (N = 50, 200) over real WebSockets on one uvicorn process: events/s and
+    p50/p99 delivery latency (server timestamp → client receipt) against a bare Channels echo
+    consumer (one hop through the same channel layer) driven by the same closed-loop harness.
+
+Runs on a throwaway SQLite database (``BENCH_DATABASE_URL`` to use PostgreSQL instead) with the
+in-memory channel layer: the embedded default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TMP = Path(tempfile.mkdtemp(prefix="mozaiks-bench-"))
+TURNS = 10
+os.environ.update({
+    "DJANGO_SETTINGS_MODULE": "mozaiks_core.settings",
+    "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.sqlite3",
+    "MOZAIKS_VAR_DIR": str(TMP),
+    "MOZAIKS_WORKFLOW_ROOTS": str(TMP / "workflows"),
+    "MOZAIKS_LLM_PROVIDER": "scripted",
+    "LOG_LEVEL": "warning",
+    # Production mode: no per-query debug recording (DEBUG=true logs every SQL statement).
+    "DEBUG": "false",
+    "SECRET_KEY": os.environ.get("SECRET_KEY") or __import__("secrets").token_urlsafe(50),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+})
+for variable in ("REDIS_URL", "MOZAIKS_LLM_SCRIPT", "OPENAI_API_KEY"):
+    os.environ.pop(variable, None)
+
+import django  # noqa: E402
+
+django.setup()
+
+import websockets  # noqa: E402
+from channels.db import database_sync_to_async  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from mozaiks_core.runtime import services  # noqa: E402
+from mozaiks_core.runtime.engine.baseline import bare_ag2_run, benchmark_bundle  # noqa: E402
+from mozaiks_core.runtime.models import ChatEvent, ChatSession  # noqa: E402
+from mozaiks_core.runtime.runs import execute_run  # noqa: E402
+from mozaiks_core.workspace_info import app_id  # noqa: E402
+
+CHAT_WORKFLOW = "BenchChat"
+
+
+def write_chat_workflow(rounds: int = 400) -> None:
+    """A UserDriven workflow: each user message gets one scripted answer, then an input request."""
+    folder = TMP / "workflows" / CHAT_WORKFLOW
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "orchestrator.yaml").write_text(
+        f"workflow_name: {CHAT_WORKFLOW}\nmax_turns: {rounds * 3}\nhuman_in_the_loop: true\n"
+        "startup_mode: UserDriven\norchestration_pattern: DefaultPattern\ninitial_agent: EchoAgent\n")
+    (folder / "agents.yaml").write_text(
+        "agents:\n  - name: EchoAgent\n    prompt_sections:\n      - {id: role, heading: Role, content: Answer.}\n")
+    (folder / "handoffs.yaml").write_text(
+        "handoff_rules:\n  - {source_agent: EchoAgent, target_agent: user, handoff_type: after_work}\n")
+    turns = "".join(f"  - {{agent: EchoAgent, say: 'answer {index}'}}\n" for index in range(rounds))
+    (folder / "scripted_model.yaml").write_text("turns:\n" + turns)
+
+
+def setup_database() -> Any:
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+    user = get_user_model().objects.create_user(username="bench@example.com", email="bench@example.com",
+                                                password="bench-password-123")
+    return user
+
+
+def new_session(user: Any, workflow: str, status: str = ChatSession.Status.CREATED) -> ChatSession:
+    session = ChatSession.objects.create(user=user, organization=user.memberships.first().organization,
+                                         app_id=app_id(), workflow=workflow, status=status)
+    return session
+
+
+# --- (a) overhead per turn --------------------------------------------------------------
+
+
+async def framework_runs(user: Any, count: int) -> list[float]:
+    bundle = benchmark_bundle(TURNS)
+    durations = []
+    for _ in range(count):
+        session = await database_sync_to_async(new_session)(user, bundle.name, ChatSession.Status.RUNNING)
+        started = time.perf_counter()
+        outcome = await execute_run(session.chat_id, bundle=bundle)
+        durations.append(time.perf_counter() - started)
+        assert outcome.status == "completed", outcome
+        stored = await database_sync_to_async(ChatEvent.objects.filter(chat=session).count)()
+        last_seq = (await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)).last_seq
+        assert stored == last_seq + 1 > TURNS, (stored, last_seq)  # every event durable when the run returns
+    return durations
+
+
+def part_a(user: Any, runs: int = 40) -> None:
+    for _ in range(5):  # warm up imports, AG2 and the database
+        bare_ag2_run(TURNS)
+    asyncio.run(framework_runs(user, 5))
+    bare = [bare_ag2_run(TURNS) for _ in range(runs)]
+    framework = asyncio.run(framework_runs(user, runs))
+    bare_turn = statistics.median(bare) / TURNS * 1000
+    framework_turn = statistics.median(framework) / TURNS * 1000
+    overhead = framework_turn - bare_turn
+    print(f"(a) {TURNS}-turn scripted relay, {runs} runs each, p50 per turn:")
+    print(f"    bare AG2 (baseline)            {bare_turn:7.3f} ms/turn")
+    print(f"    MozaiksCore, events durable    {framework_turn:7.3f} ms/turn")
+    print(f"    framework overhead             {overhead:7.3f} ms/turn  (target <= 1.0)  "
+          f"ratio {framework_turn / bare_turn:.2f}x bare (target <= 2.5x)")
+
+
+# --- (b) concurrent chats over real sockets ---------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "benchmarks.runtime_asgi:application", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--backlog", "4096"]
+    log = (TMP / "server.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError((TMP / "server.log").read_text())
+
+
+class Stats:
+    def __init__(self, measure_from: float, measure_to: float) -> None:
+        self.measure_from, self.measure_to = measure_from, measure_to
+        self.latencies: list[float] = []
+
+    def record(self, frame: dict[str, Any], received: float) -> None:
+        if self.measure_from <= received <= self.measure_to and "seq" in frame:
+            sent = datetime.fromisoformat(frame["timestamp"].replace("Z", "+00:00")).timestamp()
+            self.latencies.append(received - sent)
+
+
+async def chat_client(url: str, origin: str, stats: Stats) -> None:
+    async with websockets.connect(url, origin=origin, max_queue=None, open_timeout=60) as socket:
+        json.loads(await socket.recv())  # chat_meta
+        await socket.send(json.dumps({"type": "user.input.submit", "text": "go"}))
+        while time.time() < stats.measure_to:
+            frame = json.loads(await socket.recv())
+            stats.record(frame, time.time())
+            if frame["type"] == "chat.input_request":
+                await socket.send(json.dumps({"type": "user.input.submit", "text": "next",
+                                              "input_request_id": frame["data"]["request_id"]}))
+            elif frame["type"] in ("chat.run_complete", "chat.error"):
+                raise RuntimeError(f"benchmark chat ended early: {frame}")
+
+
+async def echo_client(url: str, origin: str, stats: Stats) -> None:
+    async with websockets.connect(url, origin=origin, max_queue=None, open_timeout=60) as socket:
+        while time.time() < stats.measure_to:
+            await socket.send('{"type": "echo"}')
+            stats.record(json.loads(await socket.recv()), time.time())
+
+
+async def drive(kind: str, urls: list[str], origin: str, warmup: float, seconds: float) -> tuple[float, float, float]:
+    now = time.time()
+    stats = Stats(now + warmup, now + warmup + seconds)
+    client = chat_client if kind == "chat" else echo_client
+    await asyncio.gather(*(client(url, origin, stats) for url in urls))
+    latencies = sorted(stats.latencies)
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    return len(latencies) / seconds, p50, p99
+
+
+def chat_urls(user: Any, ws_base: str, count: int) -> list[str]:
+    urls = []
+    for _ in range(count):
+        session = new_session(user, CHAT_WORKFLOW)
+        urls.append(f"{ws_base}{services.websocket_path(session)}?access_token={services.issue_chat_token(session)}")
+    return urls
+
+
+def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 3.0, seconds: float = 10.0) -> None:
+    port = free_port()
+    server = start_server(port)
+    origin, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+    try:
+        print(f"(b) concurrent chats on one uvicorn process, in-memory layer, closed loop, {seconds:.0f}s windows:")
+        for count in sizes:
+            echo = asyncio.run(drive("echo", [f"{ws_base}/bench/echo/"] * count, origin, warmup, seconds))
+            chat = asyncio.run(drive("chat", chat_urls(user, ws_base, count), origin, warmup, seconds))
+            row = "    N={:<4} {:<17} {:8.0f} events/s  p50 {:7.1f} ms  p99 {:7.1f} ms"
+            print(row.format(count, "echo (baseline)", *echo))
+            print(row.format(count, "chat runs", *chat)
+                  + f"   -> throughput {chat[0] / echo[0]:.2f}x echo (target >= 0.6), "
+                  f"p99 {chat[2] / echo[2]:.2f}x echo (target <= 1.5)")
+            # Stop this round's runs before the next one (they are waiting for input).
+            ChatSession.objects.filter(workflow=CHAT_WORKFLOW, status__in=ChatSession.ACTIVE_STATUSES).update(
+                status=ChatSession.Status.CANCELLED)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+def main() -> None:
+    write_chat_workflow()
+    user = setup_database()
+    print(f"database: {django.db.connection.vendor}; channel layer: in-memory; python {sys.version.split()[0]}")
+    part_a(user)
+    part_b(user)
+
+
+if __name__ == "__main__":
+    main()
