@@ -313,10 +313,11 @@ def main() -> None:
         for error in sorted(set(chat.errors + echo.errors))[:5]:
             print(f"         error: {error}")
     if args.idle:
+        # Chat sockets first: they pay for any heap growth (the echo sockets then reuse freed memory).
+        chat_kb, chat_failed = asyncio.run(hold_idle(chat_urls(user, ports, args.idle), list(web_pids)))
         echo_kb, echo_failed = asyncio.run(hold_idle(
             [(f"ws://127.0.0.1:{ports[i % 2]}/bench/echo/", f"http://127.0.0.1:{ports[i % 2]}")
              for i in range(args.idle)], list(web_pids)))
-        chat_kb, chat_failed = asyncio.run(hold_idle(chat_urls(user, ports, args.idle), list(web_pids)))
         print(f"idle sockets: {args.idle} across both processes, server RSS delta per socket:")
         print(f"  echo (baseline) {echo_kb:6.1f} KB  ({echo_failed} failed)")
         print(f"  chat (authorized, subscribed) {chat_kb:6.1f} KB  ({chat_failed} failed)  target <= 100 KB")
