@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-.PHONY: install run run-scaled scaled-env test lint system-deps demo clean
+.PHONY: install run run-scaled scaled-env test lint system-deps test-deps demo clean
 install: $(STAMP)
 
 # Debian's Chromium for the browser tests (never `playwright install`).
@@ -26,6 +26,12 @@ system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# axe-core for the chat page's accessibility check, from npm into tests/chat/node_modules (git-ignored).
+AXE := tests/chat/node_modules/axe-core/axe.min.js
+test-deps: $(AXE)
+$(AXE):
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix tests/chat axe-core@4
 
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -58,7 +64,7 @@ run-scaled: $(STAMP) $(SCALED_ENV)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps test-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "postgres or dbmatrix" $(PYTEST_ARGS)

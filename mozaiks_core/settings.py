@@ -341,6 +341,23 @@ MOZAIKS_RUN_EXECUTOR = env_choice(
 MOZAIKS_WORKFLOW_ROOTS = env_list("MOZAIKS_WORKFLOW_ROOTS", [])
 MOZAIKS_WS_MAX_FRAME_BYTES = env_int("MOZAIKS_WS_MAX_FRAME_BYTES", 65536, minimum=1024)
 MOZAIKS_WS_PING_SECONDS = env_int("MOZAIKS_WS_PING_SECONDS", 45, minimum=30, maximum=120)
+MOZAIKS_WS_OUTBOX_FRAMES = env_int("MOZAIKS_WS_OUTBOX_FRAMES", 2000, minimum=50)
+MOZAIKS_RUN_HEARTBEAT_SECONDS = env_int("MOZAIKS_RUN_HEARTBEAT_SECONDS", 10, minimum=1, maximum=300)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = env_str(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise EnvError(f"{name}={raw!r} is not a number of seconds; use e.g. {name}={default}.") from None
+    if value < 0:
+        raise EnvError(f"{name}={raw!r} is negative; use 0 or more seconds.")
+    return value
+
+
+MOZAIKS_BUDGET_CHECK_SECONDS = _env_seconds("MOZAIKS_BUDGET_CHECK_SECONDS", 1.0)
+MOZAIKS_THREAD_SWITCH_INTERVAL = _env_seconds("MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005)
 MOZAIKS_EXECUTION_TOKEN_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_KEY")
 MOZAIKS_EXECUTION_TOKEN_MINUTES = env_int("MOZAIKS_EXECUTION_TOKEN_MINUTES", 15)
 

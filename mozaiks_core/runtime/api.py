@@ -133,7 +133,7 @@ def submit_user_input(request: HttpRequest, payload: UserInputIn) -> HttpRespons
         return JsonResponse({"error": "SCHEMA_VALIDATION_FAILED", "message": "'text' must not be empty.",
                              "field": "text"}, status=422)
     try:
-        outcome = services.submit_user_text(session, payload.text, payload.input_request_id)
+        outcome, _ = services.submit_user_text(session, payload.text, payload.input_request_id)
     except services.ChatError as error:
         return _error(error)
     return JsonResponse({"status": "success", "outcome": outcome, "chat_id": session.chat_id})

@@ -15,13 +15,14 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.event_log import chat_group
+from mozaiks_core.runtime.event_log import chat_group, run_group
 from mozaiks_core.runtime.frames import (
     RATE_LIMITED,
     FrameError,
@@ -112,6 +113,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._queue(connection_frame("chat_meta", meta))
         if meta["startup_mode"] == "AgentDriven" and self.session.status == ChatSession.Status.CREATED:
             await database_sync_to_async(services.start_run)(self.session)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-message ``close_old_connections()`` hop to the database
+        thread: every database call here goes through ``database_sync_to_async``, which does it."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         """Unsubscribe; the run keeps going without this socket."""
@@ -204,18 +213,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _handle(self, frame: InboundFrame) -> None:
         fields = frame.fields
         if frame.type == "user.input.submit":
-            request_id = fields.get("input_request_id") or None
-            outcome = await database_sync_to_async(services.submit_user_text)(self.session, fields["text"], request_id)
+            outcome, request_id = await database_sync_to_async(services.submit_user_text)(
+                self.session, fields["text"], fields.get("input_request_id") or None, publish=False)
+            if request_id is not None:
+                await self._pass_answer(request_id, {"text": fields["text"]})
             self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
         elif frame.type == "ui_tool_response":
             event_id = str(fields.get("eventId", fields.get("event_id")))
             await database_sync_to_async(services.answer_request)(
-                self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL)
+                self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL, publish=False)
+            await self._pass_answer(event_id, fields["response"])
             self._queue(connection_frame("ack.ui_tool_response", {"eventId": event_id, "status": "accepted"}))
         elif frame.type == "client.resume":
             await self._resume(resume_position(fields))
         elif frame.type == "chat.start_workflow":
             await self._start_workflow()
+
+    async def _pass_answer(self, request_id: str, response: Any) -> None:
+        """Hand an accepted (committed) answer to the run, wherever it executes."""
+        await self.channel_layer.group_send(run_group(self.session.chat_id),
+                                            services.answer_message(request_id, response))
 
     async def _resume(self, last_seq: int) -> None:
         """Replay exactly the events after ``last_seq``, mark the boundary, re-send open requests."""

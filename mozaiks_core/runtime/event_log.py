@@ -20,7 +20,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
@@ -28,6 +28,7 @@ from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+IDLE_CLOSE_SECONDS = 2.0
 
 
 def chat_group(chat_id: str) -> str:
@@ -70,7 +71,12 @@ class EventWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self.queue.get()]
+            try:
+                first = await asyncio.wait_for(self.queue.get(), IDLE_CLOSE_SECONDS)
+            except TimeoutError:
+                await _close_db_connection()  # idle: give the connection back, as CONN_MAX_AGE would
+                first = await self.queue.get()
+            batch = [first]
             while not self.queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(self.queue.get_nowait())
             failed = await self._commit_isolating_failures(batch)
@@ -138,6 +144,7 @@ def _commit_keeping_connection(entries: list[WriteEntry]) -> None:
 # Thread-sensitive like database_sync_to_async, but without its close_old_connections() around
 # every call: with CONN_MAX_AGE=0 that reconnects per batch, the writer's biggest cost.
 _in_db_thread = sync_to_async(_commit_keeping_connection, thread_sensitive=True)
+_close_db_connection = sync_to_async(close_old_connections, thread_sensitive=True)
 
 
 def _has_write(entry: WriteEntry) -> bool:

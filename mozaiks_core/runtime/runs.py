@@ -338,6 +338,10 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
     tune_thread_switching()
     session, last_event_id, history, registered = await database_sync_to_async(_load_run_state)(chat_id)
     bundle = bundle or registered
+    if session.status != ChatSession.Status.RUNNING:
+        # Cancelled, or reaped as interrupted while the task waited in a queue: the claim is gone.
+        logger.warning("not running chat %s: it is %s, no longer claimed for a run", chat_id, session.status)
+        return RunOutcome(session.status, summary="The chat was no longer claimed for this run.")
     service = RunService(session, last_event_id)
     await service.open()
     outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")

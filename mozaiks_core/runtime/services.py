@@ -205,8 +205,17 @@ def _publish(group: str, message: dict[str, Any]) -> None:
         logger.exception("publishing %s to %s failed", message.get("type"), group)
 
 
-def answer_request(session: ChatSession, request_id: str, response: Any, *, kind: str) -> None:
-    """Record the one accepted answer to a pending request and pass it to the run."""
+def answer_message(request_id: str, response: Any) -> dict[str, Any]:
+    """The channel-layer message that hands an accepted answer to the run (group :func:`run_group`)."""
+    return {"type": "run.answer", "request_id": request_id, "response": response}
+
+
+def answer_request(session: ChatSession, request_id: str, response: Any, *, kind: str, publish: bool = True) -> None:
+    """Record the one accepted answer to a pending request and pass it to the run.
+
+    ``publish=False`` leaves sending :func:`answer_message` to an async caller (the consumer), so
+    the database thread never waits on the event loop.
+    """
     now = timezone.now()
     with transaction.atomic():
         accepted = PendingRequest.objects.filter(
@@ -223,26 +232,29 @@ def answer_request(session: ChatSession, request_id: str, response: Any, *, kind
                                 {"request_id": request_id})
             raise ChatError("REQUEST_CLOSED", f"The run that asked {request_id!r} has ended; start the chat again.",
                             409, {"request_id": request_id})
-        transaction.on_commit(lambda: _publish(run_group(session.chat_id), {
-            "type": "run.answer", "request_id": request_id, "response": response}))
+        if publish:
+            transaction.on_commit(lambda: _publish(run_group(session.chat_id), answer_message(request_id, response)))
 
 
-def submit_user_text(session: ChatSession, text: str, request_id: str | None = None) -> str:
-    """A user message: answers the pending input request, or starts a run. Returns ``answered``/``started``."""
+def submit_user_text(session: ChatSession, text: str, request_id: str | None = None, *,
+                     publish: bool = True) -> tuple[str, str | None]:
+    """A user message: answers the pending input request, or starts a run.
+
+    Returns ``("answered", request_id)`` or ``("started", None)``; ``publish`` as for :func:`answer_request`.
+    """
+    if not request_id:
+        open_requests = list(PendingRequest.objects.filter(
+            chat=session, kind=PendingRequest.Kind.INPUT, answered_at__isnull=True, closed=False
+        ).values_list("request_id", flat=True)[:2])
+        request_id = open_requests[0] if len(open_requests) == 1 else None
     if request_id:
-        answer_request(session, request_id, {"text": text}, kind=PendingRequest.Kind.INPUT)
-        return "answered"
-    open_requests = list(PendingRequest.objects.filter(
-        chat=session, kind=PendingRequest.Kind.INPUT, answered_at__isnull=True, closed=False
-    ).values_list("request_id", flat=True)[:2])
-    if len(open_requests) == 1:
-        answer_request(session, open_requests[0], {"text": text}, kind=PendingRequest.Kind.INPUT)
-        return "answered"
+        answer_request(session, request_id, {"text": text}, kind=PendingRequest.Kind.INPUT, publish=publish)
+        return "answered", request_id
     session.refresh_from_db(fields=["status"])
     if session.status == ChatSession.Status.CANCELLED:
         raise ChatError("CHAT_CANCELLED", "This chat was cancelled; start a new one.", 409)
     if start_run(session, user_message=text):
-        return "started"
+        return "started", None
     raise ChatError("NOT_WAITING_FOR_INPUT", "The run is busy and has not asked for input; wait for a "
                     "chat.input_request and answer it (with its input_request_id).", 409)
 

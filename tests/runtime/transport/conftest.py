@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from mozaiks_core.asgi import application
 from mozaiks_core.auth.services import ensure_personal_organization
@@ -46,6 +48,9 @@ async def stop_runs_left_behind() -> Any:
         task.cancel()
     if tasks:
         await asyncio.wait(tasks, timeout=5)
+    # The database thread's connection outlives the test's loop; PostgreSQL cannot drop a test
+    # database with it open.
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 def make_user(email: str) -> Any:

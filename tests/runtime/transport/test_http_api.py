@@ -110,6 +110,7 @@ def test_workflows_and_capabilities_list_what_loaded_and_launch_returns_a_token(
     assert missing.json()["error"] == "CAPABILITY_NOT_FOUND"
 
 
+@pytest.mark.dbmatrix
 async def test_the_export_gives_the_frozen_envelope_with_a_causation_chain(alice: Any) -> None:
     session = await database_sync_to_async(new_chat)(alice, "HelloUI")
     client = Client(await database_sync_to_async(socket_path)(session))

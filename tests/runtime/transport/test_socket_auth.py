@@ -88,3 +88,14 @@ async def test_bad_frames_get_a_structured_error_and_the_socket_stays_open(alice
     await database_sync_to_async(services.cancel_chat)(chat)
     await client.until("chat.run_complete")
     await client.close()
+
+
+async def test_the_server_pings_idle_sockets_without_a_seq(alice: Any, settings: Any) -> None:
+    settings.MOZAIKS_WS_PING_SECONDS = 0.2
+    chat = await database_sync_to_async(new_chat)(alice, "Chatter")
+    client = Client(await database_sync_to_async(socket_path)(chat))
+    assert await client.connect()
+    assert (await client.next())["type"] == "chat_meta"
+    ping = await client.until("ping", timeout=3)
+    assert "seq" not in ping
+    await client.close()

@@ -30,6 +30,7 @@ def stored_seqs(session: ChatSession) -> list[int]:
     return list(ChatEvent.objects.filter(chat=session).order_by("seq").values_list("seq", flat=True))
 
 
+@pytest.mark.dbmatrix
 async def test_a_ui_tool_blocks_the_run_until_the_socket_answers_and_a_second_answer_is_refused(alice: Any) -> None:
     session, client = await open_chat(alice, "HelloUI")
     call = await client.until("chat.tool_call")
@@ -98,6 +99,7 @@ async def test_a_user_driven_chat_waits_for_the_first_message_then_asks_for_inpu
     await client.close()
 
 
+@pytest.mark.dbmatrix
 async def test_resume_after_a_disconnect_replays_exactly_the_missed_events_and_re_sends_the_open_request(
     alice: Any,
 ) -> None:

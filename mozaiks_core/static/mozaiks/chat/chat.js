@@ -35,6 +35,7 @@ const state = {
   drafts: new Map(), // agent → draft item
   tokens: { total: 0, prompt: 0, completion: 0 },
   firstLiveEventAt: null,
+  currentSeq: null, // seq of the event being handled: every transcript item names the event it shows
 };
 
 function setStatus(status) {
@@ -60,6 +61,7 @@ function announce(text) {
 }
 
 function append(item) {
+  if (state.currentSeq !== null && item.dataset.seq === undefined) item.dataset.seq = state.currentSeq;
   const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 120;
   transcript.append(item);
   if (nearBottom || !state.replaying) item.scrollIntoView({ block: "nearest" });
@@ -77,7 +79,8 @@ function openInput(data) {
   const requestId = data.input_request_id ?? data.request_id;
   if (state.answered.has(requestId)) return;
   state.pendingInput = { request_id: requestId, prompt: data.prompt, agent: data.agent };
-  prompt.textContent = data.prompt ? `${data.agent ? `${data.agent} asks: ` : ""}${data.prompt}` : "Your reply";
+  const asker = data.agent && !String(data.prompt ?? "").includes(data.agent) ? `${data.agent} asks: ` : "";
+  prompt.textContent = data.prompt ? `${asker}${data.prompt}` : "Your reply";
   input.disabled = false;
   send.disabled = false;
   composer.dataset.waiting = "true";
@@ -266,7 +269,12 @@ function handleEvent(frame) {
     setStatus("running");
   }
   const handler = EVENT_HANDLERS[frame.type];
-  if (handler) handler(frame.data ?? {}, frame);
+  state.currentSeq = frame.seq;
+  try {
+    if (handler) handler(frame.data ?? {}, frame);
+  } finally {
+    state.currentSeq = null;
+  }
 }
 
 /** A connection frame (no seq): meta, acks, resume boundary, re-sent open requests, print deltas. */

@@ -22,7 +22,9 @@ function el(tag, attrs = {}, ...children) {
 function showError(body, status) {
   const code = body?.error ?? body?.error_code ?? `HTTP_${status}`;
   const panel = el("div", { class: "mzc-error" },
-    el("strong", { text: status === 402 ? "Your plan does not allow this yet" : "The chat could not be started" }),
+    el("strong", { text: ["TOKEN_BUDGET_EXCEEDED", "LIMIT_EXCEEDED"].includes(code)
+      ? "Your organization has used up its quota"
+      : status === 402 ? "Your plan does not allow this yet" : "The chat could not be started" }),
     el("p", { text: body?.message ?? "Please try again." }),
     el("p", { class: "mzc-muted" }, el("code", { text: code })));
   if (body?.upgrade_url) panel.append(el("p", {}, el("a", { href: body.upgrade_url, class: "button", text: "Upgrade your plan" })));

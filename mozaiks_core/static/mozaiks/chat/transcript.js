@@ -28,7 +28,9 @@ export function agentHue(name) {
 }
 
 function avatar(agent) {
-  const initials = String(agent || "?").replace(/Agent$/, "").match(/[A-Z0-9]/gi)?.slice(0, 2).join("") || "?";
+  const name = String(agent || "?");
+  const capitals = name.match(/[A-Z0-9]/g) ?? [];
+  const initials = (capitals.length ? capitals.slice(0, 2).join("") : name.slice(0, 2)) || "?";
   const node = el("span", { class: "mzc-avatar", "aria-hidden": "true", text: initials.toUpperCase() });
   node.style.setProperty("--mzc-agent-hue", agentHue(agent));
   return node;

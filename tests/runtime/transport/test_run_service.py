@@ -1,0 +1,59 @@
+"""The run service on its own: transient frames, budgets, ordering of durable events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from mozaiks_core.entitlements.services import TokenBudget
+from mozaiks_core.runtime.event_log import chat_group
+from mozaiks_core.runtime.models import ChatEvent, ChatSession
+from mozaiks_core.runtime.runs import RunService
+from tests.runtime.transport.conftest import Client, new_chat, socket_path
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_print_deltas_are_delivered_in_order_but_never_stored(alice: Any) -> None:
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    session = await database_sync_to_async(ChatSession.objects.select_related("organization", "user").get)(
+        pk=session.pk)
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(chat_group(session.chat_id), channel)
+    service = RunService(session, "")
+    await service.emit("chat.select_speaker", {"agent": "ChatterAgent"})
+    await service.emit_transient("chat.print", {"agent": "ChatterAgent", "content": "Hel"})
+    await service.emit("chat.text", {"agent": "ChatterAgent", "content": "Hello"})
+    await service.flush()
+    frames = []
+    while len(frames) < 3:
+        frames += (await layer.receive(channel))["frames"]
+    assert [(seq, json.loads(text)["type"]) for seq, text in frames] == [
+        (0, "chat.select_speaker"), (None, "chat.print"), (1, "chat.text")]
+    stored = await database_sync_to_async(lambda: list(ChatEvent.objects.filter(chat=session).values_list(
+        "seq", "type")))()
+    assert stored == [(0, "chat.select_speaker"), (1, "chat.text")]
+    assert (await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)).last_seq == 1
+
+
+async def test_an_exhausted_token_budget_stops_the_run_with_a_structured_error(
+    alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = await database_sync_to_async(new_chat)(alice, "HelloUI")  # created while budget remained
+    monkeypatch.setattr("mozaiks_core.entitlements.services.check_token_budget",
+                        lambda **kwargs: TokenBudget(exhausted=True, remaining=0))
+    client = Client(await database_sync_to_async(socket_path)(session))
+    assert await client.connect()
+    error = await client.until("chat.error")
+    assert error["data"]["error_code"] == "TOKEN_BUDGET_EXCEEDED"
+    assert "seq" in error  # a run's error is a chat event
+    done = await client.until("chat.run_complete")
+    assert done["data"]["status"] == "failed"
+    assert (await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)).error_code == \
+        "TOKEN_BUDGET_EXCEEDED"
+    await client.close()
