@@ -438,11 +438,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Chat sockets carry ?access_token=...: the ASGI servers' request lines must not log it.
+    "filters": {"redact_secrets": {"()": "mozaiks_core.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "mozaiks_core": {"level": LOG_LEVEL, "propagate": True},
         "django": {"level": "WARNING", "propagate": True},
+        "uvicorn.error": {"filters": ["redact_secrets"]},
+        "uvicorn.access": {"handlers": ["console"], "filters": ["redact_secrets"], "propagate": False},
     },
 }
 

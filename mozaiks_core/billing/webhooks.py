@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from mozaiks_core.billing.adapters import ParsedWebhook, get_adapter
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
+STUCK_AFTER = timedelta(minutes=5)
 PROGRESS_FIELDS = ("status", "error", "attempts", "next_attempt_at", "flagged")
 FINAL_STATUSES = {WebhookEvent.Status.PROCESSED, WebhookEvent.Status.SKIPPED_STALE, WebhookEvent.Status.IGNORED}
 
@@ -86,9 +87,15 @@ def replay(event_pk: int) -> str:
 
 
 def retry_due() -> list[int]:
-    """Process every failed event whose backoff has passed (beat task)."""
-    due = list(WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED, attempts__lt=MAX_ATTEMPTS,
-                                           next_attempt_at__lte=timezone.now()).values_list("pk", flat=True)[:500])
+    """Process every failed event whose backoff has passed, and every stored event whose processing died (beat).
+
+    An event still ``received`` after :data:`STUCK_AFTER` lost its after-commit task (a worker
+    crash or a dropped database connection rolls back even the failure record), so it is due too.
+    """
+    now = timezone.now()
+    failed = Q(status=WebhookEvent.Status.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
+    stuck = Q(status=WebhookEvent.Status.RECEIVED, received_at__lte=now - STUCK_AFTER)
+    due = list(WebhookEvent.objects.filter(failed | stuck).order_by("received_at").values_list("pk", flat=True)[:500])
     for event_pk in due:
         process_event(event_pk)
     return due

@@ -31,11 +31,20 @@ def _syntax_errors(folder: Path, reader: DocumentReader) -> bool:
     return broken
 
 
+def _read(path: Path, reader: DocumentReader) -> Any | None:
+    """The parsed document; an empty one is ``{}`` so the schema check names what is missing."""
+    before = len(reader.problems)
+    data = reader.read(path)
+    if data is None and len(reader.problems) == before:
+        return {}
+    return data
+
+
 def _optional(folder: Path, name: str, schema: dict[str, Any], reader: DocumentReader) -> dict[str, Any] | None:
     path = folder / name
     if not path.exists():
         return {}
-    data = reader.read(path)
+    data = _read(path, reader)
     if data is None:
         return None
     return data if reader.validate(data, schema, path) else None
@@ -115,7 +124,7 @@ def _reactions(module_id: str, handler: str, folder: Path, reader: DocumentReade
 def load_module(folder: Path, import_name: str, source: str, reader: DocumentReader) -> ModuleSpec | None:
     """Read ``module.yaml`` and the module's contracts; None when anything makes it unusable."""
     manifest = folder / "module.yaml"
-    data = reader.read(manifest)
+    data = _read(manifest, reader)
     if data is None or not reader.validate(data, schemas.MODULE, manifest):
         return None
     info = data["module"]

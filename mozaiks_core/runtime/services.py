@@ -21,7 +21,8 @@ from django.utils import timezone
 from mozaiks_core import workspace_info
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
 from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.runtime.event_log import run_group
+from mozaiks_core.runtime.event_log import chat_group, run_group
+from mozaiks_core.runtime.frames import error_frame
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
 from mozaiks_core.runtime.runs import PROCESS_ID, heartbeat_seconds
 
@@ -271,22 +272,33 @@ def cancel_chat(session: ChatSession) -> bool:
 
 
 def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
-    """Mark runs whose process stopped sending heartbeats as ``interrupted`` (resumable, history kept)."""
+    """Mark runs whose process stopped sending heartbeats as ``interrupted`` (resumable, history kept).
+
+    Sockets watching a reaped chat get a ``chat.error`` (``RUN_INTERRUPTED``) at once, so a user
+    whose run died with its worker is told within a bounded time; a socket that connects later
+    sees ``status: interrupted`` in ``chat_meta``. The error is not a chat event (no ``seq``):
+    the history stays the run's own.
+    """
     cutoff = timezone.now() - timedelta(seconds=3 * heartbeat_seconds())
     stale = ChatSession.objects.filter(status__in=ChatSession.ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
     if chat_ids is not None:
         stale = stale.filter(chat_id__in=list(chat_ids))
-    pks = list(stale.values_list("pk", flat=True))
-    if not pks:
+    if not stale.exists():
         return 0
     with transaction.atomic():
-        count = ChatSession.objects.filter(pk__in=pks, status__in=ChatSession.ACTIVE_STATUSES,
-                                           heartbeat_at__lt=cutoff).update(
+        reaped = list(stale.select_for_update())
+        pks = [session.pk for session in reaped]
+        ChatSession.objects.filter(pk__in=pks).update(
             status=ChatSession.Status.INTERRUPTED, runner="", error_code="RUN_INTERRUPTED", updated_at=timezone.now())
         PendingRequest.objects.filter(chat_id__in=pks, answered_at__isnull=True).update(closed=True)
-    if count:
-        logger.warning("marked %d chat run(s) interrupted (no heartbeat since %s)", count, cutoff.isoformat())
-    return count
+        notice = error_frame("RUN_INTERRUPTED", "The run stopped unexpectedly (the process running it went away). "
+                             "Send a message to continue the chat.", status=ChatSession.Status.INTERRUPTED)
+        message = {"type": "chat.frames", "frames": [[None, notice]]}
+        groups = [chat_group(session.chat_id) for session in reaped]
+        transaction.on_commit(lambda: [_publish(group, message) for group in groups])
+    if reaped:
+        logger.warning("marked %d chat run(s) interrupted (no heartbeat since %s)", len(reaped), cutoff.isoformat())
+    return len(reaped)
 
 
 def record_llm_usage(records: Sequence[UsageRecord]) -> list[TokenBudget]:

@@ -156,7 +156,10 @@ class StripeAdapter(BillingAdapter):
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
             raise WebhookPayloadError("the payload is not a Stripe event (id and type missing)")
         created = data.get("created")
-        when = datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
+        try:
+            when = datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
+        except (ValueError, OverflowError, OSError) as exc:
+            raise WebhookPayloadError(f"'created' is not a Unix timestamp: {created}") from exc
         return ParsedWebhook(event_id=data["id"][:255], type=data["type"][:120], created=when, payload=data)
 
     def apply_webhook(self, event: WebhookEvent) -> str:

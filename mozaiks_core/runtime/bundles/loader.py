@@ -128,7 +128,9 @@ def _agents(problems: ProblemCollector, orchestrator: Orchestrator) -> dict[str,
     data = problems.mapping(file, raw)
     entries = data.get("agents")
     if isinstance(entries, dict):  # the older ``agents: {Name: {...}}`` shape
-        entries = [{"name": name, **(spec or {})} for name, spec in entries.items()]
+        # A non-mapping spec stays as it is, so the loop below reports it instead of crashing here.
+        entries = [{"name": name, **(spec or {})} if spec is None or isinstance(spec, dict) else spec
+                   for name, spec in entries.items()]
     agents: dict[str, AgentSpec] = {}
     for index, entry in enumerate(problems.sequence(file, entries, "agents")):
         where = f"agents[{index}]"

@@ -57,7 +57,7 @@ class ProblemCollector:
         try:
             if path.suffix == ".json":
                 return json.loads(text) if text.strip() else None
-            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (a safe loader)
         except yaml.MarkedYAMLError as exc:
             mark, context = exc.problem_mark, exc.context_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
