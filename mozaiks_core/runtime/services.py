@@ -345,3 +345,39 @@ def export_lines(session: ChatSession) -> Iterator[str]:
             "metadata": {"event_id": event.event_id, "workflow_name": session.workflow, "app_id": session.app_id},
         }
         yield json.dumps(envelope) + "\n"
+
+
+def start_background_run(
+    *,
+    capability_id: str,
+    organization: Any,
+    user: Any,
+    initial_message: str = "",
+    context: dict[str, Any] | None = None,
+) -> ChatSession:
+    """Start a workflow capability with no socket attached (a domain-event reaction does this).
+
+    The chat belongs to the event's actor in the event's organization, passes the same
+    entitlement checks as a user's start, and its events are persisted, so the user finds the
+    run in their chat history and can open it later. UserDriven workflows get ``initial_message``
+    as their first user message.
+    """
+    from mozaiks_core.entitlements.services import resolve_capability
+
+    workflow = resolve_capability(capability_id, workflow_names())
+    if workflow is None:
+        raise ChatError("CAPABILITY_NOT_FOUND", f"No workflow capability '{capability_id}' exists; "
+                        "check the reaction's capability id against GET /api/ai/capabilities.", 404,
+                        {"capability_id": capability_id})
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise ChatError("USER_REQUIRED", f"Capability '{capability_id}' was started without an actor; chats belong to "
+                        "a user, so publish the event with actor=<user>.", 400, {"capability_id": capability_id})
+    session, _ = create_chat(user=user, organization=organization, app_id=workspace_info.app_id(),
+                             workflow=workflow, force_new=True, capability_id=capability_id)
+    event = (context or {}).get("event") or {}
+    if event.get("event_type"):
+        session.title = f"{workflow}: {event['event_type']}"[:200]
+        session.save(update_fields=["title"])
+    user_message = initial_message if startup_mode(workflow) == "UserDriven" else None
+    start_run(session, user_message=user_message)
+    return session
