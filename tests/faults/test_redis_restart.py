@@ -25,7 +25,7 @@ from mozaiks_core.runtime.models import ChatEvent
 from tests.runtime.transport.conftest import make_user, new_chat
 from tests.runtime.transport.live import LiveSocket
 from tests.support.processes import ManagedProcess, start_process
-from tests.support.services import free_port
+from tests.support.services import free_port, service_missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +58,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     if not Path("/usr/bin/redis-server").exists():
-        pytest.skip("redis-server is not installed")
+        service_missing("redis-server is not installed (apt-get install redis-server)")
     server = PrivateRedis(tmp_path)
     server.start()
     yield server
