@@ -82,6 +82,23 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def sqlite_database(path: Path, *, conn_max_age: int = 60) -> dict[str, Any]:
+    """The DATABASES entry of a SQLite file: WAL journal, immediate write transactions, kept connections.
+
+    WAL lets pages read while the event writer commits; ``BEGIN IMMEDIATE`` takes the write lock
+    up front (no upgrade deadlocks); connections are kept ``conn_max_age`` seconds, because
+    reopening one (Django registers its SQL functions on every connect) cost more than the
+    queries of a short database call.
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"},
+    }
+
+
 def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict[str, Any]:
     """Turn ``sqlite:///path`` or ``postgres://user:pass@host:port/db`` into a DATABASES entry."""
     expected = "expected sqlite:///path/to/db.sqlite3 or postgres://user:password@host:5432/dbname"
@@ -97,11 +114,7 @@ def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict[str, Any]
             path = Path("/" + raw_path.lstrip("/"))
         else:
             path = base_dir / raw_path.lstrip("/")
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(path),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
+        return sqlite_database(path, conn_max_age=int(options.pop("conn_max_age", "60")))
     if scheme in {"postgres", "postgresql", "pgsql"}:
         database = unquote(parts.path.lstrip("/"))
         if not parts.hostname and "host" not in options:

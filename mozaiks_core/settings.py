@@ -21,6 +21,7 @@ from mozaiks_core.env import (
     env_list,
     env_str,
     parse_database_url,
+    sqlite_database,
     validate_redis_url,
 )
 
@@ -154,13 +155,7 @@ if DATABASE_URL:
     DATABASES = {"default": parse_database_url("DATABASE_URL", DATABASE_URL, base_dir=BASE_DIR)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "mozaiks.sqlite3"),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
-    }
+    DATABASES = {"default": sqlite_database(VAR_DIR / "mozaiks.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: cache, channel layer, celery ------------------------------------------------

@@ -149,10 +149,17 @@ def resolve_organization(subject: Any) -> Organization | None:
     return None
 
 
-def entitlements_for(organization: Organization, *, fresh: bool = False) -> OrgEntitlements:
-    """The organization's entitlements, cached on the instance for the rest of the request."""
+def entitlements_for(organization: Organization, *, fresh: bool = False,
+                     max_age: float | None = None) -> OrgEntitlements:
+    """The organization's entitlements, cached on the instance for the rest of the request.
+
+    ``max_age`` (seconds): reload when the cached copy is older (a long-lived instance, such as
+    the one a workflow run holds, re-reads plan changes at that pace instead of on every use).
+    """
     cached = getattr(organization, CACHE_ATTR, None)
-    if cached is None or fresh:
+    stale = cached is not None and max_age is not None and (
+        (timezone.now() - cached.loaded_at).total_seconds() >= max_age)
+    if cached is None or fresh or stale:
         cached = load_entitlements(organization.pk)
         setattr(organization, CACHE_ATTR, cached)
     return cached
@@ -185,7 +192,11 @@ def decide_for(entitlements: OrgEntitlements, key: str) -> t.Decision:
 def _decide_meter(entitlements: OrgEntitlements, meter: MeterSpec) -> t.Decision:
     if entitlements.counters is None:
         entitlements.counters = load_counters(entitlements)
-    used = entitlements.counters.get(meter.key, 0)
+    return meter_decision(entitlements, meter, entitlements.counters.get(meter.key, 0))
+
+
+def meter_decision(entitlements: OrgEntitlements, meter: MeterSpec, used: int) -> t.Decision:
+    """The decision for ``meter`` when its period's usage is known to be ``used`` (no query)."""
     _, resets_at = entitlements.period(meter)
     if meter.limit is None:
         return t.Decision(True, t.GRANTED, meter.key, used=used, soft=meter.soft, resets_at=resets_at,

@@ -19,6 +19,7 @@ from mozaiks_core.billing.catalog import MeterSpec
 from mozaiks_core.entitlements.decisions import entitlements_for
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.periods import period_bounds
+from mozaiks_core.fast_sql import add_returning, insert_returning
 
 MAX_QUANTITY = 10**9
 MAX_TRANSACTION_ID = 200
@@ -114,6 +115,65 @@ def consume(organization: Organization, meter_key: str, quantity: int, transacti
     if entitlements.counters is not None and meter_key in entitlements.meters:
         entitlements.counters[meter_key] = used
     return ConsumeResult(granted, False, meter_key, quantity, used, meter.limit, meter.soft)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One usage report of a batch: ``quantity`` units once per ``transaction_id``."""
+
+    quantity: int
+    transaction_id: str
+    user_id: int | None = None
+
+
+def record_many(organization: Organization, meter_key: str, usages: list[Usage], *,
+                entitlements_max_age: float = 0.0) -> tuple[MeterSpec, int]:
+    """Record usage that already happened (``enforce=False``) for a whole batch, in two queries.
+
+    The group-committed writer of chat events meters every LLM call of a batch at once: one
+    ledger insert for all rows (transaction ids already recorded are skipped, so a retry stays
+    a no-op) and one counter increment by the sum of the new rows that also returns the new
+    total. The organization's entitlements are re-read only when older than
+    ``entitlements_max_age`` seconds. Returns the meter and its usage in the current period.
+    """
+    entitlements = entitlements_for(organization, max_age=entitlements_max_age)
+    meter = entitlements.meters.get(meter_key) or MeterSpec(key=meter_key, limit=None, reset=UNMETERED_RESET)
+    quantities: dict[str, int] = {}
+    for usage in usages:
+        quantities[usage.transaction_id] = validate_usage(usage.quantity, usage.transaction_id)
+    now = timezone.now()
+    period_start, _ = period_bounds(meter.reset, now)
+    columns = ("organization_id", "meter", "quantity", "transaction_id", "period_start", "granted", "user_id",
+               "created_at")
+    rows = [(organization.pk, meter_key, usage.quantity, usage.transaction_id, period_start, True, usage.user_id, now)
+            for usage in {usage.transaction_id: usage for usage in usages}.values()]
+    with transaction.atomic(savepoint=False):
+        inserted = insert_returning(UsageEvent, columns, rows, skip_conflicts_on="transaction_id",
+                                    returning="transaction_id")
+        if len(inserted) < len(rows):
+            _refuse_foreign_duplicates(organization, set(quantities) - set(inserted))
+        where = {"organization_id": organization.pk, "meter": meter_key, "period_start": period_start}
+        total = sum(quantities[transaction_id] for transaction_id in inserted)
+        used = add_returning(UsageCounter, "used", total, where, {"updated_at": now})
+        if used is None:
+            UsageCounter.objects.bulk_create(
+                [UsageCounter(organization=organization, meter=meter_key, period_start=period_start)],
+                ignore_conflicts=True,
+            )
+            used = add_returning(UsageCounter, "used", total, where, {"updated_at": now}) or 0
+    if entitlements.counters is not None and meter_key in entitlements.meters:
+        entitlements.counters[meter_key] = used
+    return meter, int(used)
+
+
+def _refuse_foreign_duplicates(organization: Organization, transaction_ids: set[str]) -> None:
+    """A skipped transaction id is a retry of this organization's own report, never another's."""
+    foreign = UsageEvent.objects.filter(transaction_id__in=transaction_ids).exclude(organization=organization)
+    taken = foreign.values_list("transaction_id", flat=True).first()
+    if taken is not None:
+        raise UsageError("DUPLICATE_TRANSACTION_ID", f"transaction_id {taken!r} was already used by another "
+                         "organization.", "Use ids that are unique across organizations (e.g. prefix them with "
+                         "the chat id).")
 
 
 def _increment(counter: Any, quantity: int, hard_cap: int | None, now: Any) -> bool:

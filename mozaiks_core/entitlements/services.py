@@ -9,6 +9,8 @@ seams; ``capabilities_for`` and ``resolve_capability`` back ``/api/ai/capabiliti
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,14 +20,21 @@ from django.utils.http import urlencode
 from mozaiks_core.auth.models import Membership, Organization
 from mozaiks_core.entitlements import types as t
 from mozaiks_core.entitlements.capabilities import CapabilitySpec, capabilities_by_workflow
-from mozaiks_core.entitlements.decisions import decide_for, decide_subject, entitlements_for, resolve_organization
-from mozaiks_core.entitlements.metering import ConsumeResult, UsageError, consume
+from mozaiks_core.entitlements.decisions import (
+    decide_for,
+    decide_subject,
+    entitlements_for,
+    meter_decision,
+    resolve_organization,
+)
+from mozaiks_core.entitlements.metering import ConsumeResult, Usage, UsageError, consume, record_many
 from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
 
 __all__ = [
-    "CapabilityView", "ConsumeResult", "Decision", "RunPermission", "TokenBudget", "UsageError",
+    "CapabilityView", "ConsumeResult", "Decision", "LLMCall", "RunPermission", "TokenBudget", "UsageError",
     "capabilities_for", "check_run_allowed", "check_token_budget", "decide", "denial_body", "denial_status",
-    "meter_llm_tokens", "resolve_capability", "token_meter_key", "upgrade_url", "workflow_run_meter_key",
+    "meter_llm_calls", "meter_llm_tokens", "resolve_capability", "token_meter_key", "upgrade_url",
+    "workflow_run_meter_key",
 ]
 
 
@@ -122,6 +131,52 @@ def meter_llm_tokens(*, organization: Any, user: Any, total_tokens: int, transac
     if not result.duplicate:
         _report_to_provider(organization, result, transaction_id)
     return check_token_budget(organization=organization)
+
+
+@dataclass(frozen=True)
+class LLMCall:
+    """One LLM call to meter: its organization, user, tokens and unique transaction id."""
+
+    organization: Any
+    user: Any
+    total_tokens: int
+    transaction_id: str
+
+
+def meter_llm_calls(calls: Sequence[LLMCall], *, entitlements_max_age: float = 0.0) -> list[TokenBudget]:
+    """:func:`meter_llm_tokens` for a batch of calls (the runtime's writer meters a commit at once).
+
+    Same rules: tokens are recorded once per transaction id, past any limit, and each call gets
+    the budget of its organization after the whole batch. Three queries per organization and
+    batch instead of several per call; the entitlements are re-read when older than
+    ``entitlements_max_age`` seconds (0: every batch).
+    """
+    exhausted = TokenBudget(exhausted=True, remaining=0)
+    budgets: dict[int, TokenBudget] = {}
+    grouped: dict[int, tuple[Organization, list[Usage]]] = {}
+    organizations = [resolve_organization(call.organization) for call in calls]
+    for call, organization in zip(calls, organizations, strict=True):
+        if organization is not None:
+            usages = grouped.setdefault(organization.pk, (organization, []))[1]
+            if call.total_tokens != 0:
+                usages.append(Usage(call.total_tokens, call.transaction_id, getattr(call.user, "pk", None)))
+    key = token_meter_key()
+    for organization_pk, (organization, usages) in grouped.items():
+        if not usages:
+            budgets[organization_pk] = check_token_budget(organization=organization)
+            continue
+        meter, used = record_many(organization, key, usages, entitlements_max_age=entitlements_max_age)
+        for usage in usages:
+            result = ConsumeResult(True, False, key, usage.quantity, used, meter.limit, meter.soft)
+            _report_to_provider(organization, result, usage.transaction_id)
+        entitlements = entitlements_for(organization)
+        if key not in entitlements.meters and key not in entitlements.key_kinds:
+            budgets[organization_pk] = TokenBudget()
+        elif key in entitlements.meters:
+            budgets[organization_pk] = _budget_from(meter_decision(entitlements, meter, used))
+        else:
+            budgets[organization_pk] = _budget_from(decide_for(entitlements, key))
+    return [budgets[organization.pk] if organization is not None else exhausted for organization in organizations]
 
 
 def _report_to_provider(organization: Organization, result: ConsumeResult, transaction_id: str) -> None:

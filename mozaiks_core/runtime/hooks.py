@@ -88,7 +88,12 @@ class RunHooks(Protocol):
         Raises :class:`UIToolTimeout` when ``timeout`` passes."""
 
     async def before_llm_call(self, *, agent: str) -> None:
-        """Called before every LLM call; raises :class:`BudgetExceeded` to stop the run."""
+        """Called before every LLM call; raises :class:`BudgetExceeded` to stop the run.
+
+        Optional fast path: hooks may also define a plain ``llm_call_ready(agent) -> bool``. The
+        engine calls it on the run's own thread first; ``True`` promises that ``before_llm_call``
+        would return at once without raising, and the engine skips it (no thread hand-off).
+        """
 
     async def record_usage(
         self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int

@@ -180,6 +180,15 @@ class RunService:
                                                       "component_type": component_type, "display": data["display"]})
         return response if isinstance(response, dict) else {"value": response}
 
+    def llm_call_ready(self, agent: str) -> bool:
+        """The engine's fast path (any thread): True when no budget check is due and nothing stops the run.
+
+        Plain attribute reads only, so the run's thread can ask without waiting for the loop.
+        """
+        if self._write_error is not None or self.cancelled or self._budget_exhausted:
+            return False
+        return time.monotonic() - self._budget_checked_at < budget_check_seconds()
+
     async def before_llm_call(self, *, agent: str) -> None:
         """Stop the run with :class:`BudgetExceeded` when the organization's budget is exhausted."""
         from mozaiks_core.entitlements.services import check_token_budget

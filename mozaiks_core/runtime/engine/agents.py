@@ -59,8 +59,15 @@ class RunState:
     script: Script | None
 
     def before_llm_call(self, agent: str) -> None:
-        """Ask the hooks first (raises ``BudgetExceeded`` to stop the run before the call)."""
+        """Ask the hooks first (raises ``BudgetExceeded`` to stop the run before the call).
+
+        Hooks with a ``llm_call_ready(agent)`` fast path answer from the run's thread when
+        nothing needs checking yet, saving the round trip through the event loop per call.
+        """
         hooks = self.bridge.hooks
+        ready = getattr(hooks, "llm_call_ready", None)
+        if ready is not None and not self.bridge.closed and ready(agent):
+            return
         self.bridge.call(lambda: hooks.before_llm_call(agent=agent))
 
     def metered_reply(self, agent: str, generate: Callable[[Any], Any], llm_client: Any, messages: Any) -> Any:

@@ -1,0 +1,84 @@
+"""Plain SQL for the few hot writes where the ORM's per-object work costs more than the query.
+
+The event writer commits every chat event, usage record and meter increment; ``bulk_create``
+and ``QuerySet.update`` spend more time building SQL than the database spends running it. These
+helpers take column names from the model (identifiers are quoted, never interpolated from
+input) and pass every value as a parameter. They work on PostgreSQL and SQLite >= 3.35
+(``RETURNING``, ``ON CONFLICT``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models
+
+
+def _placeholders(model: type[models.Model], columns: Sequence[str]) -> str:
+    """``%s`` per column, cast to ``jsonb`` where PostgreSQL stores JSON."""
+    json_columns = {field.column for field in model._meta.concrete_fields if isinstance(field, models.JSONField)}
+    cast = connection.vendor == "postgresql"
+    return "(" + ", ".join("%s::jsonb" if cast and column in json_columns else "%s" for column in columns) + ")"
+
+
+def _adapt(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def _insert_sql(model: type[models.Model], columns: Sequence[str], rows: int, conflict: str | None) -> str:
+    quote = connection.ops.quote_name
+    values = ", ".join([_placeholders(model, columns)] * rows)
+    names = ", ".join(quote(column) for column in columns)
+    # Identifiers come from the model and the caller's constants; values are parameters.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES {values}"  # noqa: S608
+    if conflict is not None:
+        sql += f" ON CONFLICT ({quote(conflict)}) DO NOTHING"
+    return sql
+
+
+def insert_many(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                skip_conflicts_on: str | None = None) -> None:
+    """``executemany`` INSERT of ``rows`` (datetimes and JSON adapted); duplicates of a unique column skipped."""
+    if rows:
+        sql = _insert_sql(model, columns, 1, skip_conflicts_on)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [[_adapt(value) for value in row] for row in rows])
+
+
+def insert_returning(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                     skip_conflicts_on: str, returning: str) -> list[Any]:
+    """One multi-row INSERT that skips duplicates of ``skip_conflicts_on`` and returns ``returning`` of new rows."""
+    if not rows:
+        return []
+    sql = _insert_sql(model, columns, len(rows), skip_conflicts_on)
+    sql += f" RETURNING {connection.ops.quote_name(returning)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_adapt(value) for row in rows for value in row])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def add_returning(model: type[models.Model], column: str, amount: int, where: dict[str, Any],
+                  also_set: dict[str, Any] | None = None) -> int | None:
+    """``column += amount`` on the row matching ``where`` and return the new value (None: no such row).
+
+    One ``UPDATE ... RETURNING``: the row lock serializes concurrent writers like an ``F()``
+    update, without a second read.
+    """
+    quote = connection.ops.quote_name
+    assignments = [f"{quote(column)} = {quote(column)} + %s"] + [f"{quote(name)} = %s" for name in also_set or {}]
+    conditions = " AND ".join(f"{quote(name)} = %s" for name in where)
+    # Identifiers come from the model and the caller's constants; values are parameters.
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+           f"WHERE {conditions} RETURNING {quote(column)}")
+    params = [amount, *(_adapt(value) for value in (also_set or {}).values()), *(_adapt(v) for v in where.values())]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
