@@ -82,3 +82,22 @@ def add_returning(model: type[models.Model], column: str, amount: int, where: di
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> int:
+    """``UPDATE ... SET <field> = %s, ... WHERE pk = %s`` by field name (JSON cast on PostgreSQL); rows changed."""
+    if not values:
+        return 0
+    quote = connection.ops.quote_name
+    cast = connection.vendor == "postgresql"
+    assignments = []
+    for name in values:
+        field = model._meta.get_field(name)
+        json_value = cast and isinstance(field, models.JSONField)
+        assignments.append(f"{quote(field.column)} = %s" + ("::jsonb" if json_value else ""))
+    # Identifiers come from the model; values are parameters.
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+           f"WHERE {quote(model._meta.pk.column)} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(_adapt(value) for value in values.values()), pk])
+        return int(cursor.rowcount)

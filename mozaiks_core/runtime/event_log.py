@@ -15,6 +15,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -22,8 +23,8 @@ from channels.layers import get_channel_layer
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from mozaiks_core.fast_sql import insert_many
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
+from mozaiks_core.fast_sql import insert_many, update_by_pk
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +42,62 @@ def run_group(chat_id: str) -> str:
     return f"mozaiks.run.{chat_id}"
 
 
-@dataclass
+@dataclass(slots=True)
+class EventRow:
+    """A :class:`ChatEvent` row to insert (plain data: building model instances cost more than the insert)."""
+
+    chat_pk: int
+    seq: int
+    type: str
+    payload: str  # JSON text
+    event_id: str
+    causation_id: str
+    run_id: str
+    created_at: datetime
+
+    def values(self) -> tuple[Any, ...]:
+        """The row in :data:`EVENT_COLUMNS` order."""
+        return (self.chat_pk, self.seq, self.type, self.payload, self.event_id, self.causation_id, self.run_id,
+                self.created_at)
+
+
+@dataclass(slots=True)
+class UsageRow:
+    """A :class:`UsageRecord` row: the tokens of one LLM call, attributed to chat, user and organization."""
+
+    chat_pk: int
+    agent: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    workflow: str
+    user: Any
+    organization: Any
+    transaction_id: str
+    created_at: datetime
+
+    def values(self) -> tuple[Any, ...]:
+        """The row in :data:`USAGE_COLUMNS` order."""
+        return (self.chat_pk, self.agent, self.model, self.prompt_tokens, self.completion_tokens, self.total_tokens,
+                self.workflow, self.user.pk, self.organization.pk, self.transaction_id, self.created_at)
+
+
+EVENT_COLUMNS = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
+USAGE_COLUMNS = ("chat_id", "agent", "model", "prompt_tokens", "completion_tokens", "total_tokens", "workflow",
+                 "user_id", "organization_id", "transaction_id", "created_at")
+
+
+@dataclass(slots=True)
 class WriteEntry:
     """One unit of work for the writer; any field may be empty (a flush marker has none)."""
 
     chat_pk: int
     chat_id: str
-    event: ChatEvent | None = None
+    event: EventRow | None = None
     frame: str | None = None  # the socket frame to publish after commit
     transient: bool = False  # publish only (chat.print): nothing is written
-    usage: UsageRecord | None = None
+    usage: UsageRow | None = None
     pending: PendingRequest | None = None
     session_update: dict[str, Any] = field(default_factory=dict)
     done: asyncio.Future[None] | None = None
@@ -175,18 +222,12 @@ def _commit(entries: list[WriteEntry]) -> None:
                 if entry.on_metered is not None:
                     entry.on_metered(budget)
         for chat_pk, update in updates.items():
-            ChatSession.objects.filter(pk=chat_pk).update(**update)
+            update_by_pk(ChatSession, chat_pk, update)
 
 
-EVENT_COLUMNS = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
-
-
-def _insert_events(events: list[ChatEvent]) -> None:
+def _insert_events(events: list[EventRow]) -> None:
     """``executemany`` INSERT of the events: the hot path, several times cheaper than ``bulk_create``."""
-    insert_many(ChatEvent, EVENT_COLUMNS, [
-        (event.chat_id, event.seq, event.type, event.payload, event.event_id, event.causation_id, event.run_id,
-         event.created_at) for event in events
-    ])
+    insert_many(ChatEvent, EVENT_COLUMNS, [event.values() for event in events])
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventWriter] = weakref.WeakKeyDictionary()

@@ -39,6 +39,12 @@ def event_frame(event_type: str, data: dict[str, Any], seq: int, created: dateti
     return json.dumps({"type": event_type, "data": data, "timestamp": now_iso(created), "seq": seq})
 
 
+def event_frame_from_json(event_type: str, data_json: str, seq: int, created: datetime) -> str:
+    """:func:`event_frame` around data already serialized (the run serializes each payload once)."""
+    return (f'{{"type": {json.dumps(event_type)}, "data": {data_json}, '
+            f'"timestamp": "{now_iso(created)}", "seq": {int(seq)}}}')
+
+
 def error_frame(error_code: str, message: str, **details: Any) -> str:
     """A ``chat.error`` answering the client's own bad frame (no ``seq``; nothing is persisted)."""
     return connection_frame("chat.error", {"message": message, "error_code": error_code, **details})

@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -25,10 +26,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.runtime.event_log import WriteEntry, get_writer, run_group
-from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame
+from mozaiks_core.runtime.event_log import EventRow, UsageRow, WriteEntry, get_writer, run_group
+from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,14 @@ def tune_thread_switching() -> None:
     interval = float(getattr(settings, "MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005))
     if interval > 0 and sys.getswitchinterval() != interval:
         sys.setswitchinterval(interval)
+
+
+def _to_json(data: dict[str, Any]) -> str:
+    """``data`` as JSON text; objects JSON cannot store become strings."""
+    try:
+        return json.dumps(data)
+    except (TypeError, ValueError):
+        return json.dumps(data, default=str)
 
 
 def _json_safe(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -197,26 +206,30 @@ class RunService:
         now = time.monotonic()
         if not self._budget_exhausted and now - self._budget_checked_at >= budget_check_seconds():
             budget = await database_sync_to_async(check_token_budget)(organization=self.session.organization)
-            self._budget_checked_at = now
-            self._budget_exhausted = budget.exhausted
+            self.budget_checked(budget, now)
         if self._budget_exhausted:
             raise BudgetExceeded(f"The token budget of {self.session.organization} is exhausted.")
 
     async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
-        """Emit ``chat.usage_delta`` and queue one :class:`UsageRecord` in the same transaction."""
+        """Emit ``chat.usage_delta`` and queue its :class:`UsageRecord` row for the same transaction."""
         total = int(prompt_tokens) + int(completion_tokens)
         seq = self.enqueue_event("chat.usage_delta", {
             "agent_name": agent, "model_name": model, "prompt_tokens": int(prompt_tokens),
             "completion_tokens": int(completion_tokens), "total_tokens": total, "workflow_name": self.session.workflow,
         })
-        usage = UsageRecord(
-            chat_id=self.session.pk, agent=agent, model=model, prompt_tokens=int(prompt_tokens),
+        usage = UsageRow(
+            chat_pk=self.session.pk, agent=agent, model=model, prompt_tokens=int(prompt_tokens),
             completion_tokens=int(completion_tokens), total_tokens=total, workflow=self.session.workflow,
             user=self.session.user, organization=self.session.organization,
-            transaction_id=f"llm:{self.chat_id}:{seq}",
+            transaction_id=f"llm:{self.chat_id}:{seq}", created_at=timezone.now(),
         )
         self.writer.submit(WriteEntry(self.session.pk, self.chat_id, usage=usage, on_error=self._write_failed,
                                       on_metered=self._metered))
+
+    def budget_checked(self, budget: TokenBudget, at: float | None = None) -> None:
+        """Remember a budget check (trusted for ``budget_check_seconds()`` from ``at``)."""
+        self._budget_checked_at = time.monotonic() if at is None else at
+        self._budget_exhausted = self._budget_exhausted or budget.exhausted
 
     def _metered(self, budget: TokenBudget) -> None:
         """The meter's answer after a usage record (called from the writer's database thread)."""
@@ -240,21 +253,20 @@ class RunService:
         self._check_running()
         if not EVENT_TYPE_PATTERN.match(event_type):
             raise ValueError(f"event type {event_type!r} must look like 'chat.text' (lowercase, dotted)")
-        payload, _ = _json_safe(data)
+        payload_json = _to_json(data)  # serialized once: stored as is and spliced into the frame
         self.seq += 1
         created = timezone.now()
-        event_id = uuid.uuid4().hex
-        event = ChatEvent(chat_id=self.session.pk, seq=self.seq, type=event_type, payload=payload, event_id=event_id,
-                          causation_id=self.last_event_id, run_id=self.run_id, created_at=created)
+        event_id = os.urandom(16).hex()
+        event = EventRow(chat_pk=self.session.pk, seq=self.seq, type=event_type, payload=payload_json,
+                         event_id=event_id, causation_id=self.last_event_id, run_id=self.run_id, created_at=created)
         self.last_event_id = event_id
         if event_type == "chat.error":
-            self.errors_emitted.add(str(payload.get("error_code", "")))
+            self.errors_emitted.add(str(data.get("error_code", "")))
         if pending is not None:
             pending.seq = self.seq
-        self.writer.submit(WriteEntry(
-            self.session.pk, self.chat_id, event=event, frame=event_frame(event_type, payload, self.seq, created),
-            pending=pending, session_update=session_update, on_error=self._write_failed,
-        ))
+        frame = event_frame_from_json(event_type, payload_json, self.seq, created)
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, event=event, frame=frame, pending=pending,
+                                      session_update=session_update, on_error=self._write_failed))
         return self.seq
 
     async def _ask(self, kind: str, request_id: str, event_type: str, data: dict[str, Any],
@@ -326,7 +338,19 @@ def _history_from_events(session: ChatSession) -> list[dict[str, Any]]:
     return messages
 
 
-def _load_run_state(chat_id: str) -> tuple[ChatSession, str, list[dict[str, Any]] | None, Any]:
+@dataclass
+class RunState:
+    """What a run starts from, read in one trip to the database thread."""
+
+    session: ChatSession
+    last_event_id: str
+    history: list[dict[str, Any]] | None
+    bundle: Any
+    budget: TokenBudget | None  # the token budget at the start (None: the chat is no longer claimed)
+
+
+def _load_run_state(chat_id: str) -> RunState:
+    from mozaiks_core.entitlements.services import check_token_budget
     from mozaiks_core.runtime.services import get_bundle
 
     session = ChatSession.objects.select_related("organization", "user").get(chat_id=chat_id)
@@ -334,7 +358,10 @@ def _load_run_state(chat_id: str) -> tuple[ChatSession, str, list[dict[str, Any]
     if session.last_seq >= 0:
         last = ChatEvent.objects.filter(chat=session, seq=session.last_seq).values_list("event_id", flat=True).first()
     history = session.messages or (_history_from_events(session) if last else None)
-    return session, last or "", history or None, get_bundle(session.workflow)
+    budget = None
+    if session.status == ChatSession.Status.RUNNING:  # the first LLM call's budget check, done here
+        budget = check_token_budget(organization=session.organization)
+    return RunState(session, last or "", history or None, get_bundle(session.workflow), budget)
 
 
 async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None) -> RunOutcome:
@@ -345,13 +372,14 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
     from mozaiks_core.runtime.engine import run_workflow
 
     tune_thread_switching()
-    session, last_event_id, history, registered = await database_sync_to_async(_load_run_state)(chat_id)
-    bundle = bundle or registered
-    if session.status != ChatSession.Status.RUNNING:
+    state = await database_sync_to_async(_load_run_state)(chat_id)
+    session, history, bundle = state.session, state.history, bundle or state.bundle
+    if state.budget is None:
         # Cancelled, or reaped as interrupted while the task waited in a queue: the claim is gone.
         logger.warning("not running chat %s: it is %s, no longer claimed for a run", chat_id, session.status)
         return RunOutcome(session.status, summary="The chat was no longer claimed for this run.")
-    service = RunService(session, last_event_id)
+    service = RunService(session, state.last_event_id)
+    service.budget_checked(state.budget)
     await service.open()
     outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")
     try:

@@ -22,7 +22,7 @@ from mozaiks_core import workspace_info
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
 from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.fast_sql import insert_many
-from mozaiks_core.runtime.event_log import chat_group, run_group
+from mozaiks_core.runtime.event_log import USAGE_COLUMNS, UsageRow, chat_group, run_group
 from mozaiks_core.runtime.frames import error_frame
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
 from mozaiks_core.runtime.runs import PROCESS_ID, budget_check_seconds, heartbeat_seconds
@@ -302,12 +302,8 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
     return len(reaped)
 
 
-USAGE_COLUMNS = ("chat_id", "agent", "model", "prompt_tokens", "completion_tokens", "total_tokens", "workflow",
-                 "user_id", "organization_id", "transaction_id", "created_at")
-
-
-def record_llm_usage(records: Sequence[UsageRecord]) -> list[TokenBudget]:
-    """THE place LLM usage is recorded: one :class:`UsageRecord` per call, then the entitlements meter.
+def record_llm_usage(records: Sequence[UsageRow]) -> list[TokenBudget]:
+    """THE place LLM usage is recorded: one :class:`UsageRecord` row per call, then the entitlements meter.
 
     Called with every call of a committed batch at once (the meter reads and writes each
     organization's counter once per batch). Returns the meter's answer per record (an exhausted
@@ -315,12 +311,7 @@ def record_llm_usage(records: Sequence[UsageRecord]) -> list[TokenBudget]:
     """
     from mozaiks_core.entitlements.services import LLMCall, meter_llm_calls
 
-    now = timezone.now()
-    insert_many(UsageRecord, USAGE_COLUMNS, [
-        (record.chat_id, record.agent, record.model, record.prompt_tokens, record.completion_tokens,
-         record.total_tokens, record.workflow, record.user_id, record.organization_id, record.transaction_id,
-         record.created_at or now) for record in records
-    ], skip_conflicts_on="transaction_id")
+    insert_many(UsageRecord, USAGE_COLUMNS, [record.values() for record in records], skip_conflicts_on="transaction_id")
     return meter_llm_calls([
         LLMCall(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
                 transaction_id=record.transaction_id)
