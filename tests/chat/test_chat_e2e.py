@@ -218,3 +218,84 @@ def test_keyboard_only_at_phone_width_completes_a_run_and_errors_are_explained(
         banner.screenshot(path=str(IMAGES / "chat-quota-exceeded.png"))
     finally:
         context.close()
+
+
+class DeafeningProxy:
+    """Proxies the page's chat sockets and can stop passing the server's frames to the page, as a
+    network that drops while the run goes on: the page learns of those events only by a replay."""
+
+    def __init__(self) -> None:
+        self.routes: list[Any] = []
+        self.deaf: set[int] = set()
+
+    def __call__(self, route: Any) -> None:
+        index = len(self.routes)
+        self.routes.append(route)
+        server = route.connect_to_server()
+        server.on_message(lambda message: None if index in self.deaf else route.send(message))
+
+    def deafen(self) -> None:
+        """Drop every frame the server sends on the current socket from now on."""
+        self.deaf.add(len(self.routes) - 1)
+
+    def cut(self) -> None:
+        """Close the current socket, so the page reconnects and resumes."""
+        self.routes[-1].close(code=4000, reason="network lost")
+
+
+def stored_usage(chat_id: str) -> int:
+    """Tokens of every ``chat.usage_delta`` the server stored for the chat."""
+    events = apps.get_model("mozaiks_runtime", "ChatEvent").objects.filter(
+        chat__chat_id=chat_id, type="chat.usage_delta")
+    return sum(int(event.payload["total_tokens"]) for event in events)
+
+
+def shown_quota(page: Any) -> int:
+    return int(page.locator("#mzc-quota-used").get_attribute("data-used"))
+
+
+def test_the_quota_counts_usage_replayed_after_a_reconnect_once(asgi_server: Any, page: Any) -> None:
+    lin = make_user("lin@example.com")
+    apps.get_model("mozaiks_entitlements", "EntitlementOverride").objects.create(
+        organization=personal_org(lin), key="tokens_monthly", limit=10_000_000)
+    chat_events = apps.get_model("mozaiks_runtime", "ChatEvent")
+    base = asgi_server().info["url"]
+    proxy = DeafeningProxy()
+    page.route_web_socket(re.compile(r"/ws/"), proxy)
+    sign_in(page, base, "lin@example.com")
+    page.goto(f"{base}/chat/")
+    page.get_by_role("button", name="Start ProductLaunch").click()
+    page.wait_for_url("**/chat/*/")
+    chat_id = chat_id_of(page)
+    page.locator("form.mzc-tool-form button:not([disabled])").wait_for()
+    fill_brief(page)
+
+    # The page goes deaf as it sends the brief: the run goes on to its next question, using
+    # tokens, and the page sees none of it until the socket is cut and it resumes.
+    proxy.deafen()
+    usage_before = stored_usage(chat_id)
+    page.get_by_role("button", name="Send brief").click()
+    for _ in range(150):  # until the run has stored its next question (15 s at most)
+        if chat_events.objects.filter(chat__chat_id=chat_id, type="chat.input_request").exists():
+            break
+        page.wait_for_timeout(100)
+    assert stored_usage(chat_id) > usage_before, "the run used no tokens while the page was away"
+    assert page.locator("#mzc-input:not([disabled])").count() == 0, "the page heard the run while deaf"
+    proxy.cut()
+    page.locator("#mzc-input:not([disabled])").wait_for()
+    page.locator("#mzc-connection[data-state='open']").wait_for()
+
+    counter = apps.get_model("mozaiks_entitlements", "UsageCounter")
+    metered = counter.objects.get(organization=personal_org(lin), meter="tokens_monthly").used
+    assert stored_usage(chat_id) == metered
+    assert shown_quota(page) == metered
+    assert page.locator("#mzc-quota-used").inner_text() == f"{metered:,}"
+    assert page.locator("#mzc-tokens").inner_text() == f"{metered:,}"
+
+    # The rest of the run arrives live and adds once; a reload renders the same figure.
+    page.fill("#mzc-input", "Ship it.")
+    page.keyboard.press("Enter")
+    page.locator("#mzc-readonly").wait_for()
+    assert shown_quota(page) == stored_usage(chat_id)
+    page.reload()
+    assert shown_quota(page) == stored_usage(chat_id)

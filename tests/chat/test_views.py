@@ -76,6 +76,7 @@ def test_the_conversation_page_embeds_the_transcript_as_inert_json(alice_client:
     assert [event["seq"] for event in boot["events"]] == [0, 1]
     assert boot["events"][0]["data"]["content"] == hostile
     assert boot["ws_path"] == f"/ws/Demo/{chat.app_id}/{chat.chat_id}/{alice.pk}"
+    assert boot["quota_through_seq"] == 1  # the rendered quota holds both events; later usage adds
     assert "This chat has finished" in page
 
 

@@ -8,11 +8,14 @@ reload shows it at once and the socket only resumes from the last ``seq``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -48,13 +51,30 @@ def user_chats(user: Any, query: str = "") -> QuerySet[Any]:
     return chats.order_by("-updated_at")
 
 
-def _shared_context(request: HttpRequest) -> dict[str, Any]:
+def _shared_context(quota: Any) -> dict[str, Any]:
     return {
         "app_id": app_id(),
-        "quota": organization_quota(_organization(request)),
+        "quota": quota,
         "upgrade_url": upgrade_url(),
         "components_url": reverse("mozaiks_chat:components"),
     }
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run the enclosed reads on one PostgreSQL snapshot, so the quota and the transcript agree.
+
+    A usage event and its meter update commit together; read at two moments, a usage committed in
+    between would be in the quota but not in the transcript (counted twice by the page) or the
+    reverse. Inside a caller's transaction (or on another database) the reads are left as they are.
+    """
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 @login_required
@@ -64,7 +84,8 @@ def chat_home(request: HttpRequest) -> HttpResponse:
     """The chat home: what this user may start, and a searchable history of their chats."""
     query = request.GET.get("q", "").strip()[:100]
     chats = list(user_chats(request.user, query)[:HISTORY_LIMIT])
-    return render(request, "mozaiks/chat/home.html", {**_shared_context(request), "chats": chats, "query": query})
+    context = {**_shared_context(organization_quota(_organization(request))), "chats": chats, "query": query}
+    return render(request, "mozaiks/chat/home.html", context)
 
 
 def transcript_frames(chat: Any) -> list[dict[str, Any]]:
@@ -84,7 +105,10 @@ def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
     """One conversation. Another user's chat (or an unknown id) is a 404, never a 403 that leaks it."""
     if not _CHAT_ID.match(chat_id):
         raise Http404("No such chat.")
-    chat = get_object_or_404(_chat_sessions(), chat_id=chat_id, user=request.user, app_id=app_id())
+    with one_snapshot():
+        chat = get_object_or_404(_chat_sessions(), chat_id=chat_id, user=request.user, app_id=app_id())
+        events = transcript_frames(chat)
+        quota = organization_quota(_organization(request))
     boot = {
         "chat_id": chat.chat_id,
         "app_id": chat.app_id,
@@ -92,12 +116,14 @@ def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
         "user_id": str(chat.user_id),
         "status": chat.status,
         "ws_path": f"/ws/{chat.workflow}/{chat.app_id}/{chat.chat_id}/{chat.user_id}",
-        "events": transcript_frames(chat),
+        "events": events,
+        # The rendered quota counts the usage of every event up to here; the page adds later ones.
+        "quota_through_seq": chat.last_seq,
         "components_url": reverse("mozaiks_chat:components"),
         "upgrade_url": upgrade_url(),
         "scripted_model": getattr(settings, "MOZAIKS_LLM_PROVIDER", "scripted") == "scripted",
     }
-    context = {**_shared_context(request), "chat": chat, "boot": boot,
+    context = {**_shared_context(quota), "chat": chat, "boot": boot,
                "finished": chat.status in FINISHED_STATUSES}
     return render(request, "mozaiks/chat/conversation.html", context)
 

@@ -34,6 +34,7 @@ const state = {
   steps: new Map(), // tool_call_id → step item
   drafts: new Map(), // agent → draft item
   tokens: { total: 0, prompt: 0, completion: 0 },
+  usageSeqs: new Set(), // seqs of the usage deltas already added to the figures: each counts once
   firstLiveEventAt: null,
   currentSeq: null, // seq of the event being handled: every transcript item names the event it shows
 };
@@ -232,23 +233,31 @@ function onError(data) {
   banner.dataset.code = code;
 }
 
-function onUsage(data) {
-  state.tokens.total += Number(data.total_tokens ?? 0);
+/** Add a usage delta to the run's figures and, unless the rendered quota holds it already, to the quota. */
+function onUsage(data, frame) {
+  if (state.usageSeqs.has(frame.seq)) return;
+  state.usageSeqs.add(frame.seq);
+  const total = Number(data.total_tokens ?? 0);
+  state.tokens.total += total;
   state.tokens.prompt += Number(data.prompt_tokens ?? 0);
   state.tokens.completion += Number(data.completion_tokens ?? 0);
   $("mzc-tokens").textContent = state.tokens.total.toLocaleString();
   $("mzc-token-split").textContent = `${state.tokens.prompt.toLocaleString()} / ${state.tokens.completion.toLocaleString()}`;
+  // The server rendered the quota with every event up to quota_through_seq counted; a later
+  // delta adds to it whether it arrives live, in the first resume or in a replay after a reconnect.
+  if (frame.seq > boot.quota_through_seq) addToQuota(total);
+}
+
+function addToQuota(tokens) {
   const quota = $("mzc-quota-used");
-  if (quota && !state.replaying) {
-    // The page rendered the quota with every stored event counted; live deltas add to it.
-    const used = Number(quota.dataset.used) + Number(data.total_tokens ?? 0);
-    quota.dataset.used = String(used);
-    quota.textContent = used.toLocaleString();
-    const percent = Math.min(100, Math.round((100 * used) / Number(quota.dataset.limit || 1)));
-    const meter = $("mzc-quota-meter");
-    meter.setAttribute("aria-valuenow", String(percent));
-    meter.firstElementChild.style.width = `${percent}%`;
-  }
+  if (!quota) return;
+  const used = Number(quota.dataset.used) + tokens;
+  quota.dataset.used = String(used);
+  quota.textContent = used.toLocaleString();
+  const percent = Math.min(100, Math.round((100 * used) / Number(quota.dataset.limit || 1)));
+  const meter = $("mzc-quota-meter");
+  meter.setAttribute("aria-valuenow", String(percent));
+  meter.firstElementChild.style.width = `${percent}%`;
 }
 
 const EVENT_HANDLERS = {

@@ -16,6 +16,24 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+const GEAR_PATH = "M13.2 6L15.4 6.7L15.4 9.3L13.2 10L13.1 10.2L14.2 12.3L12.3 14.2L10.2 13.1L10 13.2L9.3 15.4L6.7 15.4"
+  + "L6 13.2L5.8 13.1L3.7 14.2L1.8 12.3L2.9 10.2L2.8 10L0.6 9.3L0.6 6.7L2.8 6L2.9 5.8L1.8 3.7L3.7 1.8L5.8 2.9L6 2.8"
+  + "L6.7 0.6L9.3 0.6L10 2.8L10.2 2.9L12.3 1.8L14.2 3.7L13.1 5.8ZM10.5 8a2.5 2.5 0 1 0-5 0a2.5 2.5 0 1 0 5 0Z";
+
+/** A decorative 16×16 SVG icon: drawn, not a font glyph, so it shows whatever fonts the system has. */
+export function icon(pathData, className) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  for (const [key, value] of Object.entries({
+    class: className, viewBox: "0 0 16 16", width: "14", height: "14", fill: "currentColor",
+    "fill-rule": "evenodd", "aria-hidden": "true", focusable: "false",
+  })) svg.setAttribute(key, value);
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute("d", pathData);
+  svg.append(path);
+  return svg;
+}
+
 export function isUser(agent) {
   return USER_NAMES.has(String(agent ?? "").toLowerCase());
 }
@@ -71,7 +89,7 @@ export function toolStepItem({ tool_name: toolName, name, arguments: args, agent
   const pre = el("pre", { class: "mzc-step-args" });
   pre.textContent = args === undefined ? "" : JSON.stringify(args, null, 2);
   const details = el("details", { class: "mzc-step" },
-    el("summary", {}, el("span", { class: "mzc-step-icon", "aria-hidden": "true", text: "⚙" }),
+    el("summary", {}, icon(GEAR_PATH, "mzc-icon mzc-step-icon"),
       el("span", { text: `${agent ? `${agent} used ` : "Tool "}${label}` }),
       el("span", { class: "mzc-step-state mzc-muted", text: "running…" })),
     el("h4", { class: "mzc-step-heading", text: "Arguments" }), pre);
