@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 @contextmanager
-def database_reachable() -> Iterator[None]:
+def _database_reachable() -> Iterator[None]:
     """Turn a lost database connection during a credential check into a 503 refusal, not a 401 or 500.
 
     Only connection-level errors (``OperationalError``, ``InterfaceError``) count as an outage;
@@ -50,7 +50,7 @@ class SessionCallerAuth(SessionAuth):
     """Signed-in browser session; CSRF is enforced for unsafe methods."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
-        with database_reachable():
+        with _database_reachable():
             user = super().authenticate(request, key)
             if not user:
                 return None
@@ -117,7 +117,7 @@ class BearerCallerAuth(HttpBearer):
     """``Authorization: Bearer <API key>`` (``mzk_...``) or ``Bearer <execution token>`` (JWT)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
-        with database_reachable():
+        with _database_reachable():
             if token.startswith(KEY_PREFIX):
                 caller = _api_key_caller(request, token)
             elif token.count(".") == 2:

@@ -146,9 +146,10 @@ def change_plan(organization: Organization, plan: Plan, *, interval: str = "", p
 
 
 def require_manager(organization: Organization, user: Any) -> None:
-    """Only owners and admins change billing (superusers included: see ``auth.services.is_manager``); 403 otherwise.
+    """Only owners and admins of the organization change billing, with no superuser bypass; 403 otherwise.
 
-    The API also checks ``caller.can_manage`` first, so an API key without ``manage`` is refused there.
+    The rule is ``auth.services.is_manager``; the API checks ``caller.can_manage`` first, so an API
+    key without the ``manage`` scope is refused there.
     """
     if not is_manager(user, organization):
         raise BillingError("BILLING_FORBIDDEN", "Only owners and admins of the organization change billing.",
