@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from mozaiks_core import __version__
 from mozaiks_core.auth.api import router as auth_router
+from mozaiks_core.auth.errors import install_error_handlers
 from mozaiks_core.billing.api import router as billing_router
 from mozaiks_core.entitlements.api import router as entitlements_router
 from mozaiks_core.plugins.api import router as plugins_router
@@ -27,6 +28,7 @@ def build_api() -> NinjaAPI:
     api.add_router("", entitlements_router)
     api.add_router("", plugins_router)
     api.add_router("", runtime_router)
+    install_error_handlers(api)
     return api
 
 

@@ -1,7 +1,8 @@
 """Account, organization, invitation and API-key endpoints (``/api/me``, ``/api/orgs/...``).
 
 Views are thin: they resolve the acting membership and call the actions in ``services``,
-``invitations`` and ``api_keys``. A refused action answers ``{code, detail}`` with its status;
+``invitations`` and ``api_keys``. A refused action answers ``{error, message, code, detail}``
+(see ``mozaiks_core.auth.errors``) with its status;
 another organization's resources answer 404, a member calling an owner/admin action 403.
 """
 
@@ -15,6 +16,7 @@ from ninja import Router, Status
 from mozaiks_core.auth import api_keys, invitations, services
 from mozaiks_core.auth import scope_factories as factories
 from mozaiks_core.auth.caller import SESSION_ORG_KEY, get_caller, set_active_organization
+from mozaiks_core.auth.errors import error_response
 from mozaiks_core.auth.models import APIKey, Membership
 from mozaiks_core.auth.schemas import (
     AcceptIn,
@@ -41,8 +43,8 @@ REFUSALS: dict[int, Any] = {400: Problem, 403: Problem, 404: Problem, 409: Probl
 
 
 def refusal(error: ActionRefused) -> JsonResponse:
-    """The JSON answer for a refused action: ``{code, detail}`` with the action's status."""
-    return JsonResponse({"code": error.code, "detail": error.message}, status=error.status)
+    """The JSON answer for a refused action: the shared error envelope with the action's status."""
+    return error_response(error.status, error.code, error.message)
 
 
 def acting_membership(request: HttpRequest, org_id: str) -> Membership:

@@ -39,7 +39,11 @@ class Caller:
 
     @property
     def can_manage(self) -> bool:
-        """Owners and admins manage members, billing and API keys."""
+        """Owners and admins manage members, billing, API keys and admin-only capabilities.
+
+        ``role`` is already capped by the credential (API keys without ``manage``, execution tokens),
+        so this is the manager check for anything a request does.
+        """
         return self.role in {Membership.Role.OWNER, Membership.Role.ADMIN}
 
 

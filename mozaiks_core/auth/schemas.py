@@ -10,8 +10,13 @@ from mozaiks_core.auth.models import APIKey, Invitation, Membership, Organizatio
 
 
 class Problem(Schema):
-    """A refused request: ``code`` is stable for programs, ``detail`` says what to do."""
+    """A refused request: ``error`` is stable for programs, ``message`` says what to do.
 
+    ``code`` and ``detail`` repeat them: the accounts API's first shape, kept for existing clients.
+    """
+
+    error: str
+    message: str
     code: str
     detail: str
 

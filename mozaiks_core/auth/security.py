@@ -2,38 +2,62 @@
 
 The bearer token is an API key (``mzk_...``) or an execution token (a JWT). Each class attaches
 a :class:`~mozaiks_core.auth.caller.Caller` to the request; endpoints use ``auth=api_auth`` and
-:func:`~mozaiks_core.auth.caller.get_caller`.
+:func:`~mozaiks_core.auth.caller.get_caller`. Refusals raise
+:class:`~mozaiks_core.auth.errors.CredentialRefused` (``{error, message}`` bodies); a database
+that cannot be reached while a credential is checked answers 503 with ``Retry-After``, so
+clients retry instead of discarding a valid key.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
-from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from mozaiks_core.auth.api_keys import KEY_PREFIX, APIKeyError, authenticate_api_key
 from mozaiks_core.auth.caller import ORG_HEADER, Caller, build_caller
+from mozaiks_core.auth.errors import CredentialRefused, database_unavailable
 from mozaiks_core.auth.models import Membership
 from mozaiks_core.auth.services import MANAGER_ROLES
 from mozaiks_core.auth.tokens import ExecutionTokenError, verify_execution_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _database_reachable() -> Iterator[None]:
+    """Turn a lost database connection during a credential check into a 503 refusal, not a 401 or 500.
+
+    Only connection-level errors (``OperationalError``, ``InterfaceError``) count as an outage;
+    any other database error is a bug and stays a 500.
+    """
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        logger.warning("credential check failed: database unavailable (%s)", type(error).__name__)
+        raise database_unavailable() from error
 
 
 class SessionCallerAuth(SessionAuth):
     """Signed-in browser session; CSRF is enforced for unsafe methods."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
-        user = super().authenticate(request, key)
-        if not user:
-            return None
-        caller = build_caller(request, user, "session")
+        with _database_reachable():
+            user = super().authenticate(request, key)
+            if not user:
+                return None
+            caller = build_caller(request, user, "session")
         if caller is None:
-            raise HttpError(403, "X-Mozaiks-Organization names an organization you are not a member of.")
+            raise CredentialRefused(403, "NOT_A_MEMBER",
+                                    "X-Mozaiks-Organization names an organization you are not a member of.")
         request.caller = caller  # type: ignore[attr-defined]
         return caller
 
@@ -42,7 +66,7 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
     try:
         api_key = authenticate_api_key(token)
     except APIKeyError as error:
-        raise HttpError(401, str(error)) from None
+        raise CredentialRefused(401, "API_KEY_INVALID", str(error)) from None
     creator = api_key.created_by
     membership = (
         Membership.objects.filter(user=creator, organization=api_key.organization).first()
@@ -50,15 +74,18 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
         else None
     )
     if membership is None:
-        raise HttpError(401, "The API key's creator no longer belongs to its organization; create a new key.")
+        raise CredentialRefused(401, "API_KEY_INVALID",
+                                "The API key's creator no longer belongs to its organization; create a new key.")
     header = request.META.get(ORG_HEADER)
     if header and header not in {str(api_key.organization_id), api_key.organization.slug}:
-        raise HttpError(403, "This API key belongs to another organization than X-Mozaiks-Organization names.")
+        raise CredentialRefused(403, "API_KEY_OTHER_ORGANIZATION",
+                                "This API key belongs to another organization than X-Mozaiks-Organization names.")
     scopes = tuple(api_key.scopes or ())
     if request.method not in SAFE_METHODS and "write" not in scopes:
-        raise HttpError(403, "This API key is read-only; create a key with the 'write' scope.")
+        raise CredentialRefused(403, "SCOPE_REQUIRED",
+                                "This API key is read-only; create a key with the 'write' scope.")
     if request.method in SAFE_METHODS and "read" not in scopes and "write" not in scopes:
-        raise HttpError(403, "This API key lacks the 'read' scope.")
+        raise CredentialRefused(403, "SCOPE_REQUIRED", "This API key lacks the 'read' scope.")
     role = membership.role
     if role in MANAGER_ROLES and "manage" not in scopes:
         role = Membership.Role.MEMBER
@@ -76,11 +103,12 @@ def _execution_caller(request: HttpRequest, token: str) -> Caller:
     try:
         claims = verify_execution_token(token)
     except ExecutionTokenError as error:
-        raise HttpError(401, error.message) from None
+        raise CredentialRefused(401, error.code, error.message) from None
     user: Any = get_user_model().objects.filter(pk=claims.user_id, is_active=True).first()
     caller = build_caller(request, user, "execution_token", claims) if user is not None else None
     if caller is None:
-        raise HttpError(401, "The execution token's user or organization membership no longer exists.")
+        raise CredentialRefused(401, "TOKEN_INVALID",
+                                "The execution token's user or organization membership no longer exists.")
     # The token travels in WebSocket URLs (and so in logs): it runs chats, it never manages the organization.
     return replace(caller, role=Membership.Role.MEMBER) if caller.role in MANAGER_ROLES else caller
 
@@ -89,12 +117,13 @@ class BearerCallerAuth(HttpBearer):
     """``Authorization: Bearer <API key>`` (``mzk_...``) or ``Bearer <execution token>`` (JWT)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
-        if token.startswith(KEY_PREFIX):
-            caller = _api_key_caller(request, token)
-        elif token.count(".") == 2:
-            caller = _execution_caller(request, token)
-        else:
-            return None
+        with _database_reachable():
+            if token.startswith(KEY_PREFIX):
+                caller = _api_key_caller(request, token)
+            elif token.count(".") == 2:
+                caller = _execution_caller(request, token)
+            else:
+                return None
         if caller is not None:
             request.caller = caller  # type: ignore[attr-defined]
             request.user = caller.user

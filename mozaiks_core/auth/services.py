@@ -96,6 +96,19 @@ def membership_of(user: Any, organization: Organization | int | str) -> Membersh
     return membership
 
 
+def is_manager(user: Any, organization: Organization) -> bool:
+    """Whether ``user``'s membership makes them an owner or admin of ``organization``.
+
+    Membership is the only source: a Django superuser who is not an owner/admin of the
+    organization does not manage it through pages or the API (operators use the Django admin).
+    A credential can only narrow this: when a request's :class:`~mozaiks_core.auth.caller.Caller`
+    is at hand, ``caller.can_manage`` (which caps API keys without ``manage``) is the answer.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(user=user, organization=organization, role__in=MANAGER_ROLES).exists()
+
+
 def require_manager(membership: Membership) -> None:
     """Refuse unless the member is an owner or admin (they manage members, billing and API keys)."""
     if membership.role not in MANAGER_ROLES:

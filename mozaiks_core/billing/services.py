@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mozaiks_core.auth.models import Membership, Organization
+from mozaiks_core.auth.services import is_manager
 from mozaiks_core.billing.adapters import BillingError, CheckoutResult, get_adapter
 from mozaiks_core.billing.catalog import Catalog, load_catalog
 from mozaiks_core.billing.models import Plan, Subscription
@@ -145,10 +146,12 @@ def change_plan(organization: Organization, plan: Plan, *, interval: str = "", p
 
 
 def require_manager(organization: Organization, user: Any) -> None:
-    """Only owners and admins change billing; BillingError 403 otherwise."""
-    allowed = getattr(user, "is_superuser", False) or Membership.objects.filter(
-        user=user, organization=organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).exists()
-    if not allowed:
+    """Only owners and admins of the organization change billing, with no superuser bypass; 403 otherwise.
+
+    The rule is ``auth.services.is_manager``; the API checks ``caller.can_manage`` first, so an API
+    key without the ``manage`` scope is refused there.
+    """
+    if not is_manager(user, organization):
         raise BillingError("BILLING_FORBIDDEN", "Only owners and admins of the organization change billing.",
                            "Ask an owner or admin of the organization.", status=403)
 

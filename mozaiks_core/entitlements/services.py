@@ -17,7 +17,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from mozaiks_core.auth.models import Membership, Organization
+from mozaiks_core.auth.models import Organization
+from mozaiks_core.auth.services import is_manager
 from mozaiks_core.entitlements import types as t
 from mozaiks_core.entitlements.capabilities import CapabilitySpec, capabilities_by_workflow
 from mozaiks_core.entitlements.decisions import (
@@ -189,19 +190,17 @@ def _report_to_provider(organization: Organization, result: ConsumeResult, trans
     report_usage_after_commit(organization.pk, meter.provider_event_name, result.quantity, transaction_id)
 
 
-def _is_manager(user: Any, organization: Organization) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    return Membership.objects.filter(user=user, organization=organization,
-                                     role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).exists()
+def _is_manager(user: Any, organization: Organization, can_manage: bool | None) -> bool:
+    """``can_manage`` as the request's credential allows (``Caller.can_manage``), else the user's role."""
+    return is_manager(user, organization) if can_manage is None else can_manage
 
 
-def _gate(spec: CapabilitySpec, user: Any, organization: Organization) -> RunPermission:
+def _gate(spec: CapabilitySpec, user: Any, organization: Organization, can_manage: bool | None) -> RunPermission:
     """Whether ``spec``'s own rules (enabled, visibility, entitlement, plans) admit the caller."""
     if not spec.enabled:
         return _refused("CAPABILITY_DISABLED", f"{spec.label!r} is switched off.", 403,
                         capability_id=spec.capability_id)
-    if spec.visibility == "admin" and not _is_manager(user, organization):
+    if spec.visibility == "admin" and not _is_manager(user, organization, can_manage):
         return _refused("CAPABILITY_FORBIDDEN", f"Only owners and admins may launch {spec.label!r}.", 403,
                         capability_id=spec.capability_id)
     entitlements = entitlements_for(organization)
@@ -229,12 +228,14 @@ def _specs_for(workflow_name: str, capability_id: str) -> list[CapabilitySpec]:
 
 
 def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capability_id: str = "",
-                      transaction_id: str = "") -> RunPermission:
+                      transaction_id: str = "", can_manage: bool | None = None) -> RunPermission:
     """May ``user`` (acting for ``organization``) start ``workflow_name`` now?
 
     Checks sign-in, the capability's gate, the token budget, then consumes one
     ``workflow_runs_monthly`` when the plan meters runs (``transaction_id``, e.g. the chat id,
-    makes a retried start count once). Fail closed.
+    makes a retried start count once). Fail closed. Request handlers pass ``can_manage=
+    caller.can_manage`` so an API key without ``manage`` cannot start admin-only capabilities;
+    ``None`` (runs without a request, e.g. event reactions) uses the user's membership role.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return _refused("AUTHENTICATION_REQUIRED", "Sign in to start this workflow.", 401)
@@ -246,7 +247,7 @@ def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capab
         return _refused("CAPABILITY_NOT_FOUND", f"No capability {capability_id or workflow_name!r} runs "
                         f"workflow {workflow_name!r}.", 404, capability_id=capability_id)
     entitlements_for(organization, fresh=True)
-    permissions = [_gate(spec, user, organization) for spec in specs]
+    permissions = [_gate(spec, user, organization, can_manage) for spec in specs]
     if not any(permission.allowed for permission in permissions):
         return permissions[0]
     budget = check_token_budget(organization=organization)
@@ -275,8 +276,12 @@ def _consume_run(user: Any, organization: Organization, transaction_id: str) -> 
                             resets_at=resets_at, kind="meter", plan_id=entitlements.plan_id))
 
 
-def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str]) -> list[CapabilityView]:
-    """Every capability visible to the caller, with ``allowed`` (nothing is consumed)."""
+def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str],
+                     can_manage: bool | None = None) -> list[CapabilityView]:
+    """Every capability visible to the caller, with ``allowed`` (nothing is consumed).
+
+    ``can_manage`` means what it does for :func:`check_run_allowed`: the credential's right when given.
+    """
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     organization = resolve_organization(organization) if organization is not None else None
     views: list[CapabilityView] = []
@@ -287,13 +292,13 @@ def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str])
         if spec.visibility == "admin":
             if not signed_in or organization is None:
                 continue
-            manager = _is_manager(user, organization) if manager is None else manager
+            manager = _is_manager(user, organization, can_manage) if manager is None else manager
             if not manager:
                 continue
         if not signed_in or organization is None:
             allowed, reason = False, "AUTHENTICATION_REQUIRED" if not signed_in else "ORGANIZATION_REQUIRED"
         else:
-            permission = _gate(spec, user, organization)
+            permission = _gate(spec, user, organization, can_manage)
             allowed, reason = permission.allowed, permission.error_code
         views.append(CapabilityView(capability_id=spec.capability_id, workflow_name=spec.workflow, label=spec.label,
                                     description=spec.description, visibility=spec.visibility, allowed=allowed,

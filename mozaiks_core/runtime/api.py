@@ -98,7 +98,7 @@ def start_chat(request: HttpRequest, app_id: str, workflow: str, payload: StartC
     try:
         session, reused = services.create_chat(
             user=caller.user, organization=caller.organization, app_id=app_id, workflow=workflow,
-            client_request_id=body.client_request_id, force_new=body.force_new)
+            client_request_id=body.client_request_id, force_new=body.force_new, can_manage=caller.can_manage)
     except services.ChatError as error:
         return _error(error)
     return JsonResponse(_started(request, session, reused))
@@ -207,7 +207,7 @@ def capabilities(request: HttpRequest) -> HttpResponse:
 
     caller = get_caller(request)
     views = capabilities_for(user=caller.user, organization=caller.organization,
-                             workflow_names=services.workflow_names())
+                             workflow_names=services.workflow_names(), can_manage=caller.can_manage)
     return JsonResponse({"capabilities": [
         {"capability_id": view.capability_id, "workflow_name": view.workflow_name, "label": view.label,
          "description": view.description, "visibility": view.visibility, "allowed": view.allowed,
@@ -234,7 +234,7 @@ def launch(request: HttpRequest, payload: LaunchIn) -> HttpResponse:
     try:
         session, reused = services.create_chat(
             user=caller.user, organization=caller.organization, app_id=app_id(), workflow=workflow,
-            force_new=payload.force_new, capability_id=payload.capability_id)
+            force_new=payload.force_new, capability_id=payload.capability_id, can_manage=caller.can_manage)
     except services.ChatError as error:
         return _error(error)
     body = _started(request, session, reused, payload.capability_id)

@@ -110,8 +110,13 @@ def create_chat(
     client_request_id: str = "",
     force_new: bool = False,
     capability_id: str = "",
+    can_manage: bool | None = None,
 ) -> tuple[ChatSession, bool]:
-    """Create (or reuse) a chat after asking the entitlements whether this run is allowed now."""
+    """Create (or reuse) a chat after asking the entitlements whether this run is allowed now.
+
+    ``can_manage`` is the request credential's manager right (``Caller.can_manage``), so an API key
+    without ``manage`` cannot start admin-only capabilities; None uses the user's membership role.
+    """
     from mozaiks_core.entitlements.services import check_run_allowed
 
     check_app(app_id)
@@ -125,7 +130,8 @@ def create_chat(
     # Gates and the token budget are checked on every start; the run meter counts a chat once
     # (the transaction id is the chat's), so re-opening or retrying a start costs nothing.
     permission = check_run_allowed(user=user, organization=organization, workflow_name=workflow,
-                                   capability_id=capability_id, transaction_id=f"chat-start:{chat_id}")
+                                   capability_id=capability_id, transaction_id=f"chat-start:{chat_id}",
+                                   can_manage=can_manage)
     if not permission.allowed:
         # The seam says which status fits (402 when a plan change fixes it, e.g. TOKEN_BUDGET_EXCEEDED).
         status = permission.http_status if permission.http_status >= 400 else (

@@ -1,0 +1,59 @@
+"""The JSON error envelope of the accounts API and of authentication on every ``/api/`` route.
+
+Billing, entitlements, plugins and the runtime answer ``{"error": CODE, "message": text, ...}``.
+The accounts API answered ``{"code", "detail"}``; its bodies now carry both pairs (same values),
+so clients written for either shape keep working. Credential failures raise
+:class:`CredentialRefused`; :func:`install_error_handlers` turns them, and ninja's "no
+credentials" 401, into that envelope.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+
+DATABASE_RETRY_SECONDS = 5
+
+
+def error_response(status: int, code: str, message: str, *, retry_after: int | None = None) -> JsonResponse:
+    """``{error, message}`` plus the accounts API's legacy ``{code, detail}``, with ``status``."""
+    response = JsonResponse({"error": code, "message": message, "code": code, "detail": message}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+class CredentialRefused(HttpError):
+    """The request's credential was refused, or could not be checked (``status`` 503, ``retry_after``).
+
+    A subclass of ninja's ``HttpError``: a NinjaAPI without :func:`install_error_handlers` still
+    answers the right status, with ninja's plain ``{detail}`` body.
+    """
+
+    def __init__(self, status: int, code: str, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.retry_after = retry_after
+
+
+def database_unavailable() -> CredentialRefused:
+    """The refusal for a credential check that could not reach the database: an outage, so retry."""
+    return CredentialRefused(503, "SERVICE_UNAVAILABLE",
+                             "The service cannot check credentials right now (database unavailable); "
+                             f"retry in {DATABASE_RETRY_SECONDS} seconds.", retry_after=DATABASE_RETRY_SECONDS)
+
+
+def _credential_refused(request: HttpRequest, exc: CredentialRefused) -> JsonResponse:
+    return error_response(exc.status_code, exc.code, exc.message, retry_after=exc.retry_after)
+
+
+def _authentication_required(request: HttpRequest, exc: AuthenticationError) -> JsonResponse:
+    return error_response(401, "AUTHENTICATION_REQUIRED", "Sign in, or send 'Authorization: Bearer <API key or "
+                          "execution token>'.")
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Answer credential refusals and missing credentials on ``api`` with the shared envelope."""
+    api.add_exception_handler(CredentialRefused, _credential_refused)
+    api.add_exception_handler(AuthenticationError, _authentication_required)
