@@ -26,7 +26,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,15 +39,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import CHAT_WORKFLOW, bench_user, free_port, write_chat_workflow  # noqa: E402
+
 TMP = Path(tempfile.mkdtemp(prefix="mozaiks-load-"))
-WORKFLOW = "BenchChat"
 PROCESSES: list[subprocess.Popen[bytes]] = []
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -100,21 +95,6 @@ def private_redis() -> str:
     url = f"redis://127.0.0.1:{port}/0"
     wait_until(lambda: redis.Redis.from_url(url).ping(), "private Redis")
     return url
-
-
-def write_workflow(rounds: int = 2000) -> None:
-    """UserDriven: each user message gets one scripted answer, then an input request (a multi-turn run)."""
-    folder = TMP / "workflows" / WORKFLOW
-    folder.mkdir(parents=True)
-    (folder / "orchestrator.yaml").write_text(
-        f"workflow_name: {WORKFLOW}\nmax_turns: {rounds * 3}\nhuman_in_the_loop: true\n"
-        "startup_mode: UserDriven\norchestration_pattern: DefaultPattern\ninitial_agent: EchoAgent\n")
-    (folder / "agents.yaml").write_text(
-        "agents:\n  - name: EchoAgent\n    prompt_sections:\n      - {id: role, heading: Role, content: Answer.}\n")
-    (folder / "handoffs.yaml").write_text(
-        "handoff_rules:\n  - {source_agent: EchoAgent, target_agent: user, handoff_type: after_work}\n")
-    turns = "".join(f"  - {{agent: EchoAgent, say: 'answer {index}'}}\n" for index in range(rounds))
-    (folder / "scripted_model.yaml").write_text("turns:\n" + turns)
 
 
 def configure(database_url: str, redis_url: str) -> None:
@@ -221,7 +201,8 @@ def chat_urls(user: Any, ports: list[int], count: int) -> list[tuple[str, str]]:
 
     organization = user.memberships.first().organization
     sessions = ChatSession.objects.bulk_create([
-        ChatSession(user=user, organization=organization, app_id=app_id(), workflow=WORKFLOW) for _ in range(count)])
+        ChatSession(user=user, organization=organization, app_id=app_id(), workflow=CHAT_WORKFLOW)
+        for _ in range(count)])
     urls = []
     for index, session in enumerate(ChatSession.objects.filter(pk__in=[s.pk for s in sessions]).order_by("pk")):
         port = ports[index % 2]
@@ -289,7 +270,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     args = parser.parse_args()
     sizes = [int(size) for size in args.chats.split(",") if size]
-    write_workflow()
+    write_chat_workflow(TMP / "workflows", rounds=2000)
     configure(private_postgres(), private_redis())
 
     import django
@@ -297,12 +278,10 @@ def main() -> None:
     django.setup()
     global websockets
     import websockets
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    user = get_user_model().objects.create_user(username="load@example.com", email="load@example.com",
-                                                password="load-password-123")
+    user = bench_user("load@example.com")
     ports = start_topology(max(sizes, default=args.idle // 10))
     web_pids = PROCESSES[2].pid, PROCESSES[3].pid
     print(f"topology: 2 uvicorn + 2 Celery run workers (threads), PostgreSQL (private), Redis pub/sub layer "

@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,31 +53,14 @@ django.setup()
 
 import websockets  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from benchmarks.harness import CHAT_WORKFLOW, bench_user, free_port, write_chat_workflow  # noqa: E402
 from mozaiks_core.runtime import services  # noqa: E402
 from mozaiks_core.runtime.engine.baseline import bare_ag2_run, benchmark_bundle  # noqa: E402
 from mozaiks_core.runtime.models import ChatEvent, ChatSession  # noqa: E402
 from mozaiks_core.runtime.runs import execute_run  # noqa: E402
 from mozaiks_core.workspace_info import app_id  # noqa: E402
-
-CHAT_WORKFLOW = "BenchChat"
-
-
-def write_chat_workflow(rounds: int = 400) -> None:
-    """A UserDriven workflow: each user message gets one scripted answer, then an input request."""
-    folder = TMP / "workflows" / CHAT_WORKFLOW
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "orchestrator.yaml").write_text(
-        f"workflow_name: {CHAT_WORKFLOW}\nmax_turns: {rounds * 3}\nhuman_in_the_loop: true\n"
-        "startup_mode: UserDriven\norchestration_pattern: DefaultPattern\ninitial_agent: EchoAgent\n")
-    (folder / "agents.yaml").write_text(
-        "agents:\n  - name: EchoAgent\n    prompt_sections:\n      - {id: role, heading: Role, content: Answer.}\n")
-    (folder / "handoffs.yaml").write_text(
-        "handoff_rules:\n  - {source_agent: EchoAgent, target_agent: user, handoff_type: after_work}\n")
-    turns = "".join(f"  - {{agent: EchoAgent, say: 'answer {index}'}}\n" for index in range(rounds))
-    (folder / "scripted_model.yaml").write_text("turns:\n" + turns)
 
 
 def setup_database() -> Any:
@@ -88,9 +70,7 @@ def setup_database() -> Any:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=WAL")
-    user = get_user_model().objects.create_user(username="bench@example.com", email="bench@example.com",
-                                                password="bench-password-123")
-    return user
+    return bench_user("bench@example.com")
 
 
 def new_session(user: Any, workflow: str, status: str = ChatSession.Status.CREATED) -> ChatSession:
@@ -134,12 +114,6 @@ def part_a(user: Any, runs: int = 40) -> None:
 
 
 # --- (b) concurrent chats over real sockets ---------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
@@ -233,7 +207,7 @@ def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 3.0, s
 
 
 def main() -> None:
-    write_chat_workflow()
+    write_chat_workflow(TMP / "workflows", rounds=400)
     user = setup_database()
     print(f"database: {django.db.connection.vendor}; channel layer: in-memory; python {sys.version.split()[0]}")
     part_a(user)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from celery import shared_task
 
 from mozaiks_core.celery import register_periodic_task
@@ -16,9 +14,11 @@ def run_chat(chat_id: str, user_message: str | None = None) -> None:
     Not acknowledged late: a run that dies with its worker is marked interrupted by the reaper and
     resumed by the user, never silently replayed from the start.
     """
+    from mozaiks_core.runtime.run_host import run_host
     from mozaiks_core.runtime.runs import execute_run
 
-    asyncio.run(execute_run(chat_id, user_message=user_message))
+    # On the process's shared run loop (one writer and one set of layer connections for all runs).
+    run_host.run(execute_run(chat_id, user_message=user_message))
 
 
 @shared_task(name="mozaiks_core.runtime.tasks.reap_stale_runs", ignore_result=True)

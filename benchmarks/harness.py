@@ -1,0 +1,53 @@
+"""What the benchmarks share: free ports, the closed-loop chat workflow, the benchmark user.
+
+``runtime.py`` and ``load.py`` drive the same UserDriven chat: each user message gets one
+scripted answer, then an input request, for as many rounds as a run lasts.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+CHAT_WORKFLOW = "BenchChat"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_chat_workflow(root: Path, rounds: int) -> None:
+    """The benchmark chat bundle under ``root`` (a ``MOZAIKS_WORKFLOW_ROOTS`` entry), ``rounds`` answers long."""
+    folder = root / CHAT_WORKFLOW
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "orchestrator.yaml").write_text(
+        f"workflow_name: {CHAT_WORKFLOW}\nmax_turns: {rounds * 3}\nhuman_in_the_loop: true\n"
+        "startup_mode: UserDriven\norchestration_pattern: DefaultPattern\ninitial_agent: EchoAgent\n")
+    (folder / "agents.yaml").write_text(
+        "agents:\n  - name: EchoAgent\n    prompt_sections:\n      - {id: role, heading: Role, content: Answer.}\n")
+    (folder / "handoffs.yaml").write_text(
+        "handoff_rules:\n  - {source_agent: EchoAgent, target_agent: user, handoff_type: after_work}\n")
+    turns = "".join(f"  - {{agent: EchoAgent, say: 'answer {index}'}}\n" for index in range(rounds))
+    (folder / "scripted_model.yaml").write_text("turns:\n" + turns)
+
+
+def bench_user(email: str) -> Any:
+    """A user whose organization has no token limit (the benchmarks measure runs, not the free plan's budget).
+
+    Every LLM call is still metered: the override only lifts the limit, as an operator would for
+    a customer on a custom contract.
+    """
+    from django.contrib.auth import get_user_model
+
+    from mozaiks_core.entitlements.models import EntitlementOverride
+    from mozaiks_core.entitlements.services import token_meter_key
+
+    user = get_user_model().objects.create_user(username=email, email=email, password="bench-password-123")
+    organization = user.memberships.first().organization
+    EntitlementOverride.objects.create(organization=organization, key=token_meter_key(), unlimited=True,
+                                       note="benchmark: unlimited tokens")
+    return user
