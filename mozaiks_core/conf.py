@@ -26,6 +26,8 @@ class MozaiksSettings:
     billing_provider: str = "local"
     ws_max_frame_bytes: int = 65536
     ws_ping_seconds: int = 45
+    ws_outbox_frames: int = 2000
+    ws_stall_seconds: float = 30
     execution_token_minutes: int = 15
     pack_roots: list[Path] = field(default_factory=list)
     licensed_services: list[str] = field(default_factory=list)
@@ -44,6 +46,8 @@ def mozaiks_settings() -> MozaiksSettings:
         billing_provider=getattr(settings, "MOZAIKS_BILLING_PROVIDER", "local"),
         ws_max_frame_bytes=getattr(settings, "MOZAIKS_WS_MAX_FRAME_BYTES", 65536),
         ws_ping_seconds=getattr(settings, "MOZAIKS_WS_PING_SECONDS", 45),
+        ws_outbox_frames=getattr(settings, "MOZAIKS_WS_OUTBOX_FRAMES", 2000),
+        ws_stall_seconds=getattr(settings, "MOZAIKS_WS_STALL_SECONDS", 30),
         execution_token_minutes=getattr(settings, "MOZAIKS_EXECUTION_TOKEN_MINUTES", 15),
         pack_roots=[Path(root) for root in getattr(settings, "MOZAIKS_PACK_ROOTS", [])],
         licensed_services=list(getattr(settings, "MOZAIKS_LICENSED_SERVICES", [])),

@@ -3,8 +3,9 @@
 The consumer only subscribes and forwards: runs publish committed events to the chat's group,
 the consumer passes them on in ``seq`` order (filling any gap from the database), answers the
 client's frames through :mod:`~mozaiks_core.runtime.services`, and replays missed events on
-``client.resume``. Each socket has a bounded outbox; a client that stops reading is closed with
-4008 instead of slowing the run or other sockets.
+``client.resume``. Each socket has a bounded outbox and its own sender task; a client that stops
+reading (its backlog passes the limit, or no frame could be handed to the server for
+``MOZAIKS_WS_STALL_SECONDS``) is closed with 4008 instead of slowing the run or other sockets.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
@@ -39,10 +39,6 @@ logger = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 SLOW_CLIENT = 4008
-
-
-def _outbox_size() -> int:
-    return int(getattr(settings, "MOZAIKS_WS_OUTBOX_FRAMES", 2000))
 
 
 class _RateLimit:
@@ -91,7 +87,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         """Authorize against the path, subscribe, send ``chat_meta``, start AgentDriven runs."""
+        conf = mozaiks_settings()
         self.outbox: asyncio.Queue[str] = asyncio.Queue()
+        self.outbox_limit = conf.ws_outbox_frames
+        self.stall_seconds = conf.ws_stall_seconds
+        self.drained = asyncio.Event()  # set by the sender whenever the outbox is under half full
         self.tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.subscribed = False
@@ -136,32 +136,58 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         self.outbox.put_nowait(text)
-        if self.outbox.qsize() > _outbox_size():
-            self.closing = True
-            logger.warning("closing a slow chat socket of chat %s (%d frames unsent)", self.session.chat_id,
-                           self.outbox.qsize())
-            asyncio.get_running_loop().create_task(self._close_slow())
+        if self.outbox.qsize() > self.outbox_limit:
+            self._drop_slow_client(f"{self.outbox.qsize()} frames unsent")
 
     async def _queue_paced(self, text: str) -> None:
-        """Like :meth:`_queue`, but let the sender drain first (replays may be longer than the limit)."""
-        limit = _outbox_size()
-        deadline = asyncio.get_running_loop().time() + 10
-        while self.outbox.qsize() >= limit // 2 and not self.closing:
-            if asyncio.get_running_loop().time() > deadline:
-                break  # the client is not reading: _queue closes it
-            await asyncio.sleep(0.005)
+        """Like :meth:`_queue`, but first wait until the outbox is under half full, so a replay longer
+        than the limit streams at the client's pace. There is no deadline here: a client that stops
+        reading is closed by the sender's stall timeout, which ends the wait."""
+        while self.outbox.qsize() >= self.outbox_limit // 2 and not self.closing:
+            self.drained.clear()
+            await self.drained.wait()
         self._queue(text)
 
-    async def _close_slow(self) -> None:
+    def _drop_slow_client(self, why: str) -> None:
+        """Stop serving a client that stopped reading: free its backlog, stop its tasks, close it (4008)."""
+        if self.closing:
+            return
+        self.closing = True
+        logger.warning("closing a slow chat socket of chat %s (%s)", self.session.chat_id, why)
+        self.outbox = asyncio.Queue()
+        self.drained.set()  # a paced replay stops waiting and ends
         for task in self.tasks:
             task.cancel()
+        self.tasks = [asyncio.get_running_loop().create_task(self._close_slow())]
+
+    async def _close_slow(self) -> None:
+        """Leave the chat's group, then send 4008 without a deadline: the close frame waits behind what
+        the server already buffered, so a client that reads again learns to resume; until then (or
+        until the connection drops) this socket holds no frames and receives none."""
+        if self.subscribed:
+            self.subscribed = False
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.close(code=SLOW_CLIENT, reason="slow client: reconnect and resume"), 5)
+            await self.close(code=SLOW_CLIENT, reason="slow client: reconnect and resume")
 
     async def _send_loop(self) -> None:
+        """Send queued frames in order. A frame the server has not taken within the stall timeout
+        means the client stopped reading (its socket buffers are full): drop it."""
         while True:
             text = await self.outbox.get()
-            await self.send(text_data=text)
+            if self.outbox.qsize() < self.outbox_limit // 2:
+                self.drained.set()
+            try:
+                async with asyncio.timeout(self.stall_seconds):
+                    await self.send(text_data=text)
+            except TimeoutError:
+                self._drop_slow_client(f"no frame sent for {self.stall_seconds:g}s")
+                return
+            except OSError:  # the client is gone; disconnect() follows
+                self.closing = True
+                self.drained.set()
+                return
 
     async def _ping_loop(self) -> None:
         interval = mozaiks_settings().ws_ping_seconds
@@ -186,7 +212,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         events = await database_sync_to_async(services.events_after)(self.session, after)
         count = 0
         for event in events:
-            if up_to is not None and event.seq > up_to:
+            if self.closing or (up_to is not None and event.seq > up_to):
                 break
             await self._queue_paced(_frame_of(event))
             self.delivered_seq = max(self.delivered_seq, event.seq)
@@ -238,6 +264,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Replay exactly the events after ``last_seq``, mark the boundary, re-send open requests."""
         self.delivered_seq = last_seq
         replayed = await self._send_events_from_db(last_seq)
+        if self.closing:
+            return
         self.session = await database_sync_to_async(ChatSession.objects.get)(pk=self.session.pk)
         self._queue(connection_frame("chat.resume_boundary", {
             "replayed_count": replayed, "client_had": last_seq, "last_seq": self.delivered_seq,

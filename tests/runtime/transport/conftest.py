@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,13 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import connections
+from django.utils import timezone
 
 from mozaiks_core.asgi import application
 from mozaiks_core.auth.services import ensure_personal_organization
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.bundles import get_registry
-from mozaiks_core.runtime.models import ChatSession
+from mozaiks_core.runtime.models import ChatEvent, ChatSession
 
 WORKFLOWS = Path(__file__).parent / "workflows"
 APP_ID = "mozaiks-demo"
@@ -77,6 +80,17 @@ def new_chat(user: Any, workflow: str) -> ChatSession:
     session, _ = services.create_chat(user=user, organization=user.memberships.first().organization,
                                       app_id=APP_ID, workflow=workflow, force_new=True)
     return session
+
+
+def store_events(session: ChatSession, count: int, content_bytes: int = 100) -> None:
+    """Give ``session`` stored ``chat.text`` events seq 0..count-1 of about ``content_bytes`` each,
+    as if a run had produced them (random text: per-message deflate cannot shrink them)."""
+    now = timezone.now()
+    ChatEvent.objects.bulk_create(
+        ChatEvent(chat=session, seq=seq, type="chat.text", event_id=uuid.uuid4().hex, created_at=now,
+                  payload={"agent": "ChatterAgent", "content": secrets.token_hex(content_bytes // 2)})
+        for seq in range(count))
+    ChatSession.objects.filter(pk=session.pk).update(last_seq=count - 1)
 
 
 def socket_path(session: ChatSession, token: str | None = "auto") -> str:

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.consumers import ChatConsumer
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, UsageRecord
-from tests.runtime.transport.conftest import Client, http_post, new_chat, socket_path
+from tests.runtime.transport.conftest import Client, http_post, new_chat, socket_path, store_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,6 +208,53 @@ async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(
     await database_sync_to_async(services.cancel_chat)(session)
     await healthy.until("chat.run_complete")
     await healthy.close()
+
+
+async def test_a_client_that_stops_reading_mid_replay_is_closed_within_the_stall_timeout(
+    alice: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MOZAIKS_WS_OUTBOX_FRAMES = 8
+    settings.MOZAIKS_WS_STALL_SECONDS = 0.5
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    await database_sync_to_async(store_events)(session, 40)
+    client = Client(await database_sync_to_async(socket_path)(session))
+    assert await client.connect()
+    assert (await client.next())["type"] == "chat_meta"
+
+    async def stalled_send(self: ChatConsumer, text_data: str | None = None, **kwargs: Any) -> None:
+        await asyncio.Event().wait()  # from now on the client reads nothing
+
+    monkeypatch.setattr(ChatConsumer, "send", stalled_send)
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    await client.send({"type": "client.resume", "data": {"last_seq": -1}})
+    closed = await client.communicator.receive_output(5)
+    assert closed == {"type": "websocket.close", "code": 4008, "reason": "slow client: reconnect and resume"}
+    assert loop.time() - asked < 0.5 + 1
+
+
+async def test_a_replay_longer_than_the_stall_timeout_completes_for_a_client_that_keeps_reading(
+    alice: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MOZAIKS_WS_OUTBOX_FRAMES = 8
+    settings.MOZAIKS_WS_STALL_SECONDS = 0.3
+    original_send = ChatConsumer.send
+
+    async def slow_send(self: ChatConsumer, text_data: str | None = None, **kwargs: Any) -> None:
+        await asyncio.sleep(0.02)  # every frame takes a while; the replay as a whole takes seconds
+        await original_send(self, text_data=text_data, **kwargs)
+
+    monkeypatch.setattr(ChatConsumer, "send", slow_send)
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    await database_sync_to_async(store_events)(session, 60)
+    client = Client(await database_sync_to_async(socket_path)(session))
+    assert await client.connect()
+    await client.next()
+    await client.send({"type": "client.resume", "data": {"last_seq": -1}})
+    boundary = await client.until("chat.resume_boundary")
+    assert boundary["data"]["replayed_count"] == 60
+    assert client.seqs() == list(range(60))
+    await client.close()
 
 
 def _remember_first(connect: Any, stuck: set[int]) -> Any:
