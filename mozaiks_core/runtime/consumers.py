@@ -17,9 +17,9 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from mozaiks_core.async_db import db_call
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.event_log import chat_group, run_group
@@ -97,7 +97,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.subscribed = False
         self.limiter = _RateLimit()
         path = self.scope["url_route"]["kwargs"]
-        session, code, message = await database_sync_to_async(_authorize)(self.scope, path)
+        session, code, message = await db_call(_authorize)(self.scope, path)
         await self.accept()
         if session is None:
             await self.send(text_data=error_frame(code, message))
@@ -105,14 +105,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(chat_group(session.chat_id), self.channel_name)
         self.subscribed = True
-        self.session = await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)
+        self.session = await db_call(ChatSession.objects.get)(pk=session.pk)
         self.delivered_seq = self.session.last_seq
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._send_loop()), loop.create_task(self._ping_loop())]
-        meta = await database_sync_to_async(services.session_summary)(self.session)
+        meta = await db_call(services.session_summary)(self.session)
         self._queue(connection_frame("chat_meta", meta))
         if meta["startup_mode"] == "AgentDriven" and self.session.status == ChatSession.Status.CREATED:
-            await database_sync_to_async(services.start_run)(self.session)
+            await db_call(services.start_run)(self.session)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its per-message ``close_old_connections()`` hop to the database
@@ -209,7 +209,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.delivered_seq = seq
 
     async def _send_events_from_db(self, after: int, up_to: int | None = None) -> int:
-        events = await database_sync_to_async(services.events_after)(self.session, after)
+        events = await db_call(services.events_after)(self.session, after)
         count = 0
         for event in events:
             if self.closing or (up_to is not None and event.seq > up_to):
@@ -239,14 +239,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _handle(self, frame: InboundFrame) -> None:
         fields = frame.fields
         if frame.type == "user.input.submit":
-            outcome, request_id = await database_sync_to_async(services.submit_user_text)(
+            outcome, request_id = await db_call(services.submit_user_text)(
                 self.session, fields["text"], fields.get("input_request_id") or None, publish=False)
             if request_id is not None:
                 await self._pass_answer(request_id, {"text": fields["text"]})
             self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
         elif frame.type == "ui_tool_response":
             event_id = str(fields.get("eventId", fields.get("event_id")))
-            await database_sync_to_async(services.answer_request)(
+            await db_call(services.answer_request)(
                 self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL, publish=False)
             await self._pass_answer(event_id, fields["response"])
             self._queue(connection_frame("ack.ui_tool_response", {"eventId": event_id, "status": "accepted"}))
@@ -266,25 +266,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
         replayed = await self._send_events_from_db(last_seq)
         if self.closing:
             return
-        self.session = await database_sync_to_async(ChatSession.objects.get)(pk=self.session.pk)
+        self.session = await db_call(ChatSession.objects.get)(pk=self.session.pk)
         self._queue(connection_frame("chat.resume_boundary", {
             "replayed_count": replayed, "client_had": last_seq, "last_seq": self.delivered_seq,
             "persisted_had": self.session.last_seq, "total_messages": self.session.last_seq + 1,
             "status": self.session.status,
             "summary": f"Replayed {replayed} events after seq {last_seq}.",
         }))
-        for request in await database_sync_to_async(services.open_requests)(self.session):
+        for request in await db_call(services.open_requests)(self.session):
             if request.seq <= last_seq:
                 frame_type = "chat.input_request" if request.kind == PendingRequest.Kind.INPUT else "chat.tool_call"
                 self._queue(connection_frame(frame_type, {**request.frame, "resent": True,
                                                           "original_seq": request.seq}))
 
     async def _start_workflow(self) -> None:
-        started = await database_sync_to_async(services.start_run)(self.session)
+        started = await db_call(services.start_run)(self.session)
         if started:
             self._queue(connection_frame("ack.start_workflow", {"status": "started"}))
             return
-        await database_sync_to_async(self.session.refresh_from_db)(fields=["status"])
+        await db_call(self.session.refresh_from_db)(fields=["status"])
         status = self.session.status
         if status in ChatSession.ACTIVE_STATUSES:
             raise services.ChatError("RUN_ALREADY_ACTIVE", "A run of this chat is already going.", 409)

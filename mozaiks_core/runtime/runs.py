@@ -20,12 +20,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from mozaiks_core.async_db import db_call
 from mozaiks_core.entitlements.services import TokenBudget
+from mozaiks_core.runtime.budgets import budgets
 from mozaiks_core.runtime.event_log import EventRow, UsageRow, WriteEntry, get_writer, run_group
 from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
@@ -98,7 +99,7 @@ class RunService:
         self._tasks: list[asyncio.Task[None]] = []
         self._asked = False
         self._budget_exhausted = False
-        self._budget_checked_at = float("-inf")
+        self._organization_pk = session.organization_id
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class RunService:
                 await task
         await get_channel_layer().group_discard(run_group(self.chat_id), self._channel)
         if self._asked:
-            await database_sync_to_async(
+            await db_call(
                 PendingRequest.objects.filter(chat_id=self.session.pk, answered_at__isnull=True).update
             )(closed=True)
 
@@ -179,7 +180,7 @@ class RunService:
         try:
             response = await self._ask(PendingRequest.Kind.UI_TOOL, event_id, "chat.tool_call", data, timeout)
         except TimeoutError:
-            await database_sync_to_async(
+            await db_call(
                 PendingRequest.objects.filter(request_id=event_id, answered_at__isnull=True).update
             )(closed=True)
             self.enqueue_event("chat.ui_tool_dismiss", {"eventId": event_id, "tool_name": tool_name,
@@ -190,23 +191,26 @@ class RunService:
         return response if isinstance(response, dict) else {"value": response}
 
     def llm_call_ready(self, agent: str) -> bool:
-        """The engine's fast path (any thread): True when no budget check is due and nothing stops the run.
+        """The engine's fast path (any thread): True when the process holds a fresh "not exhausted"
+        answer for the organization (:mod:`~mozaiks_core.runtime.budgets`) and nothing stops the run.
 
-        Plain attribute reads only, so the run's thread can ask without waiting for the loop.
+        Plain reads only, so the run's thread can ask without waiting for the loop.
         """
         if self._write_error is not None or self.cancelled or self._budget_exhausted:
             return False
-        return time.monotonic() - self._budget_checked_at < budget_check_seconds()
+        budget = budgets.fresh(self._organization_pk, budget_check_seconds())
+        return budget is not None and not budget.exhausted
 
     async def before_llm_call(self, *, agent: str) -> None:
         """Stop the run with :class:`BudgetExceeded` when the organization's budget is exhausted."""
         from mozaiks_core.entitlements.services import check_token_budget
 
         self._check_running()
-        now = time.monotonic()
-        if not self._budget_exhausted and now - self._budget_checked_at >= budget_check_seconds():
-            budget = await database_sync_to_async(check_token_budget)(organization=self.session.organization)
-            self.budget_checked(budget, now)
+        if not self._budget_exhausted:
+            organization = self.session.organization
+            budget = await budgets.current(self._organization_pk, budget_check_seconds(),
+                                           lambda: db_call(check_token_budget)(organization=organization))
+            self._budget_exhausted = budget.exhausted
         if self._budget_exhausted:
             raise BudgetExceeded(f"The token budget of {self.session.organization} is exhausted.")
 
@@ -227,14 +231,14 @@ class RunService:
                                       on_metered=self._metered))
 
     def budget_checked(self, budget: TokenBudget, at: float | None = None) -> None:
-        """Remember a budget check (trusted for ``budget_check_seconds()`` from ``at``)."""
-        self._budget_checked_at = time.monotonic() if at is None else at
+        """Share a budget answer read at ``at`` (monotonic; default now) with the process's runs."""
+        budgets.note(self._organization_pk, budget, at)
         self._budget_exhausted = self._budget_exhausted or budget.exhausted
 
     def _metered(self, budget: TokenBudget) -> None:
-        """The meter's answer after a usage record (called from the writer's database thread)."""
-        if budget.exhausted:
-            self._budget_exhausted = True
+        """The meter's answer after a usage record (called from the writer's database thread): it is
+        the organization's budget right after this call, as fresh as a check."""
+        self.budget_checked(budget)
 
     # --- internals ---------------------------------------------------------------------
 
@@ -292,7 +296,7 @@ class RunService:
         interval = max(0.5, min(2.0, heartbeat_seconds() / 2))
         while not future.done():
             await asyncio.sleep(interval)
-            answered, status = await database_sync_to_async(self._answer_state)(request_id)
+            answered, status = await db_call(self._answer_state)(request_id)
             if status == ChatSession.Status.CANCELLED:
                 self._cancel()
             elif answered is not None and not future.done():
@@ -347,6 +351,7 @@ class RunState:
     history: list[dict[str, Any]] | None
     bundle: Any
     budget: TokenBudget | None  # the token budget at the start (None: the chat is no longer claimed)
+    budget_read_at: float  # time.monotonic() when it was read
 
 
 def _load_run_state(chat_id: str) -> RunState:
@@ -358,10 +363,10 @@ def _load_run_state(chat_id: str) -> RunState:
     if session.last_seq >= 0:
         last = ChatEvent.objects.filter(chat=session, seq=session.last_seq).values_list("event_id", flat=True).first()
     history = session.messages or (_history_from_events(session) if last else None)
-    budget = None
+    budget, read_at = None, time.monotonic()
     if session.status == ChatSession.Status.RUNNING:  # the first LLM call's budget check, done here
         budget = check_token_budget(organization=session.organization)
-    return RunState(session, last or "", history or None, get_bundle(session.workflow), budget)
+    return RunState(session, last or "", history or None, get_bundle(session.workflow), budget, read_at)
 
 
 async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None) -> RunOutcome:
@@ -372,14 +377,14 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
     from mozaiks_core.runtime.engine import run_workflow
 
     tune_thread_switching()
-    state = await database_sync_to_async(_load_run_state)(chat_id)
+    state = await db_call(_load_run_state)(chat_id)
     session, history, bundle = state.session, state.history, bundle or state.bundle
     if state.budget is None:
         # Cancelled, or reaped as interrupted while the task waited in a queue: the claim is gone.
         logger.warning("not running chat %s: it is %s, no longer claimed for a run", chat_id, session.status)
         return RunOutcome(session.status, summary="The chat was no longer claimed for this run.")
     service = RunService(session, state.last_event_id)
-    service.budget_checked(state.budget)
+    service.budget_checked(state.budget, state.budget_read_at)
     await service.open()
     outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")
     try:

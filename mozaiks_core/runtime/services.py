@@ -223,24 +223,24 @@ def answer_request(session: ChatSession, request_id: str, response: Any, *, kind
     ``publish=False`` leaves sending :func:`answer_message` to an async caller (the consumer), so
     the database thread never waits on the event loop.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        accepted = PendingRequest.objects.filter(
-            chat=session, request_id=request_id, kind=kind, answered_at__isnull=True, closed=False
-        ).update(answered_at=now, response=response)
-        if not accepted:
-            existing = PendingRequest.objects.filter(chat=session, request_id=request_id, kind=kind).first()
-            what = "input request" if kind == PendingRequest.Kind.INPUT else "UI tool"
-            if existing is None:
-                raise ChatError("UNKNOWN_REQUEST", f"This chat has no {what} {request_id!r}.", 404,
-                                {"request_id": request_id})
-            if existing.answered_at is not None:
-                raise ChatError("ALREADY_ANSWERED", f"The {what} {request_id!r} was already answered.", 409,
-                                {"request_id": request_id})
-            raise ChatError("REQUEST_CLOSED", f"The run that asked {request_id!r} has ended; start the chat again.",
-                            409, {"request_id": request_id})
-        if publish:
-            transaction.on_commit(lambda: _publish(run_group(session.chat_id), answer_message(request_id, response)))
+    # One conditional UPDATE (autocommit, a single round trip) decides which answer wins; the
+    # reads below only explain a refusal.
+    accepted = PendingRequest.objects.filter(
+        chat=session, request_id=request_id, kind=kind, answered_at__isnull=True, closed=False
+    ).update(answered_at=timezone.now(), response=response)
+    if not accepted:
+        existing = PendingRequest.objects.filter(chat=session, request_id=request_id, kind=kind).first()
+        what = "input request" if kind == PendingRequest.Kind.INPUT else "UI tool"
+        if existing is None:
+            raise ChatError("UNKNOWN_REQUEST", f"This chat has no {what} {request_id!r}.", 404,
+                            {"request_id": request_id})
+        if existing.answered_at is not None:
+            raise ChatError("ALREADY_ANSWERED", f"The {what} {request_id!r} was already answered.", 409,
+                            {"request_id": request_id})
+        raise ChatError("REQUEST_CLOSED", f"The run that asked {request_id!r} has ended; start the chat again.",
+                        409, {"request_id": request_id})
+    if publish:  # at once in autocommit mode; after the caller's commit inside a transaction
+        transaction.on_commit(lambda: _publish(run_group(session.chat_id), answer_message(request_id, response)))
 
 
 def submit_user_text(session: ChatSession, text: str, request_id: str | None = None, *,

@@ -10,13 +10,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
+from mozaiks_core.async_db import db_call
 from mozaiks_core.auth.tokens import ExecutionTokenError, verify_execution_token
 
 
-@database_sync_to_async
+@db_call
 def _active_user(user_id: str) -> Any:
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
