@@ -267,7 +267,8 @@ def main() -> None:
     parser.add_argument("--chats", default="50,200")
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="seconds before measuring (200 chats need several to start their runs)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.chats.split(",") if size]
     write_chat_workflow(TMP / "workflows", rounds=2000)

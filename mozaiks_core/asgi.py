@@ -25,3 +25,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+
+from mozaiks_core.runtime.process_tuning import tune_process  # noqa: E402
+
+tune_process()  # after every import of the server process: see process_tuning

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mozaiks_core.settings")
 
@@ -28,3 +29,12 @@ def ping(cache_key: str) -> None:
     from django.core.cache import cache
 
     cache.set(cache_key, "pong", 60)
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _tune_worker_process(**_: object) -> None:
+    """Thread switching and the frozen start-up heap (``runtime.process_tuning``) in every worker process."""
+    from mozaiks_core.runtime.process_tuning import tune_process
+
+    tune_process()

@@ -84,20 +84,37 @@ def add_returning(model: type[models.Model], column: str, amount: int, where: di
     return None if row is None else row[0]
 
 
-def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> int:
-    """``UPDATE ... SET <field> = %s, ... WHERE pk = %s`` by field name (JSON cast on PostgreSQL); rows changed."""
-    if not values:
-        return 0
+def _update_sql(model: type[models.Model], names: Sequence[str]) -> str:
     quote = connection.ops.quote_name
     cast = connection.vendor == "postgresql"
     assignments = []
-    for name in values:
+    for name in names:
         field = model._meta.get_field(name)
         json_value = cast and isinstance(field, models.JSONField)
         assignments.append(f"{quote(field.column)} = %s" + ("::jsonb" if json_value else ""))
     # Identifiers come from the model; values are parameters.
-    sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
-           f"WHERE {quote(model._meta.pk.column)} = %s")
+    return (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+            f"WHERE {quote(model._meta.pk.column)} = %s")
+
+
+def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> int:
+    """``UPDATE ... SET <field> = %s, ... WHERE pk = %s`` by field name (JSON cast on PostgreSQL); rows changed."""
+    if not values:
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*(_adapt(value) for value in values.values()), pk])
+        cursor.execute(_update_sql(model, list(values)), [*(_adapt(value) for value in values.values()), pk])
         return int(cursor.rowcount)
+
+
+def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, Any]]) -> None:
+    """:func:`update_by_pk` for many rows: one ``executemany`` per set of field names (pipelined
+    by psycopg on PostgreSQL), rows in primary-key order so concurrent writers lock alike."""
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    for pk in sorted(updates):
+        values = updates[pk]
+        if values:
+            names = tuple(values)
+            groups.setdefault(names, []).append([*(_adapt(value) for value in values.values()), pk])
+    with connection.cursor() as cursor:
+        for names, rows in groups.items():
+            cursor.executemany(_update_sql(model, names), rows)

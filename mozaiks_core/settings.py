@@ -354,6 +354,8 @@ def _env_seconds(name: str, default: float) -> float:
 
 MOZAIKS_BUDGET_CHECK_SECONDS = _env_seconds("MOZAIKS_BUDGET_CHECK_SECONDS", 1.0)
 MOZAIKS_THREAD_SWITCH_INTERVAL = _env_seconds("MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005)
+# Servers and workers move their start-up heap out of garbage collection (runtime/process_tuning.py).
+MOZAIKS_GC_FREEZE = env_bool("MOZAIKS_GC_FREEZE", True)
 MOZAIKS_EXECUTION_TOKEN_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_KEY")
 MOZAIKS_EXECUTION_TOKEN_MINUTES = env_int("MOZAIKS_EXECUTION_TOKEN_MINUTES", 15)
 

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import socket
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,11 +25,13 @@ from django.utils import timezone
 
 from mozaiks_core.async_db import db_call
 from mozaiks_core.entitlements.services import TokenBudget
+from mozaiks_core.runtime.answer_poll import answer_poller
 from mozaiks_core.runtime.budgets import budgets
 from mozaiks_core.runtime.event_log import EventRow, UsageRow, WriteEntry, get_writer, run_group
 from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+from mozaiks_core.runtime.process_tuning import tune_process
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +50,6 @@ def budget_check_seconds() -> float:
 def heartbeat_seconds() -> float:
     """How often a run proves it is alive (``MOZAIKS_RUN_HEARTBEAT_SECONDS``)."""
     return float(getattr(settings, "MOZAIKS_RUN_HEARTBEAT_SECONDS", 10))
-
-
-def tune_thread_switching() -> None:
-    """Shorten the interpreter's GIL switch interval where workflow runs execute.
-
-    Each run's AG2 thread hands every hook call to the event loop and waits; with Python's
-    default 5 ms switch interval a woken thread can wait a whole interval behind busy ones, which
-    dominated latency with many concurrent runs. ``MOZAIKS_THREAD_SWITCH_INTERVAL`` (seconds,
-    default 0.0005; 0 keeps the interpreter's value) sets it for the process.
-    """
-    interval = float(getattr(settings, "MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005))
-    if interval > 0 and sys.getswitchinterval() != interval:
-        sys.setswitchinterval(interval)
 
 
 def _to_json(data: dict[str, Any]) -> str:
@@ -282,32 +270,15 @@ class RunService:
         pending = PendingRequest(chat_id=self.session.pk, request_id=request_id, kind=kind, seq=0, frame=payload)
         self.enqueue_event(event_type, data, pending=pending, status=ChatSession.Status.WAITING_INPUT)
         await self.flush()
-        poller = asyncio.get_running_loop().create_task(self._poll_answer(request_id, future))
+        poller = answer_poller(max(0.5, min(2.0, heartbeat_seconds() / 2)))
+        poller.watch(request_id, self.session.pk, future, self._cancel)
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         finally:
-            poller.cancel()
+            poller.forget(request_id)
             self._waiters.pop(request_id, None)
             if not self.cancelled:
                 self.update_session(status=ChatSession.Status.RUNNING)
-
-    async def _poll_answer(self, request_id: str, future: asyncio.Future[Any]) -> None:
-        """Fallback to the channel layer: read the answer (or a cancellation) from the database."""
-        interval = max(0.5, min(2.0, heartbeat_seconds() / 2))
-        while not future.done():
-            await asyncio.sleep(interval)
-            answered, status = await db_call(self._answer_state)(request_id)
-            if status == ChatSession.Status.CANCELLED:
-                self._cancel()
-            elif answered is not None and not future.done():
-                future.set_result(answered[0])
-
-    def _answer_state(self, request_id: str) -> tuple[tuple[Any] | None, str]:
-        row = PendingRequest.objects.filter(request_id=request_id).values("answered_at", "response").first()
-        status = ChatSession.objects.filter(pk=self.session.pk).values_list("status", flat=True).first() or ""
-        if row and row["answered_at"] is not None:
-            return (row["response"],), status
-        return None, status
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
@@ -376,7 +347,7 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
     """
     from mozaiks_core.runtime.engine import run_workflow
 
-    tune_thread_switching()
+    tune_process()
     state = await db_call(_load_run_state)(chat_id)
     session, history, bundle = state.session, state.history, bundle or state.bundle
     if state.budget is None:
