@@ -184,12 +184,13 @@ def chat_urls(user: Any, ws_base: str, count: int) -> list[str]:
     return urls
 
 
-def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 3.0, seconds: float = 10.0) -> None:
+def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 10.0, seconds: float = 10.0) -> None:
     port = free_port()
     server = start_server(port)
     origin, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     try:
-        print(f"(b) concurrent chats on one uvicorn process, in-memory layer, closed loop, {seconds:.0f}s windows:")
+        print(f"(b) concurrent chats on one uvicorn process, in-memory layer, closed loop, {seconds:.0f}s windows "
+              f"after {warmup:.0f}s warm-up:")
         for count in sizes:
             echo = asyncio.run(drive("echo", [f"{ws_base}/bench/echo/"] * count, origin, warmup, seconds))
             chat = asyncio.run(drive("chat", chat_urls(user, ws_base, count), origin, warmup, seconds))
@@ -207,7 +208,7 @@ def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), warmup: float = 3.0, s
 
 
 def main() -> None:
-    write_chat_workflow(TMP / "workflows", rounds=400)
+    write_chat_workflow(TMP / "workflows", rounds=2000)
     user = setup_database()
     print(f"database: {django.db.connection.vendor}; channel layer: in-memory; python {sys.version.split()[0]}")
     part_a(user)

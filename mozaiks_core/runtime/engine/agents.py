@@ -138,8 +138,9 @@ class RunAgent(ConversableAgent):
 class UserAgent(ConversableAgent):
     """The human: every turn asks the hooks for input (``chat.input_request``) and waits."""
 
-    def __init__(self, *, run: RunState) -> None:
+    def __init__(self, *, run: RunState, agents: list[ConversableAgent] | None = None) -> None:
         self._run = run
+        self._agents = agents or []
         super().__init__(USER_AGENT_NAME, human_input_mode="ALWAYS", llm_config=False, code_execution_config=False)
 
     def get_human_input(self, prompt: str, **_: Any) -> str:
@@ -147,7 +148,13 @@ class UserAgent(ConversableAgent):
         hooks, agent = self._run.bridge.hooks, self._run.events.last_assistant or ""
         question = f"{agent} is waiting for your reply." if agent else "Your message"
         self._run.bridge.checkpoint()
-        return str(self._run.bridge.call(lambda: hooks.request_input(agent=agent, prompt=question)))
+        answer = str(self._run.bridge.call(lambda: hooks.request_input(agent=agent, prompt=question)))
+        # The user spoke: the agents' replies are no longer consecutive. AG2 only resets an agent's
+        # counter when a human answers that agent directly, so in a group chat every agent ended
+        # the run (as "completed") after max_consecutive_auto_reply (default 100) replies in all.
+        for member in self._agents:
+            member.reset_consecutive_auto_reply_counter()
+        return answer
 
 
 class LenientExpressionCondition(ExpressionContextCondition):
@@ -208,7 +215,7 @@ def build_pattern(
                 .register_for_llm(agent)
         agents[spec.name] = agent
     interactive = has_user(bundle)
-    user = UserAgent(run=state) if interactive or with_user else None
+    user = UserAgent(run=state, agents=list(agents.values())) if interactive or with_user else None
     for hook in bundle.hooks:
         for name, agent in agents.items():
             if hook.agent in ("all", name):

@@ -286,3 +286,35 @@ async def test_a_checkpoint_before_each_wait_is_enough_to_resume_after_a_crash(h
     assert outcome.status == "completed"
     [final] = resumed.events("chat.tool_response")
     assert '"split": {"email": 1000.0, "social": 2000.0, "paid_search": 3000.0}' in final["content"]
+
+
+async def test_a_long_chat_goes_past_100_agent_replies_when_the_user_speaks_in_between(hooks, context, tmp_path):
+    # AG2 counts an agent's replies to the group manager and ends the chat at its
+    # max_consecutive_auto_reply (default 100) unless the counter is reset; a user message
+    # in between must reset it, or every chat ends "completed" after 100 answers.
+    rounds = 103
+    folder = tmp_path / "LongChat"
+    folder.mkdir()
+    (folder / "orchestrator.yaml").write_text(
+        "workflow_name: LongChat\nmax_turns: 1000\nhuman_in_the_loop: true\nstartup_mode: UserDriven\n"
+        "orchestration_pattern: DefaultPattern\ninitial_agent: EchoAgent\n")
+    (folder / "agents.yaml").write_text(
+        "agents:\n  - name: EchoAgent\n    prompt_sections:\n      - {id: role, heading: Role, content: Answer.}\n")
+    (folder / "handoffs.yaml").write_text(
+        "handoff_rules:\n  - {source_agent: EchoAgent, target_agent: user, handoff_type: after_work}\n")
+    (folder / "scripted_model.yaml").write_text(
+        "turns:\n" + "".join(f"  - {{agent: EchoAgent, say: 'answer {index}'}}\n" for index in range(rounds)))
+    hooks.inputs = ["next"] * (rounds - 1)
+
+    async def answer_or_leave(*, agent, prompt):
+        hooks.log.append(("input_request", {"agent": agent}))
+        if not hooks.inputs:
+            raise RunCancelled("the user left")
+        return hooks.inputs.pop(0)
+
+    hooks.request_input = answer_or_leave
+    outcome = await run_workflow(load(folder), context("LongChat"), hooks, user_message="go")
+    replies = [event["content"] for event in hooks.events("chat.text") if event["agent"] == "EchoAgent"]
+    assert len(replies) == rounds
+    assert replies[-1] == f"answer {rounds - 1}"
+    assert outcome.status == "cancelled"  # the user left; the agent never stopped on its own
