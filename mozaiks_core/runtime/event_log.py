@@ -108,11 +108,20 @@ class WriteEntry:
 
 
 class EventWriter:
-    """Per-event-loop writer task that batches, commits, then publishes."""
+    """Per-event-loop writer: batches and commits in one task, publishes committed batches in another."""
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[WriteEntry] = asyncio.Queue()
-        self.task = asyncio.get_running_loop().create_task(self._run(), name="mozaiks-event-writer")
+        # Committed batches wait here for the publisher, so publishing one batch overlaps the
+        # next batch's commit; batches are still published in commit order.
+        self.committed: asyncio.Queue[tuple[list[WriteEntry], dict[int, BaseException]]] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        self.task = loop.create_task(self._run(), name="mozaiks-event-writer")
+        self.publisher = loop.create_task(self._publish_committed(), name="mozaiks-event-publisher")
+
+    def alive(self) -> bool:
+        """Both tasks still running (a writer whose loop was stopped is replaced)."""
+        return not (self.task.done() or self.publisher.done())
 
     def submit(self, entry: WriteEntry) -> None:
         """Queue an entry without waiting for it."""
@@ -129,6 +138,11 @@ class EventWriter:
             while not self.queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(self.queue.get_nowait())
             failed = await self._commit_isolating_failures(batch)
+            self.committed.put_nowait((batch, failed))
+
+    async def _publish_committed(self) -> None:
+        while True:
+            batch, failed = await self.committed.get()
             await self._publish([entry for entry in batch if entry.chat_pk not in failed])
             for entry in batch:
                 if entry.done is not None and not entry.done.done():
@@ -251,7 +265,7 @@ def get_writer() -> EventWriter:
     """The writer of the running event loop (created on first use)."""
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
-    if writer is None or writer.task.done():
+    if writer is None or not writer.alive():
         writer = EventWriter()
         _writers[loop] = writer
     return writer

@@ -1,0 +1,90 @@
+"""The embedded default's channel layer: Channels' in-memory layer at a constant cost per message.
+
+``channels.layers.InMemoryChannelLayer`` walks every channel and every group membership of the
+process to expire old messages on *each* ``receive`` and ``group_send``, deep-copies every
+message with :func:`copy.deepcopy`, and starts one task per group member. With fifty chats and
+their runs in one process that scan was the biggest cost of the event loop after the sockets
+themselves. :class:`LocalChannelLayer` keeps its behaviour (per-channel capacity, message expiry,
+group expiry, a private copy of each message per receiver) and changes the costs:
+
+- expiry runs at most once per :data:`CLEAN_INTERVAL` seconds (a message may outlive its
+  ``expiry`` by that much);
+- messages are copied by a copier for the JSON-like data channel layers carry (other values
+  still go through ``deepcopy``);
+- ``group_send`` puts the message on each member's queue directly (``send`` never waits).
+
+For several processes use Redis (``REDIS_URL``): this layer, like Channels' own, only connects
+consumers of one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from copy import deepcopy
+from typing import Any
+
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer
+
+CLEAN_INTERVAL = 1.0
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
+def copy_message(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, tuples, scalars); anything else via ``deepcopy``."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {key: copy_message(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_message(item) for item in value]
+    if kind is tuple:
+        return tuple(copy_message(item) for item in value)
+    return deepcopy(value)
+
+
+def _require_message(message: Any) -> None:
+    """The layer API's contract (Channels asserts it; this also holds under ``python -O``)."""
+    if not isinstance(message, dict):
+        raise TypeError(f"a channel-layer message must be a dict, not {type(message).__name__}")
+    if "__asgi_channel__" in message:
+        raise ValueError("a channel-layer message must not carry __asgi_channel__")
+
+
+class LocalChannelLayer(InMemoryChannelLayer):
+    """In-process channel layer with throttled expiry and cheap copies (see the module docstring)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cleaned_at = float("-inf")
+
+    def _clean_expired(self) -> None:
+        now = time.monotonic()
+        if now - self._cleaned_at < CLEAN_INTERVAL:
+            return
+        self._cleaned_at = now
+        super()._clean_expired()
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Queue a private copy of ``message`` on ``channel`` (``ChannelFull`` at capacity)."""
+        _require_message(message)
+        self.require_valid_channel_name(channel)
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        try:
+            queue.put_nowait((time.time() + self.expiry, copy_message(message)))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to every member of ``group``; a full member misses it, as in Channels."""
+        _require_message(message)
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            with contextlib.suppress(ChannelFull):
+                await self.send(channel, message)
