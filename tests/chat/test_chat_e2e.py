@@ -142,6 +142,8 @@ def test_a_user_runs_the_demo_workflow_and_reloads_mid_run_without_duplicates_or
     page.reload()
     page.locator("#mzc-readonly").wait_for()
     assert page.locator("#mzc-composer").is_hidden()
+    page.locator("#mzc-connection[data-state='ended']").wait_for()  # no socket, and not "Connecting…"
+    assert page.locator("#mzc-connection").inner_text() == "Chat ended"
     reopened = page.locator("#mzc-transcript > li[data-seq]").evaluate_all("(items) => items.map((i) => i.dataset.seq)")
     assert sorted(int(seq) for seq in reopened) == expected
 

@@ -335,7 +335,7 @@ function onConnectionState(connState, detail) {
   const labels = {
     connecting: "Connecting…", reconnecting: "Reconnecting…", open: "Live",
     lost: `Connection lost: retrying in ${Math.round((detail ?? 0) / 100) / 10} s`,
-    refused: "Disconnected",
+    refused: "Disconnected", ended: "Chat ended",
   };
   connectionBadge.textContent = labels[connState] ?? connState;
   if (connState === "lost") {
@@ -368,7 +368,10 @@ const connection = new ChatConnection(socketUrl(boot.ws_path), {
 
 loadWorkspaceComponents(boot.components_url).finally(() => {
   if (!["completed", "failed", "cancelled"].includes(boot.status) || lastSeq < 0) connection.connect();
-  else state.replaying = false;
+  else {
+    state.replaying = false;
+    onConnectionState("ended"); // a finished chat needs no socket: say so instead of "Connecting…"
+  }
 });
 window.addEventListener("online", () => {
   if (!connection.socket) connection.connect();
