@@ -9,9 +9,14 @@ credentials" 401, into that envelope.
 
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
+
+logger = logging.getLogger(__name__)
 
 DATABASE_RETRY_SECONDS = 5
 
@@ -53,7 +58,22 @@ def _authentication_required(request: HttpRequest, exc: AuthenticationError) -> 
                           "execution token>'.")
 
 
+def _database_unreachable(request: HttpRequest, exc: Exception) -> JsonResponse:
+    # Logged with the driver's message; the client gets no server detail, only when to retry.
+    logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)
+    return error_response(503, "SERVICE_UNAVAILABLE", "The service cannot reach its database right now, so this "
+                          f"request may not have completed; retry in {DATABASE_RETRY_SECONDS} seconds.",
+                          retry_after=DATABASE_RETRY_SECONDS)
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
-    """Answer credential refusals and missing credentials on ``api`` with the shared envelope."""
+    """Answer credential refusals, missing credentials and database outages on ``api`` with the shared envelope.
+
+    A database outage inside an endpoint (``OperationalError``: connection refused or dropped;
+    ``InterfaceError``: connection already closed) is a 503 with ``Retry-After``, not a 500;
+    the client retries after ``Retry-After``.
+    """
     api.add_exception_handler(CredentialRefused, _credential_refused)
     api.add_exception_handler(AuthenticationError, _authentication_required)
+    api.add_exception_handler(OperationalError, _database_unreachable)
+    api.add_exception_handler(InterfaceError, _database_unreachable)

@@ -75,3 +75,24 @@ def test_authentication_failures_on_any_route_use_the_same_envelope(owner_key) -
     assert read_only.status_code == 403
     _assert_envelope(read_only.json(), "SCOPE_REQUIRED")
     assert "read-only" in read_only.json()["detail"]
+
+
+def test_a_database_outage_inside_an_endpoint_answers_503_with_retry_after_not_500(
+    make_user, client_for, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mozaiks_core.runtime.models import ChatSession
+    from mozaiks_core.workspace_info import app_id
+
+    user = make_user("outage@example.com")
+    client = client_for(user)
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ChatSession.objects, "filter", unreachable)
+    response = client.get(f"/api/sessions/list/{app_id()}/{user.pk}")
+    assert response.status_code == 503, response.content
+    assert int(response["Retry-After"]) > 0
+    _assert_envelope(response.json(), "SERVICE_UNAVAILABLE")
+    assert "server closed" not in response.content.decode()  # the driver's message stays in the log
+    assert "server closed the connection unexpectedly" in caplog.text
