@@ -150,12 +150,15 @@ def meter_llm_calls(calls: Sequence[LLMCall], *, entitlements_max_age: float = 0
     Same rules: tokens are recorded once per transaction id, past any limit, and each call gets
     the budget of its organization after the whole batch. Three queries per organization and
     batch instead of several per call; the entitlements are re-read when older than
-    ``entitlements_max_age`` seconds (0: every batch).
+    ``entitlements_max_age`` seconds (0: every batch), on one instance per organization kept
+    for the process, whichever instances the calls carry.
     """
     exhausted = TokenBudget(exhausted=True, remaining=0)
     budgets: dict[int, TokenBudget] = {}
     grouped: dict[int, tuple[Organization, list[Usage]]] = {}
     organizations = [resolve_organization(call.organization) for call in calls]
+    if entitlements_max_age > 0:
+        organizations = [_long_lived(organization) for organization in organizations]
     for call, organization in zip(calls, organizations, strict=True):
         if organization is not None:
             usages = grouped.setdefault(organization.pk, (organization, []))[1]
@@ -178,6 +181,26 @@ def meter_llm_calls(calls: Sequence[LLMCall], *, entitlements_max_age: float = 0
         else:
             budgets[organization_pk] = _budget_from(decide_for(entitlements, key))
     return [budgets[organization.pk] if organization is not None else exhausted for organization in organizations]
+
+
+# One instance per organization for the batches of a process, so the entitlements cached on it
+# (re-read after ``entitlements_max_age``) serve every run's calls: each run holds its own
+# instance, and taking whichever came first in a batch re-read them nearly every batch. Keyed
+# by creation time as well as pk, so a reused pk (rolled-back test data) is another organization.
+_LONG_LIVED: dict[tuple[int, Any], Organization] = {}
+_LONG_LIVED_LIMIT = 10_000
+
+
+def _long_lived(organization: Organization | None) -> Organization | None:
+    if organization is None:
+        return None
+    key = (organization.pk, organization.created_at)
+    shared = _LONG_LIVED.get(key)
+    if shared is None:
+        if len(_LONG_LIVED) >= _LONG_LIVED_LIMIT:
+            _LONG_LIVED.clear()
+        shared = _LONG_LIVED[key] = organization
+    return shared
 
 
 def _report_to_provider(organization: Organization, result: ConsumeResult, transaction_id: str) -> None:

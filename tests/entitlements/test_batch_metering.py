@@ -44,6 +44,21 @@ def test_a_batch_costs_the_same_few_queries_for_one_call_or_fifty(db) -> None:
     assert UsageCounter.objects.get(organization=org, meter="tokens_monthly").used == 100 + 1 + 50
 
 
+def test_runs_holding_their_own_organization_instances_share_one_entitlements_read(db) -> None:
+    from mozaiks_core.auth.models import Organization
+
+    user, org = make_member("shared@example.com")
+    meter_llm_calls(calls(org, user, 1, prefix="warm"), entitlements_max_age=60)
+    # Every run loads its own instance of the organization; within the max age none re-reads.
+    other_run = Organization.objects.get(pk=org.pk)
+    with CaptureQueriesContext(connection) as batch:
+        meter_llm_calls(calls(other_run, user, 2, prefix="other"), entitlements_max_age=60)
+    assert len(batch) == 2  # ledger insert and counter update only
+    with CaptureQueriesContext(connection) as fresh:
+        meter_llm_calls(calls(Organization.objects.get(pk=org.pk), user, 1, prefix="zero"))
+    assert len(fresh) > 2  # max age 0: the entitlements are read again
+
+
 def test_retried_calls_count_once_even_mixed_with_new_ones(db) -> None:
     user, org = make_member("retry@example.com")
     meter_llm_calls(calls(org, user, 3))
