@@ -21,7 +21,7 @@ from django.utils import timezone
 from mozaiks_core import workspace_info
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
 from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.fast_sql import insert_many
+from mozaiks_core.fast_sql import insert_many, update_where
 from mozaiks_core.runtime.event_log import USAGE_COLUMNS, UsageRow, chat_group, run_group
 from mozaiks_core.runtime.frames import error_frame
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
@@ -225,9 +225,8 @@ def answer_request(session: ChatSession, request_id: str, response: Any, *, kind
     """
     # One conditional UPDATE (autocommit, a single round trip) decides which answer wins; the
     # reads below only explain a refusal.
-    accepted = PendingRequest.objects.filter(
-        chat=session, request_id=request_id, kind=kind, answered_at__isnull=True, closed=False
-    ).update(answered_at=timezone.now(), response=response)
+    accepted = update_where(PendingRequest, {"answered_at": timezone.now(), "response": response}, {
+        "chat": session.pk, "request_id": request_id, "kind": kind, "answered_at": None, "closed": False})
     if not accepted:
         existing = PendingRequest.objects.filter(chat=session, request_id=request_id, kind=kind).first()
         what = "input request" if kind == PendingRequest.Kind.INPUT else "UI tool"

@@ -36,3 +36,20 @@ def test_nothing_to_update_sends_nothing(alice: Any) -> None:
     with CaptureQueriesContext(connection) as queries:
         update_many_by_pk(ChatSession, {})
     assert len(queries) == 0
+
+
+def test_a_conditional_update_stores_any_json_value_and_changes_only_matching_rows(alice: Any) -> None:
+    from mozaiks_core.fast_sql import update_where
+    from mozaiks_core.runtime.models import PendingRequest
+
+    chat = new_chat(alice, "Chatter")
+    for request_id in ("a", "b"):
+        PendingRequest.objects.create(chat=chat, request_id=request_id, kind="ui_tool", seq=1, frame={})
+    where = {"chat": chat.pk, "request_id": "a", "answered_at": None, "closed": False}
+    assert update_where(PendingRequest, {"answered_at": "2026-01-01T00:00:00+00:00", "response": "plain text"},
+                        where) == 1
+    assert update_where(PendingRequest, {"response": {"second": True}}, where) == 0  # already answered
+    answered = PendingRequest.objects.get(request_id="a")
+    assert answered.response == "plain text"
+    assert answered.answered_at is not None
+    assert PendingRequest.objects.get(request_id="b").answered_at is None
