@@ -21,6 +21,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from mozaiks_core.async_db import db_call
@@ -322,21 +323,25 @@ class RunState:
     history: list[dict[str, Any]] | None
     bundle: Any
     budget: TokenBudget | None  # the token budget at the start (None: the chat is no longer claimed)
-    budget_read_at: float  # time.monotonic() when it was read
+    budget_read_at: float | None  # time.monotonic() when read here; None: the process's shared answer
 
 
 def _load_run_state(chat_id: str) -> RunState:
     from mozaiks_core.entitlements.services import check_token_budget
     from mozaiks_core.runtime.services import get_bundle
 
-    session = ChatSession.objects.select_related("organization", "user").get(chat_id=chat_id)
-    last = None
-    if session.last_seq >= 0:
-        last = ChatEvent.objects.filter(chat=session, seq=session.last_seq).values_list("event_id", flat=True).first()
+    last_event = ChatEvent.objects.filter(chat=OuterRef("pk"), seq=OuterRef("last_seq")).values("event_id")[:1]
+    session = (ChatSession.objects.select_related("organization", "user")
+               .annotate(last_event_id=Subquery(last_event)).get(chat_id=chat_id))
+    last = session.last_event_id if session.last_seq >= 0 else None
     history = session.messages or (_history_from_events(session) if last else None)
-    budget, read_at = None, time.monotonic()
+    budget, read_at = None, None
     if session.status == ChatSession.Status.RUNNING:  # the first LLM call's budget check, done here
-        budget = check_token_budget(organization=session.organization)
+        # A fresh "not exhausted" answer of the process serves; anything else is read again
+        # (an organization that just raised its limit must not wait for an old "exhausted").
+        budget = budgets.fresh(session.organization_id, budget_check_seconds())
+        if budget is None or budget.exhausted:
+            budget, read_at = check_token_budget(organization=session.organization), time.monotonic()
     return RunState(session, last or "", history or None, get_bundle(session.workflow), budget, read_at)
 
 
@@ -355,7 +360,8 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
         logger.warning("not running chat %s: it is %s, no longer claimed for a run", chat_id, session.status)
         return RunOutcome(session.status, summary="The chat was no longer claimed for this run.")
     service = RunService(session, state.last_event_id)
-    service.budget_checked(state.budget, state.budget_read_at)
+    if state.budget_read_at is not None:
+        service.budget_checked(state.budget, state.budget_read_at)
     await service.open()
     outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")
     try:

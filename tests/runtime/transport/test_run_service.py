@@ -57,3 +57,31 @@ async def test_an_exhausted_token_budget_stops_the_run_with_a_structured_error(
     assert (await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)).error_code == \
         "TOKEN_BUDGET_EXCEEDED"
     await client.close()
+
+
+def test_a_run_start_uses_a_fresh_shared_budget_answer_but_reads_again_after_an_exhausted_one(
+    alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mozaiks_core.runtime.budgets import budgets
+    from mozaiks_core.runtime.runs import _load_run_state
+
+    session = new_chat(alice, "Chatter")
+    ChatSession.objects.filter(pk=session.pk).update(status=ChatSession.Status.RUNNING)
+    reads: list[int] = []
+
+    def check(**kwargs: Any) -> TokenBudget:
+        reads.append(1)
+        return TokenBudget(remaining=5)
+
+    monkeypatch.setattr("mozaiks_core.entitlements.services.check_token_budget", check)
+    budgets.note(session.organization_id, TokenBudget(remaining=100))
+    state = _load_run_state(session.chat_id)
+    assert reads == []  # another run's answer (or the meter's) from this very second serves
+    assert state.budget.remaining == 100
+    assert state.budget_read_at is None  # and is not re-shared as if it were new
+    budgets.note(session.organization_id, TokenBudget(exhausted=True, remaining=0))
+    state = _load_run_state(session.chat_id)
+    assert reads == [1]  # an "exhausted" answer is checked again: the limit may have been raised
+    assert state.budget.remaining == 5
+    assert state.budget_read_at is not None
+    budgets.forget(session.organization_id)
