@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +24,7 @@ from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
 from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.fast_sql import insert_many, update_where
 from mozaiks_core.runtime.event_log import USAGE_COLUMNS, UsageRow, chat_group, run_group
-from mozaiks_core.runtime.frames import error_frame
+from mozaiks_core.runtime.frames import error_frame, event_frame
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
 from mozaiks_core.runtime.runs import PROCESS_ID, budget_check_seconds, heartbeat_seconds
 
@@ -266,15 +267,40 @@ def submit_user_text(session: ChatSession, text: str, request_id: str | None = N
 
 
 def cancel_chat(session: ChatSession) -> bool:
-    """Cancel a chat that is created or running; the run stops at its next step. False if already over."""
+    """Cancel a chat that is created, running or interrupted; False if it was already over.
+
+    A live run is told through its group and ends with its own ``chat.run_complete``. A chat no
+    run holds (never started, interrupted, or its runner died: reaped first) gets that closing
+    event written here, in the cancelling transaction, so its sockets learn it ended.
+    """
+    reap_stale_runs(chat_ids=[session.chat_id])
     stoppable = (ChatSession.Status.CREATED, *ChatSession.ACTIVE_STATUSES, ChatSession.Status.INTERRUPTED)
+    idle = (ChatSession.Status.CREATED, ChatSession.Status.INTERRUPTED)
     with transaction.atomic():
-        changed = ChatSession.objects.filter(pk=session.pk, status__in=stoppable).update(
-            status=ChatSession.Status.CANCELLED, updated_at=timezone.now())
-        if changed:
-            PendingRequest.objects.filter(chat=session, answered_at__isnull=True).update(closed=True)
+        current = ChatSession.objects.select_for_update().filter(pk=session.pk, status__in=stoppable).first()
+        if current is None:
+            return False
+        now = timezone.now()
+        changes: dict[str, Any] = {"status": ChatSession.Status.CANCELLED, "updated_at": now}
+        if current.status in idle:
+            closing = _closing_event(current, now)
+            changes["last_seq"] = closing.seq
+            message = {"type": "chat.frames",
+                       "frames": [[closing.seq, event_frame(closing.type, closing.payload, closing.seq, now)]]}
+            transaction.on_commit(lambda: _publish(chat_group(session.chat_id), message))
+        else:
             transaction.on_commit(lambda: _publish(run_group(session.chat_id), {"type": "run.cancel"}))
-    return bool(changed)
+        ChatSession.objects.filter(pk=session.pk).update(**changes)
+        PendingRequest.objects.filter(chat=session, answered_at__isnull=True).update(closed=True)
+    return True
+
+
+def _closing_event(session: ChatSession, now: Any) -> ChatEvent:
+    """The ``chat.run_complete`` of a chat cancelled while no run held it (seq after its last event)."""
+    payload = {"status": "cancelled", "result": "stopped", "summary": "The chat was cancelled.",
+               "workflow_name": session.workflow, "chat_id": session.chat_id}
+    return ChatEvent.objects.create(chat=session, seq=session.last_seq + 1, type="chat.run_complete",
+                                    payload=payload, event_id=uuid.uuid4().hex, created_at=now)
 
 
 def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:

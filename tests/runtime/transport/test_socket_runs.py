@@ -264,3 +264,29 @@ def _remember_first(connect: Any, stuck: set[int]) -> Any:
         await connect(self)
 
     return remembering
+
+
+@pytest.mark.dbmatrix
+async def test_cancelling_a_chat_no_run_holds_ends_it_for_its_sockets_with_a_stored_closing_event(alice: Any) -> None:
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")  # UserDriven: stays created
+    client = Client(await database_sync_to_async(socket_path)(session))
+    assert await client.connect()
+    await client.until("chat_meta")
+    assert await database_sync_to_async(services.cancel_chat)(session)
+    done = await client.until("chat.run_complete")
+    assert done["data"]["status"] == "cancelled"
+    assert done["seq"] == 0
+    assert await database_sync_to_async(stored_seqs)(session) == [0]
+    assert not await database_sync_to_async(services.cancel_chat)(session)  # already over
+    await client.close()
+
+    # An interrupted chat (its runner died) gets the next seq after its history.
+    other = await database_sync_to_async(new_chat)(alice, "Chatter")
+    await database_sync_to_async(store_events)(other, 3)
+    await database_sync_to_async(ChatSession.objects.filter(pk=other.pk).update)(status="interrupted")
+    assert await database_sync_to_async(services.cancel_chat)(other)
+    stored = await database_sync_to_async(lambda: list(ChatEvent.objects.filter(chat=other).values_list(
+        "seq", "type")))()
+    assert stored[-1] == (3, "chat.run_complete")
+    final = await database_sync_to_async(ChatSession.objects.get)(pk=other.pk)
+    assert (final.status, final.last_seq) == ("cancelled", 3)
