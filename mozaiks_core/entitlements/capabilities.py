@@ -154,7 +154,14 @@ def validate_capabilities_file() -> list[Problem]:
     except DatabaseError:  # not migrated yet: the file's own problems are all we can tell
         return problems
     file = str(capabilities_path())
+    known_workflows = _known_workflow_names()
     for number, spec in enumerate(specs):
+        if known_workflows is not None and spec.workflow not in known_workflows:
+            problems.append(Problem(WARNING, "entitlements.capabilities", file, f"capabilities[{number}].workflow",
+                                    f"there is no workflow called {spec.workflow!r}, so {spec.capability_id!r} "
+                                    "is never offered",
+                                    "use a workflow_name from app/workflows/ (python manage.py mozaiks validate "
+                                    "lists them) or fix its spelling"))
         if spec.entitlement and spec.entitlement not in index.key_kinds:
             problems.append(Problem(WARNING, "entitlements.capabilities", file, f"capabilities[{number}].entitlement",
                                     f"no plan declares {spec.entitlement!r}, so nobody can launch "
@@ -165,6 +172,16 @@ def validate_capabilities_file() -> list[Problem]:
                 problems.append(Problem(WARNING, "entitlements.capabilities", file, f"capabilities[{number}].plans",
                                         f"plan {plan!r} does not exist", "use a plan_id from subscriptions.yaml"))
     return problems
+
+
+def _known_workflow_names() -> set[str] | None:
+    """Names of every workflow bundle found, loaded or broken (None if the runtime is not installed)."""
+    try:
+        from mozaiks_core.runtime.bundles import get_registry
+    except ImportError:
+        return None
+    registry = get_registry()
+    return set(registry.bundles) | set(registry.errors)
 
 
 def capabilities_by_workflow(workflow_names: list[str]) -> list[CapabilitySpec]:

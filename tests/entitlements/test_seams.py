@@ -154,3 +154,26 @@ def test_the_seams_accept_an_organization_id_as_well_as_the_instance(db) -> None
     assert check_run_allowed(user=user, organization=org.pk, workflow_name="Welcome").error_code == \
         "TOKEN_BUDGET_EXCEEDED"
     assert check_token_budget(organization=987654).exhausted  # no such organization: fail closed
+
+
+def test_a_capability_naming_a_workflow_that_does_not_exist_is_warned_about(db, workspace, settings) -> None:
+    from mozaiks_core.runtime.bundles import get_registry
+
+    # The workspace has no bundles for ExportChats, AuditDesk and OldFlow; one exists for Welcome.
+    (workspace / "config" / "capabilities.yaml").write_text(
+        CAPABILITIES + "  - id: welcome\n    workflow: Welcome\n")
+    bundle = workspace / "workflows" / "Welcome"
+    bundle.mkdir(parents=True)
+    (bundle / "orchestrator.yaml").write_text("workflow_name: Welcome\n")
+    (bundle / "agents.yaml").write_text("agents:\n  - name: Greeter\n    system_message: Hi.\n")
+    settings.MOZAIKS_WORKFLOW_ROOTS = [str(workspace / "workflows")]
+    capabilities_module._cache.clear()
+    get_registry(refresh=True)
+    try:
+        problems = capabilities_module.validate_capabilities_file()
+        unknown = sorted(problem.path for problem in problems if "no workflow called" in problem.message)
+        assert unknown == ["capabilities[0].workflow", "capabilities[1].workflow", "capabilities[2].workflow"]
+        assert all(problem.level == "warning" and problem.hint for problem in problems
+                   if "no workflow called" in problem.message)
+    finally:
+        get_registry(refresh=True)
