@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mozaiks_core.runtime.bundles.models import (
+    LIFECYCLE_TRIGGERS,
     PATTERNS,
     STARTUP_MODES,
     TERMINATE_TARGETS,
@@ -20,6 +21,7 @@ from mozaiks_core.runtime.bundles.models import (
     ContextVariableSpec,
     HandoffRule,
     HookSpec,
+    LifecycleToolSpec,
     Orchestrator,
     PromptSection,
     ToolSpec,
@@ -42,6 +44,7 @@ AGENT_KEYS = {
 }
 TOOL_KEYS = {"agent", "file", "function", "description", "tool_type", "auto_invoke", "auto_tool_call", "ui",
              "ui_contract", "name", "trigger"}
+LIFECYCLE_KEYS = {"trigger", "agent", "file", "function", "description"}
 HANDOFF_KEYS = {"source_agent", "target_agent", "handoff_type", "condition_type", "condition", "condition_scope",
                 "transition_target", "description"}
 CONTEXT_SOURCE_TYPES = {"config", "data_reference", "data_entity", "computed", "state", "external", "file",
@@ -58,6 +61,7 @@ def load_bundle(bundle_dir: Path) -> tuple[WorkflowBundle | None, list[Problem]]
     agents = _agents(problems, orchestrator)
     tools_loader = ToolFileLoader(orchestrator.workflow_name, bundle_dir, problems)
     tools = _tools(problems, tools_loader, agents)
+    lifecycle = _lifecycle_tools(problems, tools_loader, agents)
     handoffs = _handoffs(problems, agents)
     context = _context_variables(problems)
     models, registry = read_structured_outputs(problems, agents)
@@ -77,6 +81,7 @@ def load_bundle(bundle_dir: Path) -> tuple[WorkflowBundle | None, list[Problem]]
         orchestrator=orchestrator,
         agents=agents,
         tools=tuple(tools),
+        lifecycle_tools=tuple(lifecycle),
         handoffs=tuple(handoffs),
         context_variables=tuple(context),
         structured_models=models,
@@ -187,10 +192,6 @@ def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str,
     file = "tools.yaml"
     data = problems.mapping(file, problems.read(file))
     problems.unknown_keys(file, data, {"tools", "lifecycle_tools"})
-    if problems.sequence(file, data.get("lifecycle_tools"), "lifecycle_tools"):
-        problems.warn("tool.lifecycle_unsupported", file, "lifecycle_tools",
-                      "lifecycle_tools are not run by MozaiksCore; these entries are ignored.",
-                      "Call the function from a tool or a hooks.yaml hook instead, or remove the entries.")
     tools: list[ToolSpec] = []
     for index, entry in enumerate(problems.sequence(file, data.get("tools"), "tools")):
         where = f"tools[{index}]"
@@ -228,6 +229,37 @@ def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str,
                 auto_invoke=bool(entry.get("auto_invoke", entry.get("auto_tool_call", False))),
             ))
     return tools
+
+
+def _lifecycle_tools(problems: ProblemCollector, loader: ToolFileLoader,
+                     agents: dict[str, AgentSpec]) -> list[LifecycleToolSpec]:
+    """``tools.yaml`` ``lifecycle_tools``: an unknown trigger or agent is a warning (the entry is
+    skipped or never fires, as in MozaiksAI); a missing file or function is an error."""
+    file = "tools.yaml"
+    data = problems.mapping(file, problems.read(file))
+    specs: list[LifecycleToolSpec] = []
+    for index, entry in enumerate(problems.sequence(file, data.get("lifecycle_tools"), "lifecycle_tools")):
+        where = f"lifecycle_tools[{index}]"
+        entry = problems.mapping(file, entry, where)
+        problems.unknown_keys(file, entry, LIFECYCLE_KEYS, where)
+        trigger = problems.text(file, entry, "trigger", where, required=True)
+        function_name = problems.text(file, entry, "function", where, required=True)
+        tool_file = problems.text(file, entry, "file", where, required=True)
+        agent = problems.text(file, entry, "agent", where) or None
+        if trigger and trigger not in LIFECYCLE_TRIGGERS:
+            problems.warn("tool.lifecycle_trigger", file, f"{where}.trigger",
+                          f"unknown lifecycle trigger {trigger!r}; this entry never runs.",
+                          f"Use one of: {', '.join(LIFECYCLE_TRIGGERS)}.")
+            continue
+        if agent is not None and agent not in agents:
+            problems.warn("tool.unknown_agent", file, f"{where}.agent",
+                          f"lifecycle tool names agent {agent!r}, which agents.yaml does not declare; it never runs.",
+                          f"Name one of: {', '.join(agents) or '(no agents)'}, or leave agent out for every agent.")
+        function = loader.function(file, where, tool_file, function_name) if tool_file and function_name else None
+        if trigger and function is not None:
+            specs.append(LifecycleToolSpec(trigger=trigger, agent=agent, file=tool_file, function=function,
+                                           description=problems.text(file, entry, "description", where)))
+    return specs
 
 
 def _ui_spec(problems: ProblemCollector, entry: dict[str, Any], where: str, tool_type: str) -> UIToolSpec | None:

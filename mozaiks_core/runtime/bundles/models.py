@@ -14,6 +14,9 @@ from typing import Any
 PATTERNS = ("DefaultPattern", "AutoPattern", "RoundRobinPattern", "RandomPattern")
 STARTUP_MODES = ("AgentDriven", "UserDriven", "BackendOnly")
 TOOL_TYPES = ("Agent_Tool", "UI_Tool")
+# lifecycle_tools triggers of the MozaiksAI format: run-level, chat-level and per-agent-turn.
+LIFECYCLE_TRIGGERS = ("on_start", "before_chat", "before_agent", "after_agent", "after_chat", "on_complete",
+                      "on_fail")
 USER_TARGETS = ("user", "User", "USER")
 TERMINATE_TARGETS = ("terminate", "Terminate", "TERMINATE", "end")
 
@@ -64,6 +67,17 @@ class ToolSpec:
     tool_type: str
     auto_invoke: bool = False
     ui: UIToolSpec | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleToolSpec:
+    """One ``lifecycle_tools`` entry: ``function`` runs at ``trigger`` (for ``agent`` only, if named)."""
+
+    trigger: str
+    agent: str | None
+    file: str
+    function: Callable[..., Any]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,7 @@ class WorkflowBundle:
     orchestrator: Orchestrator
     agents: dict[str, AgentSpec]
     tools: tuple[ToolSpec, ...] = ()
+    lifecycle_tools: tuple[LifecycleToolSpec, ...] = ()
     handoffs: tuple[HandoffRule, ...] = ()
     context_variables: tuple[ContextVariableSpec, ...] = ()
     structured_models: dict[str, StructuredModel] = field(default_factory=dict)

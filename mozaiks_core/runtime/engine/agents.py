@@ -32,6 +32,7 @@ from autogen.tools import Tool
 from mozaiks_core.runtime.bundles.models import HandoffRule, WorkflowBundle
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
+from mozaiks_core.runtime.engine.lifecycle import register_agent_triggers
 from mozaiks_core.runtime.engine.structured import response_format_for
 from mozaiks_core.runtime.engine.tools import bind_context
 from mozaiks_core.runtime.llm.providers import llm_config_for, model_name, provider, script_for
@@ -220,6 +221,8 @@ def build_pattern(
         for name, agent in agents.items():
             if hook.agent in ("all", name):
                 agent.register_hook(hook.hook_type, hook.function)
+    for agent in agents.values():
+        register_agent_triggers(bundle, agent)
     _apply_handoffs(bundle.handoffs, agents, user)
     pattern_cls = PATTERN_CLASSES[orchestrator.orchestration_pattern]
     kwargs: dict[str, Any] = {

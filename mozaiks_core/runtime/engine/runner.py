@@ -21,6 +21,7 @@ from mozaiks_core.runtime.bundles.models import WorkflowBundle
 from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state, prepare_speaker_selection
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
+from mozaiks_core.runtime.engine.lifecycle import run_lifecycle
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
 from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
 
@@ -171,6 +172,25 @@ def _execute(
     resume_messages: list[dict[str, Any]] | None,
     user_message: str | None,
 ) -> RunOutcome:
+    """Run the chat, then the ``on_complete`` or ``on_fail`` lifecycle tools (a cancelled run gets neither)."""
+    holder: dict[str, Any] = {}
+    outcome = _run_chat(bundle, ctx, bridge, resume_messages, user_message, holder)
+    context_variables = holder.get("context_variables")
+    if outcome.status == "completed":
+        run_lifecycle(bundle, "on_complete", context_variables, summary=outcome.summary)
+    elif outcome.status == "failed":
+        run_lifecycle(bundle, "on_fail", context_variables, error=outcome.summary, error_code=outcome.error_code)
+    return outcome
+
+
+def _run_chat(
+    bundle: WorkflowBundle,
+    ctx: RunContext,
+    bridge: HookBridge,
+    resume_messages: list[dict[str, Any]] | None,
+    user_message: str | None,
+    holder: dict[str, Any],
+) -> RunOutcome:
     messages, hidden = _initial_messages(bundle, resume_messages, user_message)
     events = RunEventStream(bridge, bundle, hidden_seed=hidden)
     manager = pattern = None
@@ -183,6 +203,7 @@ def _execute(
             ))
             pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note,
                                     with_user=with_user)
+            holder["context_variables"] = pattern.context_variables
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
             bridge.history = lambda: _history(manager, pattern)
@@ -197,9 +218,14 @@ def _execute(
                 clear_history = False
             else:
                 last_message, clear_history = processed[0], True
-            result = first_agent.initiate_chat(
-                manager, message=last_message, clear_history=clear_history, summary_method=pattern.summary_method
-            )
+            run_lifecycle(bundle, "on_start", pattern.context_variables)
+            run_lifecycle(bundle, "before_chat", pattern.context_variables)
+            try:
+                result = first_agent.initiate_chat(
+                    manager, message=last_message, clear_history=clear_history, summary_method=pattern.summary_method
+                )
+            finally:
+                run_lifecycle(bundle, "after_chat", pattern.context_variables)
         return RunOutcome("completed", str(result.summary or ""), "", _history(manager, pattern))
     except BudgetExceeded as exc:
         message = str(exc) or "The organization's token budget is exhausted."

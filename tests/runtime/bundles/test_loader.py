@@ -102,17 +102,34 @@ def test_the_missing_function_error_lists_the_functions_the_file_has(fixtures):
     assert "search" in problems[0].hint
 
 
-def test_lifecycle_tools_are_reported_as_not_run(tmp_path, fixtures):
+def test_lifecycle_tools_load_and_bad_entries_are_reported_precisely(tmp_path, fixtures):
     bundle_dir = tmp_path / "Lifecycle"
-    bundle_dir.mkdir()
+    (bundle_dir / "tools").mkdir(parents=True)
     for name in ("orchestrator.yaml", "agents.yaml"):
         (bundle_dir / name).write_text((fixtures / "errors" / "Valid" / name).read_text())
-    (bundle_dir / "tools.yaml").write_text("tools: []\nlifecycle_tools:\n- trigger: before_agent\n  file: x.py\n")
+    (bundle_dir / "tools" / "life.py").write_text("def hello(context_variables):\n    return None\n")
+    (bundle_dir / "tools.yaml").write_text(
+        "tools: []\nlifecycle_tools:\n"
+        "- {trigger: before_chat, file: life.py, function: hello}\n"
+        "- {trigger: when_it_rains, file: life.py, function: hello}\n"
+        "- {trigger: after_agent, agent: Nobody, file: life.py, function: hello}\n")
 
     bundle, problems = load_bundle(bundle_dir)
 
     assert bundle is not None
-    assert _codes(problems) == {("tool.lifecycle_unsupported", "tools.yaml", "lifecycle_tools")}
+    assert [(spec.trigger, spec.agent) for spec in bundle.lifecycle_tools] == [("before_chat", None),
+                                                                                ("after_agent", "Nobody")]
+    assert _codes(problems) == {("tool.lifecycle_trigger", "tools.yaml", "lifecycle_tools[1].trigger"),
+                                ("tool.unknown_agent", "tools.yaml", "lifecycle_tools[2].agent")}
+    assert all(problem.level == "warning" for problem in problems)
+
+    (bundle_dir / "tools.yaml").write_text(
+        "tools: []\nlifecycle_tools:\n- {trigger: on_start, file: missing.py, function: hello}\n"
+        "- {trigger: on_start, file: life.py, function: nope}\n")
+    bundle, problems = load_bundle(bundle_dir)
+    assert bundle is None  # a missing file or function is an error, as for tools
+    assert {(problem.code, problem.path) for problem in problems} >= {
+        ("tool.file_missing", "lifecycle_tools[0]"), ("tool.function_missing", "lifecycle_tools[1].function")}
 
 
 def test_a_broken_script_is_an_error_naming_the_turn(tmp_path, fixtures):

@@ -318,3 +318,91 @@ async def test_a_long_chat_goes_past_100_agent_replies_when_the_user_speaks_in_b
     assert len(replies) == rounds
     assert replies[-1] == f"answer {rounds - 1}"
     assert outcome.status == "cancelled"  # the user left; the agent never stopped on its own
+
+
+LIFECYCLE_TOOLS = """tools: []
+lifecycle_tools:
+  - {trigger: on_start, file: life.py, function: on_start}
+  - {trigger: before_chat, file: life.py, function: before_chat}
+  - {trigger: before_chat, file: life.py, function: broken, description: a failing tool never stops the run}
+  - {trigger: before_agent, agent: EchoAgent, file: life.py, function: before_agent}
+  - {trigger: before_agent, agent: OtherAgent, file: life.py, function: never}
+  - {trigger: after_agent, file: life.py, function: after_agent}
+  - {trigger: after_chat, file: life.py, function: after_chat}
+  - {trigger: on_complete, file: life.py, function: on_complete}
+  - {trigger: on_fail, file: life.py, function: on_fail}
+"""
+LIFECYCLE_FUNCTIONS = '''
+CALLS = []
+
+def on_start(context_variables):
+    CALLS.append(("on_start", context_variables.get("chat_id")))
+    context_variables.set("warmed_up", True)
+
+def before_chat():
+    CALLS.append(("before_chat", None))
+
+def broken():
+    raise RuntimeError("lifecycle boom")
+
+def before_agent(context_variables):
+    CALLS.append(("before_agent", context_variables.get("warmed_up")))
+
+def never():
+    CALLS.append(("never", None))
+
+def after_agent(**details):
+    CALLS.append(("after_agent", "context_variables" in details))
+
+def after_chat():
+    CALLS.append(("after_chat", None))
+
+async def on_complete(summary, context_variables):
+    CALLS.append(("on_complete", summary))
+
+def on_fail(error_code, error):
+    CALLS.append(("on_fail", error_code))
+'''
+
+
+def lifecycle_bundle(tmp_path, answers: int):
+    folder = tmp_path / "LifeChat"
+    (folder / "tools").mkdir(parents=True)
+    (folder / "orchestrator.yaml").write_text(
+        "workflow_name: LifeChat\nmax_turns: 4\nstartup_mode: AgentDriven\norchestration_pattern: DefaultPattern\n"
+        "initial_agent: EchoAgent\ninitial_message: Start.\n")
+    (folder / "agents.yaml").write_text(
+        "agents:\n  - name: EchoAgent\n    system_message: Answer.\n  - name: OtherAgent\n    system_message: Idle.\n")
+    (folder / "tools.yaml").write_text(LIFECYCLE_TOOLS)
+    (folder / "tools" / "life.py").write_text(LIFECYCLE_FUNCTIONS)
+    (folder / "scripted_model.yaml").write_text(
+        "turns:\n" + "".join(f"  - {{agent: EchoAgent, say: 'answer {index}'}}\n" for index in range(answers)))
+    bundle = load(folder)
+    return bundle, bundle.lifecycle_tools[0].function.__globals__["CALLS"]
+
+
+async def test_lifecycle_tools_run_at_their_triggers_in_order_and_a_failing_one_is_only_logged(
+    hooks, context, tmp_path, caplog
+):
+    bundle, calls = lifecycle_bundle(tmp_path, answers=1)
+    ctx = context("LifeChat")
+    outcome = await run_workflow(bundle, ctx, hooks)
+    assert outcome.status == "completed"
+    assert calls == [
+        ("on_start", ctx.chat_id),
+        ("before_chat", None),
+        ("before_agent", True),  # a write of on_start is visible to the later tools
+        ("after_agent", True),
+        ("after_chat", None),
+        ("on_complete", outcome.summary),
+    ]
+    assert "lifecycle boom" in caplog.text
+
+
+async def test_a_failed_run_gets_after_chat_and_on_fail_with_its_error_code(hooks, context, tmp_path):
+    bundle, calls = lifecycle_bundle(tmp_path, answers=0)  # the script is exhausted at the first call
+    outcome = await run_workflow(bundle, context("LifeChat"), hooks)
+    assert outcome.status == "failed"
+    assert [name for name, _ in calls][-2:] == ["after_chat", "on_fail"]
+    assert calls[-1] == ("on_fail", outcome.error_code)
+    assert "on_complete" not in [name for name, _ in calls]
