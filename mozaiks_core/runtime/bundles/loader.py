@@ -60,8 +60,9 @@ def load_bundle(bundle_dir: Path) -> tuple[WorkflowBundle | None, list[Problem]]
     orchestrator = _orchestrator(problems, raw, bundle_dir.name)
     agents = _agents(problems, orchestrator)
     tools_loader = ToolFileLoader(orchestrator.workflow_name, bundle_dir, problems)
-    tools = _tools(problems, tools_loader, agents)
-    lifecycle = _lifecycle_tools(problems, tools_loader, agents)
+    tools_yaml = problems.mapping("tools.yaml", problems.read("tools.yaml"))  # read once: tools and lifecycle
+    tools = _tools(problems, tools_loader, agents, tools_yaml)
+    lifecycle = _lifecycle_tools(problems, tools_loader, agents, tools_yaml)
     handoffs = _handoffs(problems, agents)
     context = _context_variables(problems)
     models, registry = read_structured_outputs(problems, agents)
@@ -188,9 +189,9 @@ def _prompt_sections(problems: ProblemCollector, entry: dict[str, Any], where: s
     return sections
 
 
-def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str, AgentSpec]) -> list[ToolSpec]:
+def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str, AgentSpec],
+           data: dict[str, Any]) -> list[ToolSpec]:
     file = "tools.yaml"
-    data = problems.mapping(file, problems.read(file))
     problems.unknown_keys(file, data, {"tools", "lifecycle_tools"})
     tools: list[ToolSpec] = []
     for index, entry in enumerate(problems.sequence(file, data.get("tools"), "tools")):
@@ -232,11 +233,10 @@ def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str,
 
 
 def _lifecycle_tools(problems: ProblemCollector, loader: ToolFileLoader,
-                     agents: dict[str, AgentSpec]) -> list[LifecycleToolSpec]:
+                     agents: dict[str, AgentSpec], data: dict[str, Any]) -> list[LifecycleToolSpec]:
     """``tools.yaml`` ``lifecycle_tools``: an unknown trigger or agent is a warning (the entry is
     skipped or never fires, as in MozaiksAI); a missing file or function is an error."""
     file = "tools.yaml"
-    data = problems.mapping(file, problems.read(file))
     specs: list[LifecycleToolSpec] = []
     for index, entry in enumerate(problems.sequence(file, data.get("lifecycle_tools"), "lifecycle_tools")):
         where = f"lifecycle_tools[{index}]"
