@@ -84,7 +84,8 @@ def add_returning(model: type[models.Model], column: str, amount: int, where: di
     return None if row is None else row[0]
 
 
-def _update_sql(model: type[models.Model], names: Sequence[str]) -> str:
+def _set_clause(model: type[models.Model], names: Sequence[str]) -> str:
+    """``<column> = %s, ...`` for the named fields (JSON cast on PostgreSQL)."""
     quote = connection.ops.quote_name
     cast = connection.vendor == "postgresql"
     assignments = []
@@ -92,9 +93,28 @@ def _update_sql(model: type[models.Model], names: Sequence[str]) -> str:
         field = model._meta.get_field(name)
         json_value = cast and isinstance(field, models.JSONField)
         assignments.append(f"{quote(field.column)} = %s" + ("::jsonb" if json_value else ""))
+    return ", ".join(assignments)
+
+
+def _set_params(model: type[models.Model], values: dict[str, Any]) -> list[Any]:
+    """The parameters of :func:`_set_clause`: any JSON value (strings included) as the ORM stores it."""
+    params = []
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        if isinstance(field, models.JSONField):
+            params.append(None if value is None else json.dumps(value, cls=field.encoder))
+        else:
+            params.append(_adapt(value))
+    return params
+
+
+def _update_sql(model: type[models.Model], names: Sequence[str], where: str) -> str:
     # Identifiers come from the model; values are parameters.
-    return (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
-            f"WHERE {quote(model._meta.pk.column)} = %s")
+    return f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {_set_clause(model, names)} WHERE {where}"  # noqa: S608
+
+
+def _pk_condition(model: type[models.Model]) -> str:
+    return f"{connection.ops.quote_name(model._meta.pk.column)} = %s"
 
 
 def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> int:
@@ -102,7 +122,7 @@ def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> 
     if not values:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, list(values)), [*(_adapt(value) for value in values.values()), pk])
+        cursor.execute(_update_sql(model, list(values), _pk_condition(model)), [*_set_params(model, values), pk])
         return int(cursor.rowcount)
 
 
@@ -113,11 +133,10 @@ def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, An
     for pk in sorted(updates):
         values = updates[pk]
         if values:
-            names = tuple(values)
-            groups.setdefault(names, []).append([*(_adapt(value) for value in values.values()), pk])
+            groups.setdefault(tuple(values), []).append([*_set_params(model, values), pk])
     with connection.cursor() as cursor:
         for names, rows in groups.items():
-            cursor.executemany(_update_sql(model, names), rows)
+            cursor.executemany(_update_sql(model, names, _pk_condition(model)), rows)
 
 
 def update_where(model: type[models.Model], values: dict[str, Any], where: dict[str, Any]) -> int:
@@ -127,16 +146,7 @@ def update_where(model: type[models.Model], values: dict[str, Any], where: dict[
     at most once) where building the ORM query cost more than running it.
     """
     quote = connection.ops.quote_name
-    cast = connection.vendor == "postgresql"
-    assignments, conditions, params = [], [], []
-    for name, value in values.items():
-        field = model._meta.get_field(name)
-        if isinstance(field, models.JSONField):  # any JSON value, strings included, as the ORM stores it
-            assignments.append(f"{quote(field.column)} = %s" + ("::jsonb" if cast else ""))
-            params.append(None if value is None else json.dumps(value, cls=field.encoder))
-        else:
-            assignments.append(f"{quote(field.column)} = %s")
-            params.append(_adapt(value))
+    conditions, params = [], _set_params(model, values)
     for name, value in where.items():
         column = quote(model._meta.get_field(name).column)
         if value is None:
@@ -144,9 +154,6 @@ def update_where(model: type[models.Model], values: dict[str, Any], where: dict[
         else:
             conditions.append(f"{column} = %s")
             params.append(_adapt(value))
-    # Identifiers come from the model; values are parameters.
-    sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
-           f"WHERE {' AND '.join(conditions)}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_update_sql(model, list(values), " AND ".join(conditions)), params)
         return int(cursor.rowcount)
