@@ -25,6 +25,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from mozaiks_core.fast_sql import insert_many, update_many_by_pk
+from mozaiks_core.runtime.layers import group_send_many
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 
 logger = logging.getLogger(__name__)
@@ -188,12 +189,13 @@ class EventWriter:
         if not frames:
             return
         layer = get_channel_layer()
-        for chat_id, items in frames.items():
-            try:
-                await layer.group_send(chat_group(chat_id), {"type": "chat.frames", "frames": items})
-            except Exception:
+        chats = list(frames)
+        outcomes = await group_send_many(layer, [
+            (chat_group(chat_id), {"type": "chat.frames", "frames": frames[chat_id]}) for chat_id in chats])
+        for chat_id, error in zip(chats, outcomes, strict=True):
+            if error is not None:
                 # Events are durable; a socket that misses them fills the gap from the database.
-                logger.exception("publishing %d frames of chat %s failed", len(items), chat_id)
+                logger.error("publishing %d frames of chat %s failed: %s", len(frames[chat_id]), chat_id, error)
 
 
 def _commit_keeping_connection(entries: list[WriteEntry]) -> None:

@@ -88,3 +88,52 @@ class LocalChannelLayer(InMemoryChannelLayer):
         for channel in list(self.groups.get(group, ())):
             with contextlib.suppress(ChannelFull):
                 await self.send(channel, message)
+
+
+async def group_send_many(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> list[BaseException | None]:
+    """``group_send`` of every ``(group, message)``; the outcome of each (``None`` when sent).
+
+    On ``channels_redis``'s pub/sub layer the messages go out as one pipelined round trip per
+    Redis shard instead of one round trip each: the event writer publishes a batch for dozens of
+    chats at once, and sequential ``PUBLISH`` calls were a third of an event's delivery time under
+    load. Any other layer gets one ``group_send`` per message.
+    """
+    shards = _pubsub_shards(layer, messages)
+    if shards is None:
+        outcomes: list[BaseException | None] = []
+        for group, message in messages:
+            try:
+                await layer.group_send(group, message)
+                outcomes.append(None)
+            except Exception as error:  # reported per message: one bad group must not stop the rest
+                outcomes.append(error)
+        return outcomes
+    result: list[BaseException | None] = [None] * len(messages)
+    for shard, items in shards.items():
+        try:
+            async with shard._lock:
+                shard._ensure_redis()
+                pipeline = shard._redis.pipeline(transaction=False)
+                for _, channel, data in items:
+                    pipeline.publish(channel, data)
+                await pipeline.execute()
+        except Exception as error:
+            for index, _, _ in items:
+                result[index] = error
+    return result
+
+
+def _pubsub_shards(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> dict[Any, list[Any]] | None:
+    """The messages serialized and grouped by shard, or ``None`` when ``layer`` is not the pub/sub layer."""
+    try:
+        from channels_redis.pubsub import RedisPubSubChannelLayer
+    except ImportError:
+        return None
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return None
+    loop_layer = layer._get_layer()
+    shards: dict[Any, list[Any]] = {}
+    for index, (group, message) in enumerate(messages):
+        channel = loop_layer._get_group_channel_name(group)
+        shards.setdefault(loop_layer._get_shard(channel), []).append((index, channel, layer.serialize(message)))
+    return shards
