@@ -157,3 +157,31 @@ def update_where(model: type[models.Model], values: dict[str, Any], where: dict[
     with connection.cursor() as cursor:
         cursor.execute(_update_sql(model, list(values), " AND ".join(conditions)), params)
         return int(cursor.rowcount)
+
+
+def ledger_and_counter_sql(ledger: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                           skip_conflicts_on: str, amount: str, counter: type[models.Model], key: dict[str, Any],
+                           total: str, also_set: dict[str, Any]) -> tuple[str, list[Any]]:
+    """One PostgreSQL statement: insert ``rows`` into ``ledger`` (duplicates of ``skip_conflicts_on``
+    skipped) and add the new rows' ``amount`` to ``total`` of the ``counter`` row at ``key``
+    (created at need). It returns one row: the new total and how many ledger rows were new.
+
+    A data-modifying ``WITH`` (PostgreSQL only): unlike :func:`insert_returning` followed by
+    :func:`add_returning` nothing has to be read between the two, so a pipelined transaction can
+    send it together with its ``COMMIT`` and the counter row stays locked for the server's commit
+    only.
+    """
+    quote = connection.ops.quote_name
+    insert = f"{_insert_sql(ledger, columns, len(rows), skip_conflicts_on)} RETURNING {quote(amount)}"
+    table = quote(counter._meta.db_table)
+    names = [*key, total, *also_set]
+    selected = ["%s"] * len(key) + [f"COALESCE(SUM({quote(amount)}), 0)"] + ["%s"] * len(also_set)
+    updates = [f"{quote(total)} = {table}.{quote(total)} + EXCLUDED.{quote(total)}"]
+    updates += [f"{quote(name)} = EXCLUDED.{quote(name)}" for name in also_set]
+    # Identifiers come from the models and the caller's constants; values are parameters.
+    sql = (f"WITH new_rows AS ({insert}) INSERT INTO {table} ({', '.join(quote(name) for name in names)}) "  # noqa: S608
+           f"SELECT {', '.join(selected)} FROM new_rows ON CONFLICT ({', '.join(quote(name) for name in key)}) "
+           f"DO UPDATE SET {', '.join(updates)} RETURNING {quote(total)}, (SELECT count(*) FROM new_rows)")
+    params = [_adapt(value) for row in rows for value in row]
+    params += [_adapt(value) for value in key.values()] + [_adapt(value) for value in also_set.values()]
+    return sql, params

@@ -8,10 +8,11 @@ seams; ``capabilities_for`` and ``resolve_capability`` back ``/api/ai/capabiliti
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.utils.http import urlencode
 
 from mozaiks_core.auth.models import Organization
 from mozaiks_core.auth.services import is_manager
+from mozaiks_core.billing.catalog import MeterSpec
 from mozaiks_core.entitlements import types as t
 from mozaiks_core.entitlements.capabilities import CapabilitySpec, capabilities_by_workflow
 from mozaiks_core.entitlements.decisions import (
@@ -28,8 +30,17 @@ from mozaiks_core.entitlements.decisions import (
     meter_decision,
     resolve_organization,
 )
-from mozaiks_core.entitlements.metering import ConsumeResult, Usage, UsageError, consume, record_many
+from mozaiks_core.entitlements.metering import (
+    ConsumeResult,
+    Usage,
+    UsageError,
+    consume,
+    record_many,
+    record_many_pipelined,
+)
 from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
+
+T = TypeVar("T")
 
 __all__ = [
     "CapabilityView", "ConsumeResult", "Decision", "LLMCall", "RunPermission", "TokenBudget", "UsageError",
@@ -130,7 +141,7 @@ def meter_llm_tokens(*, organization: Any, user: Any, total_tokens: int, transac
     result = consume(organization, token_meter_key(), total_tokens, transaction_id, enforce=False,
                      user_id=getattr(user, "pk", None))
     if not result.duplicate:
-        _report_to_provider(organization, result, transaction_id)
+        _report_to_provider(organization, result.meter, result.quantity, transaction_id)
     return check_token_budget(organization=organization)
 
 
@@ -153,34 +164,62 @@ def meter_llm_calls(calls: Sequence[LLMCall], *, entitlements_max_age: float = 0
     ``entitlements_max_age`` seconds (0: every batch), on one instance per organization kept
     for the process, whichever instances the calls carry.
     """
-    exhausted = TokenBudget(exhausted=True, remaining=0)
-    budgets: dict[int, TokenBudget] = {}
-    grouped: dict[int, tuple[Organization, list[Usage]]] = {}
+    return meter_llm_calls_later(calls, entitlements_max_age=entitlements_max_age, pipelined=False)()
+
+
+def meter_llm_calls_later(calls: Sequence[LLMCall], *, entitlements_max_age: float = 0.0,
+                          pipelined: bool = False) -> Callable[[], list[TokenBudget]]:
+    """:func:`meter_llm_calls` in two steps: record now, call the result for the budgets.
+
+    With ``pipelined`` (PostgreSQL, inside the caller's transaction) each organization's usage
+    is one statement whose answer is read only when the result is called, which the event
+    writer does after ``COMMIT`` (:func:`~mozaiks_core.entitlements.metering.record_many_pipelined`).
+    """
     organizations = [resolve_organization(call.organization) for call in calls]
     if entitlements_max_age > 0:
         organizations = [_long_lived(organization) for organization in organizations]
+    grouped: dict[int, tuple[Organization, list[Usage]]] = {}
     for call, organization in zip(calls, organizations, strict=True):
         if organization is not None:
             usages = grouped.setdefault(organization.pk, (organization, []))[1]
             if call.total_tokens != 0:
                 usages.append(Usage(call.total_tokens, call.transaction_id, getattr(call.user, "pk", None)))
     key = token_meter_key()
+    answers: dict[int, Callable[[], TokenBudget]] = {}
     for organization_pk, (organization, usages) in grouped.items():
         if not usages:
-            budgets[organization_pk] = check_token_budget(organization=organization)
+            answers[organization_pk] = _known(check_token_budget(organization=organization))
             continue
-        meter, used = record_many(organization, key, usages, entitlements_max_age=entitlements_max_age)
-        for usage in usages:
-            result = ConsumeResult(True, False, key, usage.quantity, used, meter.limit, meter.soft)
-            _report_to_provider(organization, result, usage.transaction_id)
-        entitlements = entitlements_for(organization)
-        if key not in entitlements.meters and key not in entitlements.key_kinds:
-            budgets[organization_pk] = TokenBudget()
-        elif key in entitlements.meters:
-            budgets[organization_pk] = _budget_from(meter_decision(entitlements, meter, used))
+        if pipelined:
+            recorded = record_many_pipelined(organization, key, usages, entitlements_max_age=entitlements_max_age)
         else:
-            budgets[organization_pk] = _budget_from(decide_for(entitlements, key))
-    return [budgets[organization.pk] if organization is not None else exhausted for organization in organizations]
+            recorded = _known(record_many(organization, key, usages, entitlements_max_age=entitlements_max_age))
+        for usage in usages:
+            _report_to_provider(organization, key, usage.quantity, usage.transaction_id)
+        answers[organization_pk] = functools.partial(_token_budget_after, organization, key, recorded)
+
+    def budgets() -> list[TokenBudget]:
+        exhausted = TokenBudget(exhausted=True, remaining=0)
+        by_organization = {organization_pk: answer() for organization_pk, answer in answers.items()}
+        return [by_organization[organization.pk] if organization is not None else exhausted
+                for organization in organizations]
+
+    return budgets
+
+
+def _known(value: T) -> Callable[[], T]:
+    return lambda: value
+
+
+def _token_budget_after(organization: Organization, key: str, recorded: Callable[[], tuple[MeterSpec, int]]
+                        ) -> TokenBudget:
+    meter, used = recorded()
+    entitlements = entitlements_for(organization)
+    if key not in entitlements.meters and key not in entitlements.key_kinds:
+        return TokenBudget()
+    if key in entitlements.meters:
+        return _budget_from(meter_decision(entitlements, meter, used))
+    return _budget_from(decide_for(entitlements, key))
 
 
 # One instance per organization for the batches of a process, so the entitlements cached on it
@@ -203,14 +242,14 @@ def _long_lived(organization: Organization | None) -> Organization | None:
     return shared
 
 
-def _report_to_provider(organization: Organization, result: ConsumeResult, transaction_id: str) -> None:
+def _report_to_provider(organization: Organization, meter_key: str, quantity: int, transaction_id: str) -> None:
     entitlements = entitlements_for(organization)
-    meter = entitlements.meters.get(result.meter)
+    meter = entitlements.meters.get(meter_key)
     if meter is None or not meter.provider_event_name:
         return
     from mozaiks_core.billing.services import report_usage_after_commit
 
-    report_usage_after_commit(organization.pk, meter.provider_event_name, result.quantity, transaction_id)
+    report_usage_after_commit(organization.pk, meter.provider_event_name, quantity, transaction_id)
 
 
 def _is_manager(user: Any, organization: Organization, can_manage: bool | None) -> bool:

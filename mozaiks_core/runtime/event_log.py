@@ -226,7 +226,7 @@ def _has_write(entry: WriteEntry) -> bool:
 
 
 def _commit(entries: list[WriteEntry]) -> None:
-    from mozaiks_core.runtime.services import record_llm_usage
+    from mozaiks_core.runtime.services import record_llm_usage_later
 
     events = [entry.event for entry in entries if entry.event is not None]
     pending = [entry.pending for entry in entries if entry.pending is not None]
@@ -238,9 +238,12 @@ def _commit(entries: list[WriteEntry]) -> None:
         update.update(entry.session_update)
         if entry.event is not None:
             update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
-    # The organization's usage counter is the one row every run of an organization updates:
-    # metering goes last, so its row lock is held for the commit only, not for the whole batch.
-    with transaction.atomic(), _pipelined():
+    # The organization's usage counter is the one row every run of an organization updates: on
+    # PostgreSQL it is one statement queued with the rest and read after COMMIT, so the row is
+    # locked for the server's commit only; elsewhere metering goes last, for the same reason.
+    pipelined = connection.vendor == "postgresql"
+    budgets: Callable[[], list[Any]] | None = None
+    with _pipelined(), transaction.atomic():
         if events:
             _insert_events(events)
         if pending:
@@ -248,16 +251,17 @@ def _commit(entries: list[WriteEntry]) -> None:
                 (row.chat_id, row.request_id, row.kind, row.seq, row.frame, False, now) for row in pending])
         update_many_by_pk(ChatSession, updates)
         if usage:
-            budgets = record_llm_usage(usage)
-            for entry, budget in zip([e for e in entries if e.usage is not None], budgets, strict=True):
-                if entry.on_metered is not None:
-                    entry.on_metered(budget)
+            budgets = record_llm_usage_later(usage, pipelined=pipelined)
+    if budgets is not None:
+        for entry, budget in zip([e for e in entries if e.usage is not None], budgets(), strict=True):
+            if entry.on_metered is not None:
+                entry.on_metered(budget)
 
 
 def _pipelined() -> contextlib.AbstractContextManager[Any]:
-    """On PostgreSQL, psycopg's pipeline mode: the batch's statements (BEGIN included) go out
-    together and only a statement whose rows are read waits for the server, so a commit costs
-    three round trips (writes, meter, COMMIT) instead of one per statement."""
+    """On PostgreSQL, psycopg's pipeline mode: the batch's statements go out together with the
+    ``COMMIT`` and nothing is read back before it, so a batch costs two round trips (``BEGIN``,
+    then everything else) instead of one per statement."""
     if connection.vendor != "postgresql":
         return contextlib.nullcontext()
     connection.ensure_connection()

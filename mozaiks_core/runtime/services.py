@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -340,14 +340,24 @@ def record_llm_usage(records: Sequence[UsageRow]) -> list[TokenBudget]:
     organization's counter once per batch). Returns the meter's answer per record (an exhausted
     budget stops the run before its next call).
     """
-    from mozaiks_core.entitlements.services import LLMCall, meter_llm_calls
+    return record_llm_usage_later(records)()
+
+
+def record_llm_usage_later(records: Sequence[UsageRow], *, pipelined: bool = False
+                           ) -> Callable[[], list[TokenBudget]]:
+    """:func:`record_llm_usage` in two steps: written now, budgets when the result is called.
+
+    With ``pipelined`` (PostgreSQL pipeline mode, inside the caller's transaction) nothing is read
+    back until the result is called, so the event writer calls it after ``COMMIT``.
+    """
+    from mozaiks_core.entitlements.services import LLMCall, meter_llm_calls_later
 
     insert_many(UsageRecord, USAGE_COLUMNS, [record.values() for record in records], skip_conflicts_on="transaction_id")
-    return meter_llm_calls([
+    return meter_llm_calls_later([
         LLMCall(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
                 transaction_id=record.transaction_id)
         for record in records
-    ], entitlements_max_age=budget_check_seconds())
+    ], entitlements_max_age=budget_check_seconds(), pipelined=pipelined)
 
 
 # --- reading events ---------------------------------------------------------------------
