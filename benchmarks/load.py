@@ -9,8 +9,9 @@ For each N in ``--chats`` (default 50 and 200):
 - echo: N closed-loop clients of a bare Channels echo consumer (``benchmarks/runtime_asgi.py``:
   one hop through the same layer) on the same two processes: events/s, p50/p95/p99 latency;
 - chat: N real chats, each a scripted multi-turn workflow run by the Celery workers, the client
-  answering every input request at once: events/s, p50/p95/p99 delivery latency (event commit
-  timestamp → client receipt), turn completion time (message → next input request), errors.
+  answering every input request at once: events/s, p50/p95/p99 delivery latency (the event's
+  timestamp, stamped when the run emits it, before it is queued and committed → client
+  receipt), turn completion time (message → next input request), errors.
 Then ``--idle`` (default 1,000) idle authenticated chat sockets (and as many echo sockets) across
 both processes: server RSS delta per socket.
 

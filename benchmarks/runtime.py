@@ -4,8 +4,9 @@
     every event committed to the database, published to the channel layer) against the same AG2
     pattern run bare (``mozaiks_core.runtime.engine.baseline``). p50 over many runs.
 (b) N concurrent chats (N = 50, 200) over real WebSockets on one uvicorn process: events/s and
-    p50/p99 delivery latency (server timestamp → client receipt) against a bare Channels echo
-    consumer (one hop through the same channel layer) driven by the same closed-loop harness.
+    p50/p99 delivery latency (server timestamp → client receipt; a chat event is stamped when the
+    run emits it, before it is committed) against a bare Channels echo consumer (one hop through
+    the same channel layer) driven by the same closed-loop harness.
 
 Runs on a throwaway SQLite database (``BENCH_DATABASE_URL`` to use PostgreSQL instead) with the
 in-memory channel layer: the embedded default.
