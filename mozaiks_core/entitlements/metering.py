@@ -132,6 +132,30 @@ class Usage:
     user_id: int | None = None
 
 
+@dataclass(frozen=True)
+class _LedgerBatch:
+    """The ledger rows of a batch (one per transaction id, every quantity validated) and its period."""
+
+    entitlements: Any
+    meter: MeterSpec
+    rows: list[tuple[Any, ...]]  # in LEDGER_COLUMNS order
+    now: Any
+    period_start: Any
+
+    @classmethod
+    def of(cls, organization: Organization, meter_key: str, usages: list[Usage], entitlements_max_age: float
+           ) -> _LedgerBatch:
+        entitlements = entitlements_for(organization, max_age=entitlements_max_age)
+        meter = entitlements.meters.get(meter_key) or MeterSpec(key=meter_key, limit=None, reset=UNMETERED_RESET)
+        for usage in usages:
+            validate_usage(usage.quantity, usage.transaction_id)
+        now = timezone.now()
+        period_start, _ = period_bounds(meter.reset, now)
+        rows = [(organization.pk, meter_key, usage.quantity, usage.transaction_id, period_start, True, usage.user_id,
+                 now) for usage in {usage.transaction_id: usage for usage in usages}.values()]
+        return cls(entitlements, meter, rows, now, period_start)
+
+
 def record_many(organization: Organization, meter_key: str, usages: list[Usage], *,
                 entitlements_max_age: float = 0.0) -> tuple[MeterSpec, int]:
     """Record usage that already happened (``enforce=False``) for a whole batch, in two queries.
@@ -142,18 +166,12 @@ def record_many(organization: Organization, meter_key: str, usages: list[Usage],
     total. The organization's entitlements are re-read only when older than
     ``entitlements_max_age`` seconds. Returns the meter and its usage in the current period.
     """
-    entitlements = entitlements_for(organization, max_age=entitlements_max_age)
-    meter = entitlements.meters.get(meter_key) or MeterSpec(key=meter_key, limit=None, reset=UNMETERED_RESET)
-    quantities: dict[str, int] = {}
-    for usage in usages:
-        quantities[usage.transaction_id] = validate_usage(usage.quantity, usage.transaction_id)
-    now = timezone.now()
-    period_start, _ = period_bounds(meter.reset, now)
-    columns = LEDGER_COLUMNS
-    rows = [(organization.pk, meter_key, usage.quantity, usage.transaction_id, period_start, True, usage.user_id, now)
-            for usage in {usage.transaction_id: usage for usage in usages}.values()]
+    batch = _LedgerBatch.of(organization, meter_key, usages, entitlements_max_age)
+    entitlements, meter, rows, now, period_start = (batch.entitlements, batch.meter, batch.rows, batch.now,
+                                                    batch.period_start)
+    quantities = {row[3]: row[2] for row in rows}
     with transaction.atomic(savepoint=False):
-        inserted = insert_returning(UsageEvent, columns, rows, skip_conflicts_on="transaction_id",
+        inserted = insert_returning(UsageEvent, LEDGER_COLUMNS, rows, skip_conflicts_on="transaction_id",
                                     returning="transaction_id")
         if len(inserted) < len(rows):
             _refuse_foreign_duplicates(organization, set(quantities) - set(inserted))
@@ -183,15 +201,9 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
     before are skipped, as in :func:`record_many`; one that belongs to *another* organization
     cannot abort a transaction already committed, so it is logged as an error instead of raised.
     """
-    entitlements = entitlements_for(organization, max_age=entitlements_max_age)
-    meter = entitlements.meters.get(meter_key) or MeterSpec(key=meter_key, limit=None, reset=UNMETERED_RESET)
-    unique = {usage.transaction_id: usage for usage in usages}
-    for usage in unique.values():
-        validate_usage(usage.quantity, usage.transaction_id)
-    now = timezone.now()
-    period_start, _ = period_bounds(meter.reset, now)
-    rows = [(organization.pk, meter_key, usage.quantity, usage.transaction_id, period_start, True, usage.user_id, now)
-            for usage in unique.values()]
+    batch = _LedgerBatch.of(organization, meter_key, usages, entitlements_max_age)
+    entitlements, meter, rows, now, period_start = (batch.entitlements, batch.meter, batch.rows, batch.now,
+                                                    batch.period_start)
     sql, params = ledger_and_counter_sql(
         UsageEvent, LEDGER_COLUMNS, rows, skip_conflicts_on="transaction_id", amount="quantity", counter=UsageCounter,
         key={"organization_id": organization.pk, "meter": meter_key, "period_start": period_start}, total="used",
@@ -205,7 +217,7 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
         finally:
             cursor.close()
         if new_rows < len(rows):
-            _log_foreign_duplicates(organization, set(unique))
+            _log_foreign_duplicates(organization, {row[3] for row in rows})
         if entitlements.counters is not None and meter_key in entitlements.meters:
             entitlements.counters[meter_key] = used
         return meter, int(used)
