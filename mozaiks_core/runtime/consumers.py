@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 SLOW_CLIENT = 4008
+# Events read from the database per query of a replay or gap fill (a replay of any length is paged).
+REPLAY_PAGE = 1000
 
 
 class _RateLimit:
@@ -209,14 +211,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.delivered_seq = seq
 
     async def _send_events_from_db(self, after: int, up_to: int | None = None) -> int:
-        events = await db_call(services.events_after)(self.session, after)
+        """Send the committed events after ``after`` (through ``up_to``), a page of
+        :data:`REPLAY_PAGE` at a time, at the client's pace; returns how many were sent."""
         count = 0
-        for event in events:
-            if self.closing or (up_to is not None and event.seq > up_to):
+        while not self.closing:
+            events = await db_call(services.events_after)(self.session, after, REPLAY_PAGE)
+            for event in events:
+                if self.closing or (up_to is not None and event.seq > up_to):
+                    return count
+                await self._queue_paced(_frame_of(event))
+                self.delivered_seq = max(self.delivered_seq, event.seq)
+                after = event.seq
+                count += 1
+            if len(events) < REPLAY_PAGE:
                 break
-            await self._queue_paced(_frame_of(event))
-            self.delivered_seq = max(self.delivered_seq, event.seq)
-            count += 1
         return count
 
     # --- inbound -----------------------------------------------------------------------

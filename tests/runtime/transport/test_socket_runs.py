@@ -290,3 +290,22 @@ async def test_cancelling_a_chat_no_run_holds_ends_it_for_its_sockets_with_a_sto
     assert stored[-1] == (3, "chat.run_complete")
     final = await database_sync_to_async(ChatSession.objects.get)(pk=other.pk)
     assert (final.status, final.last_seq) == ("cancelled", 3)
+
+
+async def test_a_resume_replays_every_missed_event_however_many_pages_they_fill(
+    alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mozaiks_core.runtime import consumers
+
+    monkeypatch.setattr(consumers, "REPLAY_PAGE", 10)  # 25 events: two full pages and a partial one
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    await database_sync_to_async(store_events)(session, 25)
+    client = Client(await database_sync_to_async(socket_path)(session))
+    assert await client.connect()
+    assert (await client.next())["type"] == "chat_meta"
+    await client.send({"type": "client.resume", "data": {"last_seq": 3}})
+    boundary = await client.until("chat.resume_boundary")
+    assert client.seqs() == list(range(4, 25))
+    assert boundary["data"]["replayed_count"] == 21
+    assert boundary["data"]["last_seq"] == 24
+    await client.close()
