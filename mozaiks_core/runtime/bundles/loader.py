@@ -67,6 +67,7 @@ def load_bundle(bundle_dir: Path) -> tuple[WorkflowBundle | None, list[Problem]]
     context = _context_variables(problems)
     models, registry = read_structured_outputs(problems, agents)
     hooks = _hooks(problems, tools_loader, agents)
+    _check_auto_tool_mode(problems, agents, tools, registry)
     ui_config = problems.mapping("ui_config.yaml", problems.read("ui_config.yaml"))
     visual = ui_config.get("visual_agents")
     script = problems.read("scripted_model.yaml")
@@ -227,9 +228,35 @@ def _tools(problems: ProblemCollector, loader: ToolFileLoader, agents: dict[str,
                 agents=tuple(bound), file=tool_file, function=function,
                 description=problems.text(file, entry, "description", where) or (function.__doc__ or "").strip(),
                 tool_type=tool_type, ui=ui,
-                auto_invoke=bool(entry.get("auto_invoke", entry.get("auto_tool_call", False))),
+                auto_invoke=_declared_flag(entry.get("auto_invoke", entry.get("auto_tool_call"))),
             ))
     return tools
+
+
+def _declared_flag(value: Any) -> bool | None:
+    """``auto_invoke`` as declared: ``None`` when absent (its default depends on the tool type)."""
+    return None if value is None else bool(value)
+
+
+def _check_auto_tool_mode(problems: ProblemCollector, agents: dict[str, AgentSpec], tools: list[ToolSpec],
+                          registry: dict[str, str]) -> None:
+    """``auto_tool_mode`` needs the agent's structured output model and a tool to run from it."""
+    for index, agent in enumerate(agents.values()):
+        if not agent.auto_tool_mode:
+            continue
+        where = f"agents[{index}].auto_tool_mode"
+        if agent.name not in registry:
+            problems.warn("agents.auto_tool_mode_without_model", "agents.yaml", where,
+                          f"agent {agent.name!r} has auto_tool_mode but no structured output model, so nothing "
+                          "is invoked automatically and its tools are offered to the model as usual.",
+                          f"Map {agent.name} to a model in structured_outputs.yaml registry, or remove "
+                          "auto_tool_mode.")
+        elif not any(agent.name in tool.agents and tool.invoked_automatically for tool in tools):
+            problems.warn("agents.auto_tool_mode_without_tool", "agents.yaml", where,
+                          f"agent {agent.name!r} has auto_tool_mode but no tool of it is auto-invoked, so its "
+                          "structured outputs invoke nothing.",
+                          f"Bind a UI_Tool to {agent.name} in tools.yaml, or set auto_invoke: true on one of "
+                          "its tools.")
 
 
 def _lifecycle_tools(problems: ProblemCollector, loader: ToolFileLoader,

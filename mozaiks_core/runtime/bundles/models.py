@@ -65,8 +65,14 @@ class ToolSpec:
     function: Callable[..., Any]
     description: str
     tool_type: str
-    auto_invoke: bool = False
+    auto_invoke: bool | None = None  # as declared; None: not declared
     ui: UIToolSpec | None = None
+
+    @property
+    def invoked_automatically(self) -> bool:
+        """Run from its agent's structured output under ``auto_tool_mode`` (MozaiksAI: a UI tool
+        unless ``auto_invoke: false``, any other tool only with ``auto_invoke: true``)."""
+        return self.auto_invoke if self.auto_invoke is not None else self.tool_type == "UI_Tool"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from autogen.agentchat.group.patterns.pattern import Pattern
 from autogen.tools import Tool
 
 from mozaiks_core.runtime.bundles.models import HandoffRule, WorkflowBundle
+from mozaiks_core.runtime.engine.auto_tools import AutoTool, auto_tool_for, invoke_auto_tool, sent_message_content
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.engine.lifecycle import register_agent_triggers
@@ -129,6 +130,19 @@ class RunAgent(ConversableAgent):
             name = self.__dict__["_mozaiks_name"]
             wrapper.register_model_client(ScriptedModelClient, script=run.script, agent_name=name)
 
+    def send(self, message: Any, recipient: Any, request_reply: bool | None = None, silent: bool = False) -> None:
+        """Send as AG2 does; then a structured output of an ``auto_tool_mode`` agent runs its tool."""
+        super().send(message, recipient, request_reply=request_reply, silent=silent)
+        auto = self.__dict__.get("_mozaiks_auto_tool")
+        content = sent_message_content(message)
+        if auto is not None and content is not None:
+            run: RunState = self.__dict__["_mozaiks_run"]
+            invoke_auto_tool(auto[0], content, run.events, auto[1])
+
+    def use_auto_tool(self, auto_tool: AutoTool, context_variables: Any) -> None:
+        """Run ``auto_tool`` with ``context_variables`` for each structured output this agent sends."""
+        self.__dict__["_mozaiks_auto_tool"] = (auto_tool, context_variables)
+
     def _generate_oai_reply_from_client(self, llm_client: Any, messages: Any, cache: Any, **kwargs: Any) -> Any:
         run: RunState = self.__dict__["_mozaiks_run"]
         parent = super()._generate_oai_reply_from_client
@@ -210,7 +224,10 @@ def build_pattern(
             human_input_mode="NEVER", code_execution_config=False,
             max_consecutive_auto_reply=spec.max_consecutive_auto_reply,
         )
-        for tool in bundle.tools_for(spec.name):
+        auto_tool = auto_tool_for(bundle, spec.name)
+        if auto_tool is not None:  # its structured outputs run the tool; the model is offered no tools
+            agent.use_auto_tool(auto_tool, context_variables)
+        for tool in bundle.tools_for(spec.name) if auto_tool is None else ():
             function = bind_context(tool.function, context_variables)
             Tool(name=tool.name, description=tool.description or tool.name, func_or_tool=function)\
                 .register_for_llm(agent)
