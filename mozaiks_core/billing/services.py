@@ -246,6 +246,13 @@ def report_usage_after_commit(organization_id: int, event_name: str, quantity: i
     """Queue a usage report to the provider once the usage row is committed."""
     if getattr(settings, "MOZAIKS_BILLING_PROVIDER", "local") == "local":
         return
-    from mozaiks_core.billing.tasks import report_usage
+    transaction.on_commit(lambda: report_usage(organization_id, event_name, quantity, identifier))
 
-    transaction.on_commit(lambda: report_usage.delay(organization_id, event_name, quantity, identifier))
+
+def report_usage(organization_id: int, event_name: str, quantity: int, identifier: str) -> None:
+    """Queue a usage report to the provider now (the usage row is committed already)."""
+    if getattr(settings, "MOZAIKS_BILLING_PROVIDER", "local") == "local":
+        return
+    from mozaiks_core.billing.tasks import report_usage as report_usage_task
+
+    report_usage_task.delay(organization_id, event_name, quantity, identifier)

@@ -173,7 +173,8 @@ def meter_llm_calls_later(calls: Sequence[LLMCall], *, entitlements_max_age: flo
 
     With ``pipelined`` (PostgreSQL, inside the caller's transaction) each organization's usage
     is one statement whose answer is read only when the result is called, which the event
-    writer does after ``COMMIT`` (:func:`~mozaiks_core.entitlements.metering.record_many_pipelined`).
+    writer does after ``COMMIT`` (:func:`~mozaiks_core.entitlements.metering.record_many_pipelined`);
+    the usage reports to the billing provider are queued then too, not through ``on_commit``.
     """
     organizations = [resolve_organization(call.organization) for call in calls]
     if entitlements_max_age > 0:
@@ -186,6 +187,7 @@ def meter_llm_calls_later(calls: Sequence[LLMCall], *, entitlements_max_age: flo
                 usages.append(Usage(call.total_tokens, call.transaction_id, getattr(call.user, "pk", None)))
     key = token_meter_key()
     answers: dict[int, Callable[[], TokenBudget]] = {}
+    reports: list[Callable[[], None]] = []  # pipelined: sent by budgets(), which runs after the commit
     for organization_pk, (organization, usages) in grouped.items():
         if not usages:
             answers[organization_pk] = _known(check_token_budget(organization=organization))
@@ -195,10 +197,17 @@ def meter_llm_calls_later(calls: Sequence[LLMCall], *, entitlements_max_age: flo
         else:
             recorded = _known(record_many(organization, key, usages, entitlements_max_age=entitlements_max_age))
         for usage in usages:
-            _report_to_provider(organization, key, usage.quantity, usage.transaction_id)
+            report = functools.partial(_report_to_provider, organization, key, usage.quantity, usage.transaction_id,
+                                       after_commit=not pipelined)
+            if pipelined:
+                reports.append(report)
+            else:
+                report()
         answers[organization_pk] = functools.partial(_token_budget_after, organization, key, recorded)
 
     def budgets() -> list[TokenBudget]:
+        for report in reports:
+            report()
         exhausted = TokenBudget(exhausted=True, remaining=0)
         by_organization = {organization_pk: answer() for organization_pk, answer in answers.items()}
         return [by_organization[organization.pk] if organization is not None else exhausted
@@ -242,14 +251,18 @@ def _long_lived(organization: Organization | None) -> Organization | None:
     return shared
 
 
-def _report_to_provider(organization: Organization, meter_key: str, quantity: int, transaction_id: str) -> None:
+def _report_to_provider(organization: Organization, meter_key: str, quantity: int, transaction_id: str, *,
+                        after_commit: bool = True) -> None:
+    """Queue the usage report to the billing provider: when the caller's transaction commits, or
+    now (``after_commit=False``: the caller has committed already)."""
     entitlements = entitlements_for(organization)
     meter = entitlements.meters.get(meter_key)
     if meter is None or not meter.provider_event_name:
         return
-    from mozaiks_core.billing.services import report_usage_after_commit
+    from mozaiks_core.billing.services import report_usage, report_usage_after_commit
 
-    report_usage_after_commit(organization.pk, meter.provider_event_name, quantity, transaction_id)
+    queue = report_usage_after_commit if after_commit else report_usage
+    queue(organization.pk, meter.provider_event_name, quantity, transaction_id)
 
 
 def _is_manager(user: Any, organization: Organization, can_manage: bool | None) -> bool:

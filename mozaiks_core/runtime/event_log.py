@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 import weakref
 from collections import defaultdict
@@ -226,8 +225,6 @@ def _has_write(entry: WriteEntry) -> bool:
 
 
 def _commit(entries: list[WriteEntry]) -> None:
-    from mozaiks_core.runtime.services import record_llm_usage_later
-
     events = [entry.event for entry in entries if entry.event is not None]
     pending = [entry.pending for entry in entries if entry.pending is not None]
     usage = [entry.usage for entry in entries if entry.usage is not None]
@@ -238,34 +235,55 @@ def _commit(entries: list[WriteEntry]) -> None:
         update.update(entry.session_update)
         if entry.event is not None:
             update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
-    # The organization's usage counter is the one row every run of an organization updates: on
-    # PostgreSQL it is one statement queued with the rest and read after COMMIT, so the row is
-    # locked for the server's commit only; elsewhere metering goes last, for the same reason.
-    pipelined = connection.vendor == "postgresql"
-    budgets: Callable[[], list[Any]] | None = None
-    with _pipelined(), transaction.atomic():
-        if events:
-            _insert_events(events)
-        if pending:
-            insert_many(PendingRequest, PENDING_COLUMNS, [
-                (row.chat_id, row.request_id, row.kind, row.seq, row.frame, False, now) for row in pending])
-        update_many_by_pk(ChatSession, updates)
-        if usage:
-            budgets = record_llm_usage_later(usage, pipelined=pipelined)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        budgets = _write_in_one_round_trip(events, pending, updates, usage, now)
+    else:
+        with transaction.atomic():
+            budgets = _write(events, pending, updates, usage, now, pipelined=False)
     if budgets is not None:
         for entry, budget in zip([e for e in entries if e.usage is not None], budgets(), strict=True):
             if entry.on_metered is not None:
                 entry.on_metered(budget)
 
 
-def _pipelined() -> contextlib.AbstractContextManager[Any]:
-    """On PostgreSQL, psycopg's pipeline mode: the batch's statements go out together with the
-    ``COMMIT`` and nothing is read back before it, so a batch costs two round trips (``BEGIN``,
-    then everything else) instead of one per statement."""
-    if connection.vendor != "postgresql":
-        return contextlib.nullcontext()
+def _write(events: list[EventRow], pending: list[PendingRequest], updates: dict[int, dict[str, Any]],
+           usage: list[UsageRow], now: datetime, *, pipelined: bool) -> Callable[[], list[Any]] | None:
+    """The batch's statements; the meter's budgets come from the returned function (after the commit).
+
+    The organization's usage counter is the one row every run of an organization updates: the
+    meter goes last, and on PostgreSQL it is one statement read only after ``COMMIT``, so the row
+    is locked for the server's commit only.
+    """
+    from mozaiks_core.runtime.services import record_llm_usage_later
+
+    if events:
+        _insert_events(events)
+    if pending:
+        insert_many(PendingRequest, PENDING_COLUMNS, [
+            (row.chat_id, row.request_id, row.kind, row.seq, row.frame, False, now) for row in pending])
+    update_many_by_pk(ChatSession, updates)
+    return record_llm_usage_later(usage, pipelined=pipelined) if usage else None
+
+
+def _write_in_one_round_trip(events: list[EventRow], pending: list[PendingRequest],
+                             updates: dict[int, dict[str, Any]], usage: list[UsageRow], now: datetime
+                             ) -> Callable[[], list[Any]] | None:
+    """PostgreSQL: ``BEGIN``, the statements and ``COMMIT`` in one psycopg pipeline, one round trip.
+
+    Django's ``atomic()`` costs two more: psycopg synchronises after the implicit ``BEGIN`` of a
+    pipelined transaction, and again when the pipeline closes after the ``COMMIT``. Here the
+    connection stays in autocommit mode and the transaction is explicit. Nothing in the batch
+    uses ``on_commit`` (the meter hands its provider reports to the returned function, which the
+    caller runs after the commit). A failure anywhere aborts the rest of the pipeline, ``COMMIT``
+    included, and raises; the caller closes the connection, which rolls the transaction back.
+    """
     connection.ensure_connection()
-    return connection.connection.pipeline()
+    raw = connection.connection
+    with raw.pipeline():
+        raw.execute("BEGIN")
+        budgets = _write(events, pending, updates, usage, now, pipelined=True)
+        raw.execute("COMMIT")
+    return budgets
 
 
 def _insert_events(events: list[EventRow]) -> None:

@@ -117,3 +117,31 @@ def test_concurrent_pipelined_batches_count_exactly(postgres_db, transactional_d
     assert not errors, errors
     assert UsageCounter.objects.get(organization=org, meter="tokens_monthly").used == 4 * 25 * 4 * 3
     assert UsageEvent.objects.filter(organization=org).count() == 400
+
+
+def test_usage_is_reported_to_the_billing_provider_after_the_commit_and_never_for_a_failed_batch(
+    postgres_db, transactional_db, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mozaiks_core.billing import tasks
+    from mozaiks_core.billing.models import Plan
+    from mozaiks_core.billing.services import change_plan
+
+    settings.MOZAIKS_BILLING_PROVIDER = "stripe"
+    user, org = make_member("reported@example.com")
+    change_plan(org, Plan.objects.get(plan_id="pro"))  # its tokens meter reports "mozaiks_tokens"
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(tasks.report_usage, "delay", lambda *args: sent.append(args))
+    answer = in_pipelined_transaction(calls(org, user, 2))
+    assert sent == []  # committed, but nothing is reported until the writer reads the answer
+    answer()
+    assert sent == [(org.pk, "mozaiks_tokens", 100, "llm:chat-1:0"), (org.pk, "mozaiks_tokens", 100, "llm:chat-1:1")]
+
+    def failing_batch() -> None:
+        connection.ensure_connection()
+        with connection.connection.pipeline(), transaction.atomic():
+            meter_llm_calls_later(calls(org, user, 1, prefix="lost"), pipelined=True)
+            raise RuntimeError("the event insert failed")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    assert len(sent) == 2
