@@ -43,13 +43,29 @@ def _insert_sql(model: type[models.Model], columns: Sequence[str], rows: int, co
     return sql
 
 
+# Rows per multi-row INSERT on PostgreSQL (its limit is 65,535 parameters per statement).
+MULTI_ROW_INSERT = 1000
+
+
 def insert_many(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 skip_conflicts_on: str | None = None) -> None:
-    """``executemany`` INSERT of ``rows`` (datetimes and JSON adapted); duplicates of a unique column skipped."""
-    if rows:
-        sql = _insert_sql(model, columns, 1, skip_conflicts_on)
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, [[_adapt(value) for value in row] for row in rows])
+    """INSERT of ``rows`` (datetimes and JSON adapted); duplicates of a unique column skipped.
+
+    On PostgreSQL one multi-row ``INSERT`` per :data:`MULTI_ROW_INSERT` rows: ``executemany``
+    in a pipeline sends, and the server parses, one statement per row. Elsewhere ``executemany``
+    (SQLite prepares the statement once).
+    """
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(_insert_sql(model, columns, 1, skip_conflicts_on),
+                               [[_adapt(value) for value in row] for row in rows])
+            return
+        for start in range(0, len(rows), MULTI_ROW_INSERT):
+            chunk = rows[start:start + MULTI_ROW_INSERT]
+            cursor.execute(_insert_sql(model, columns, len(chunk), skip_conflicts_on),
+                           [_adapt(value) for row in chunk for value in row])
 
 
 def insert_returning(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,

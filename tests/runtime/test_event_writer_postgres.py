@@ -59,7 +59,7 @@ def test_a_batch_with_events_session_updates_and_metering_is_one_round_trip(tran
 def test_a_failing_batch_commits_nothing(transactional_db: None) -> None:
     session = new_chat(make_user("writer-fail@example.com"), "ProductLaunch")
     _commit(batch(session, 0, 2, []))
-    with pytest.raises(Exception, match="duplicate key|unique"):
+    with pytest.raises(Exception, match=r"duplicate key|unique"):
         _commit(batch(session, 1, 3, []))  # seq 1 exists: the whole batch fails
     connection.close()
     assert list(ChatEvent.objects.filter(chat=session).values_list("seq", flat=True).order_by("seq")) == [0, 1]

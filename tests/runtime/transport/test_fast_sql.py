@@ -53,3 +53,33 @@ def test_a_conditional_update_stores_any_json_value_and_changes_only_matching_ro
     assert answered.response == "plain text"
     assert answered.answered_at is not None
     assert PendingRequest.objects.get(request_id="b").answered_at is None
+
+
+def test_many_rows_are_inserted_in_order_with_their_json_and_duplicates_skipped(
+    alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    from mozaiks_core import fast_sql
+    from mozaiks_core.runtime.models import ChatEvent
+
+    monkeypatch.setattr(fast_sql, "MULTI_ROW_INSERT", 10)  # 25 rows: statements of 10, 10 and 5 on PostgreSQL
+    session = new_chat(alice, "Chatter")
+    now = timezone.now()
+    columns = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
+
+    def rows(seqs: range) -> list[tuple[Any, ...]]:
+        return [(session.pk, seq, "chat.text", {"content": f"message {seq}", "n": seq}, uuid.uuid4().hex, "", "r", now)
+                for seq in seqs]
+
+    with CaptureQueriesContext(connection) as queries:
+        fast_sql.insert_many(ChatEvent, columns, rows(range(25)))
+    assert len(queries) == (3 if connection.vendor == "postgresql" else 1)
+    stored = list(ChatEvent.objects.filter(chat=session).order_by("seq"))
+    assert [event.seq for event in stored] == list(range(25))
+    assert stored[24].payload == {"content": "message 24", "n": 24}
+    fast_sql.insert_many(ChatEvent, columns, [(session.pk, 99, "chat.text", {}, stored[0].event_id, "", "r", now)],
+                         skip_conflicts_on="event_id")  # event_id is unique: skipped, no error
+    assert ChatEvent.objects.filter(chat=session).count() == 25
