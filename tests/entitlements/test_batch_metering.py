@@ -8,8 +8,6 @@ RETURNING``, ``UPDATE ... RETURNING``).
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.services import LLMCall, UsageError, meter_llm_calls, meter_llm_tokens
 from tests.billing.support import make_member
+from tests.support.threads import race
 
 pytestmark = [pytest.mark.usefixtures("plans"), pytest.mark.dbmatrix]
 
@@ -114,24 +113,10 @@ def test_zero_token_calls_record_nothing_but_still_answer_the_budget(db) -> None
 @pytest.mark.postgres
 def test_concurrent_batches_count_exactly(postgres_db, transactional_db) -> None:
     user, org = make_member("race-batch@example.com")
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
     def writer(index: int) -> None:
-        try:
-            barrier.wait()
-            for batch in range(25):
-                meter_llm_calls(calls(org, user, 4, tokens=3, prefix=f"w{index}-b{batch}"))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for batch in range(25):
+            meter_llm_calls(calls(org, user, 4, tokens=3, prefix=f"w{index}-b{batch}"))
 
-    threads = [threading.Thread(target=writer, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    race(4, writer)
     assert UsageCounter.objects.get(organization=org, meter="tokens_monthly").used == 4 * 25 * 4 * 3
     assert UsageEvent.objects.filter(organization=org).count() == 400

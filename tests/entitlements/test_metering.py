@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from mozaiks_core.entitlements.metering import consume
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.services import UsageError, meter_llm_tokens
 from tests.billing.support import install_test_catalog, make_member
+from tests.support.threads import race
 
 pytestmark = pytest.mark.usefixtures("plans")
 
@@ -82,26 +80,12 @@ def test_eight_threads_consuming_one_meter_never_exceed_the_limit_and_count_exac
     free.meters = {**free.meters, "workflow_runs_monthly": {"limit": 1000, "reset": "month", "enforcement": "hard"}}
     free.save()
     granted = [0] * 8
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
-
     def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            for call in range(500):
-                if consume(org, "workflow_runs_monthly", 1, f"race-{index}-{call}").granted:
-                    granted[index] += 1
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for call in range(500):
+            if consume(org, "workflow_runs_monthly", 1, f"race-{index}-{call}").granted:
+                granted[index] += 1
 
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    race(8, worker)
     counter = UsageCounter.objects.get(organization=org, meter="workflow_runs_monthly")
     assert sum(granted) == 1000 == counter.used
     assert UsageEvent.objects.filter(organization=org).count() == 4000

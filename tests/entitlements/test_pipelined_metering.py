@@ -9,7 +9,6 @@ for inside the transaction.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.services import LLMCall, meter_llm_calls, meter_llm_calls_later
 from tests.billing.support import make_member
+from tests.support.threads import race
 
 pytestmark = [pytest.mark.usefixtures("plans"), pytest.mark.postgres]
 
@@ -96,25 +96,11 @@ def test_a_failed_batch_counts_nothing(postgres_db, transactional_db) -> None:
 
 def test_concurrent_pipelined_batches_count_exactly(postgres_db, transactional_db) -> None:
     user, org = make_member("race-pipelined@example.com")
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
     def writer(index: int) -> None:
-        try:
-            barrier.wait()
-            for batch in range(25):
-                in_pipelined_transaction(calls(org, user, 4, tokens=3, prefix=f"w{index}-b{batch}"))()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for batch in range(25):
+            in_pipelined_transaction(calls(org, user, 4, tokens=3, prefix=f"w{index}-b{batch}"))()
 
-    threads = [threading.Thread(target=writer, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    race(4, writer)
     assert UsageCounter.objects.get(organization=org, meter="tokens_monthly").used == 4 * 25 * 4 * 3
     assert UsageEvent.objects.filter(organization=org).count() == 400
 
