@@ -143,8 +143,11 @@ def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> 
 
 
 def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, Any]]) -> None:
-    """:func:`update_by_pk` for many rows: one ``executemany`` per set of field names (pipelined
-    by psycopg on PostgreSQL), rows in primary-key order so concurrent writers lock alike."""
+    """:func:`update_by_pk` for many rows, rows in primary-key order so concurrent writers lock alike.
+
+    One statement per set of field names: on PostgreSQL an ``UPDATE ... FROM (VALUES ...)``
+    (the server parses one statement, not one per row), elsewhere ``executemany``.
+    """
     groups: dict[tuple[str, ...], list[list[Any]]] = {}
     for pk in sorted(updates):
         values = updates[pk]
@@ -152,7 +155,27 @@ def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, An
             groups.setdefault(tuple(values), []).append([*_set_params(model, values), pk])
     with connection.cursor() as cursor:
         for names, rows in groups.items():
-            cursor.executemany(_update_sql(model, names, _pk_condition(model)), rows)
+            if connection.vendor == "postgresql":
+                params = [value for row in rows for value in row]
+                cursor.execute(_update_from_values_sql(model, names, len(rows)), params)
+            else:
+                cursor.executemany(_update_sql(model, names, _pk_condition(model)), rows)
+
+
+def _update_from_values_sql(model: type[models.Model], names: Sequence[str], rows: int) -> str:
+    """PostgreSQL: ``UPDATE t SET f = v.f, ... FROM (VALUES (...), ...) AS v(f, ..., pk) WHERE t.pk = v.pk``;
+    every value is cast to its column's type (a NULL in the first row must not make a column text)."""
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    pk = model._meta.pk
+    types = [field.db_type(connection) for field in fields] + [pk.rel_db_type(connection)]
+    row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
+    aliases = [quote(field.column) for field in fields] + [quote("__pk")]
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    table = quote(model._meta.db_table)
+    # Identifiers and types come from the model; values are parameters.
+    return (f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * rows)}) AS v({', '.join(aliases)}) "  # noqa: S608
+            f"WHERE {table}.{quote(pk.column)} = v.{quote('__pk')}")
 
 
 def update_where(model: type[models.Model], values: dict[str, Any], where: dict[str, Any]) -> int:

@@ -83,3 +83,18 @@ def test_many_rows_are_inserted_in_order_with_their_json_and_duplicates_skipped(
     fast_sql.insert_many(ChatEvent, columns, [(session.pk, 99, "chat.text", {}, stored[0].event_id, "", "r", now)],
                          skip_conflicts_on="event_id")  # event_id is unique: skipped, no error
     assert ChatEvent.objects.filter(chat=session).count() == 25
+
+
+def test_a_null_in_the_first_row_does_not_change_the_type_of_the_others(alice: Any) -> None:
+    from django.utils import timezone
+
+    first, second = new_chat(alice, "Chatter"), new_chat(alice, "Chatter")
+    now = timezone.now()
+    update_many_by_pk(ChatSession, {
+        first.pk: {"heartbeat_at": None, "last_artifact": None, "last_seq": 1},
+        second.pk: {"heartbeat_at": now, "last_artifact": {"eventId": "e1"}, "last_seq": 2},
+    })
+    rows = {row.pk: row for row in ChatSession.objects.filter(pk__in=[first.pk, second.pk])}
+    assert (rows[first.pk].heartbeat_at, rows[first.pk].last_artifact, rows[first.pk].last_seq) == (None, None, 1)
+    assert (rows[second.pk].heartbeat_at, rows[second.pk].last_artifact, rows[second.pk].last_seq) == (
+        now, {"eventId": "e1"}, 2)
