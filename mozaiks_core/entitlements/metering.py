@@ -155,6 +155,16 @@ class _LedgerBatch:
                  now) for usage in {usage.transaction_id: usage for usage in usages}.values()]
         return cls(entitlements, meter, rows, now, period_start)
 
+    def counter_key(self, organization: Organization) -> dict[str, Any]:
+        """The columns that identify the organization's counter row of this meter and period."""
+        return {"organization_id": organization.pk, "meter": self.meter.key, "period_start": self.period_start}
+
+    def remember(self, used: int) -> tuple[MeterSpec, int]:
+        """Keep the new total on the cached entitlements; the meter and the total."""
+        if self.entitlements.counters is not None and self.meter.key in self.entitlements.meters:
+            self.entitlements.counters[self.meter.key] = used
+        return self.meter, int(used)
+
 
 def record_many(organization: Organization, meter_key: str, usages: list[Usage], *,
                 entitlements_max_age: float = 0.0) -> tuple[MeterSpec, int]:
@@ -167,26 +177,23 @@ def record_many(organization: Organization, meter_key: str, usages: list[Usage],
     ``entitlements_max_age`` seconds. Returns the meter and its usage in the current period.
     """
     batch = _LedgerBatch.of(organization, meter_key, usages, entitlements_max_age)
-    entitlements, meter, rows, now, period_start = (batch.entitlements, batch.meter, batch.rows, batch.now,
-                                                    batch.period_start)
-    quantities = {row[3]: row[2] for row in rows}
+    quantities = {row[3]: row[2] for row in batch.rows}
     with transaction.atomic(savepoint=False):
-        inserted = insert_returning(UsageEvent, LEDGER_COLUMNS, rows, skip_conflicts_on="transaction_id",
+        inserted = insert_returning(UsageEvent, LEDGER_COLUMNS, batch.rows, skip_conflicts_on="transaction_id",
                                     returning="transaction_id")
-        if len(inserted) < len(rows):
-            _refuse_foreign_duplicates(organization, set(quantities) - set(inserted))
-        where = {"organization_id": organization.pk, "meter": meter_key, "period_start": period_start}
+        if len(inserted) < len(batch.rows):
+            taken = _foreign_duplicate(organization, set(quantities) - set(inserted))
+            if taken is not None:
+                raise UsageError("DUPLICATE_TRANSACTION_ID", f"transaction_id {taken!r} was already used by "
+                                 "another organization.", "Use ids that are unique across organizations (e.g. "
+                                 "prefix them with the chat id).")
+        where = batch.counter_key(organization)
         total = sum(quantities[transaction_id] for transaction_id in inserted)
-        used = add_returning(UsageCounter, "used", total, where, {"updated_at": now})
+        used = add_returning(UsageCounter, "used", total, where, {"updated_at": batch.now})
         if used is None:
-            UsageCounter.objects.bulk_create(
-                [UsageCounter(organization=organization, meter=meter_key, period_start=period_start)],
-                ignore_conflicts=True,
-            )
-            used = add_returning(UsageCounter, "used", total, where, {"updated_at": now}) or 0
-    if entitlements.counters is not None and meter_key in entitlements.meters:
-        entitlements.counters[meter_key] = used
-    return meter, int(used)
+            UsageCounter.objects.bulk_create([UsageCounter(**where)], ignore_conflicts=True)
+            used = add_returning(UsageCounter, "used", total, where, {"updated_at": batch.now}) or 0
+    return batch.remember(used)
 
 
 def record_many_pipelined(organization: Organization, meter_key: str, usages: list[Usage], *,
@@ -202,12 +209,9 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
     cannot abort a transaction already committed, so it is logged as an error instead of raised.
     """
     batch = _LedgerBatch.of(organization, meter_key, usages, entitlements_max_age)
-    entitlements, meter, rows, now, period_start = (batch.entitlements, batch.meter, batch.rows, batch.now,
-                                                    batch.period_start)
     sql, params = ledger_and_counter_sql(
-        UsageEvent, LEDGER_COLUMNS, rows, skip_conflicts_on="transaction_id", amount="quantity", counter=UsageCounter,
-        key={"organization_id": organization.pk, "meter": meter_key, "period_start": period_start}, total="used",
-        also_set={"updated_at": now})
+        UsageEvent, LEDGER_COLUMNS, batch.rows, skip_conflicts_on="transaction_id", amount="quantity",
+        counter=UsageCounter, key=batch.counter_key(organization), total="used", also_set={"updated_at": batch.now})
     cursor = connection.cursor()
     cursor.execute(sql, params)
 
@@ -216,31 +220,21 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
             used, new_rows = cursor.fetchone()
         finally:
             cursor.close()
-        if new_rows < len(rows):
-            _log_foreign_duplicates(organization, {row[3] for row in rows})
-        if entitlements.counters is not None and meter_key in entitlements.meters:
-            entitlements.counters[meter_key] = used
-        return meter, int(used)
+        if new_rows < len(batch.rows):
+            taken = _foreign_duplicate(organization, {row[3] for row in batch.rows})
+            if taken is not None:
+                logger.error("usage of organization %s with transaction_id %r was not counted: another "
+                             "organization recorded that id first", organization.pk, taken)
+        return batch.remember(used)
 
     return answer
 
 
-def _log_foreign_duplicates(organization: Organization, transaction_ids: set[str]) -> None:
+def _foreign_duplicate(organization: Organization, transaction_ids: set[str]) -> str | None:
+    """One of ``transaction_ids`` that another organization recorded (a skipped id must be a retry
+    of this organization's own report), or ``None``."""
     foreign = UsageEvent.objects.filter(transaction_id__in=transaction_ids).exclude(organization=organization)
-    taken = foreign.values_list("transaction_id", flat=True).first()
-    if taken is not None:
-        logger.error("usage of organization %s with transaction_id %r was not counted: another organization "
-                     "recorded that id first", organization.pk, taken)
-
-
-def _refuse_foreign_duplicates(organization: Organization, transaction_ids: set[str]) -> None:
-    """A skipped transaction id is a retry of this organization's own report, never another's."""
-    foreign = UsageEvent.objects.filter(transaction_id__in=transaction_ids).exclude(organization=organization)
-    taken = foreign.values_list("transaction_id", flat=True).first()
-    if taken is not None:
-        raise UsageError("DUPLICATE_TRANSACTION_ID", f"transaction_id {taken!r} was already used by another "
-                         "organization.", "Use ids that are unique across organizations (e.g. prefix them with "
-                         "the chat id).")
+    return foreign.values_list("transaction_id", flat=True).first()
 
 
 def _increment(counter: Any, quantity: int, hard_cap: int | None, now: Any) -> bool:

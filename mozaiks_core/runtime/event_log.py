@@ -254,7 +254,7 @@ def _write(events: list[EventRow], pending: list[PendingRequest], updates: dict[
     meter goes last, and on PostgreSQL it is one statement read only after ``COMMIT``, so the row
     is locked for the server's commit only.
     """
-    from mozaiks_core.runtime.services import record_llm_usage_later
+    from mozaiks_core.runtime.services import record_llm_usage
 
     if events:
         _insert_events(events)
@@ -262,7 +262,7 @@ def _write(events: list[EventRow], pending: list[PendingRequest], updates: dict[
         insert_many(PendingRequest, PENDING_COLUMNS, [
             (row.chat_id, row.request_id, row.kind, row.seq, row.frame, False, now) for row in pending])
     update_many_by_pk(ChatSession, updates)
-    return record_llm_usage_later(usage, pipelined=pipelined) if usage else None
+    return record_llm_usage(usage, pipelined=pipelined) if usage else None
 
 
 def _write_in_one_round_trip(events: list[EventRow], pending: list[PendingRequest],

@@ -333,22 +333,14 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
     return len(reaped)
 
 
-def record_llm_usage(records: Sequence[UsageRow]) -> list[TokenBudget]:
+def record_llm_usage(records: Sequence[UsageRow], *, pipelined: bool = False) -> Callable[[], list[TokenBudget]]:
     """THE place LLM usage is recorded: one :class:`UsageRecord` row per call, then the entitlements meter.
 
-    Called with every call of a committed batch at once (the meter reads and writes each
-    organization's counter once per batch). Returns the meter's answer per record (an exhausted
-    budget stops the run before its next call).
-    """
-    return record_llm_usage_later(records)()
-
-
-def record_llm_usage_later(records: Sequence[UsageRow], *, pipelined: bool = False
-                           ) -> Callable[[], list[TokenBudget]]:
-    """:func:`record_llm_usage` in two steps: written now, budgets when the result is called.
-
-    With ``pipelined`` (PostgreSQL pipeline mode, inside the caller's transaction) nothing is read
-    back until the result is called, so the event writer calls it after ``COMMIT``.
+    Called inside the event writer's transaction with every call of a batch at once (the meter
+    reads and writes each organization's counter once per batch). Returns a function giving the
+    meter's answer per record (an exhausted budget stops the run before its next call), which the
+    writer calls after ``COMMIT``: with ``pipelined`` (PostgreSQL pipeline mode) nothing is read
+    back before then.
     """
     from mozaiks_core.entitlements.services import LLMCall, meter_llm_calls_later
 

@@ -17,7 +17,6 @@ nothing (logged); a tool that raises reports ``success: false`` and the chat goe
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
@@ -30,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from mozaiks_core.runtime.bundles.models import ToolSpec, WorkflowBundle
 from mozaiks_core.runtime.engine.events import RunEventStream
 from mozaiks_core.runtime.engine.structured import response_format_for
-from mozaiks_core.runtime.engine.tools import CONTEXT_PARAMETER
+from mozaiks_core.runtime.engine.tools import CONTEXT_PARAMETER, call_to_completion
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 
@@ -93,7 +92,7 @@ def invoke_auto_tool(auto_tool: AutoTool, content: str, events: RunEventStream, 
         "component_type": auto_tool.tool.ui.component if auto_tool.tool.ui else None,
     })
     try:
-        result, success = _call(auto_tool.tool.function, kwargs), True
+        result, success = call_to_completion(auto_tool.tool.function, **kwargs), True
     except Exception as error:  # reported to the chat; the run goes on as after a failing tool call
         logger.exception("agent %s: auto tool %s failed", auto_tool.agent, name)
         result, success = {"status": "error", "message": str(error)}, False
@@ -120,17 +119,6 @@ def _arguments(auto_tool: AutoTool, output: dict[str, Any], context_variables: A
     if auto_tool.takes_context:
         kwargs[CONTEXT_PARAMETER] = context_variables
     return kwargs
-
-
-def _call(function: Any, kwargs: dict[str, Any]) -> Any:
-    result = function(**kwargs)
-    if inspect.isawaitable(result):
-        result = asyncio.run(_awaited(result))  # the run's thread has no event loop of its own
-    return result
-
-
-async def _awaited(result: Any) -> Any:
-    return await result
 
 
 def _json_safe(value: Any) -> Any:

@@ -13,12 +13,12 @@ on: these are observers and set-up steps, never a way to stop a chat.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from typing import Any
 
 from mozaiks_core.runtime.bundles.models import LifecycleToolSpec, WorkflowBundle
+from mozaiks_core.runtime.engine.tools import call_to_completion
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 
@@ -39,16 +39,10 @@ def _call(bundle: WorkflowBundle, spec: LifecycleToolSpec, context_variables: An
         kwargs = {key: value for key, value in details.items() if takes_any or key in parameters}
         if "context_variables" in parameters or takes_any:
             kwargs["context_variables"] = context_variables
-        result = spec.function(**kwargs)
-        if inspect.isawaitable(result):
-            asyncio.run(_awaited(result))  # the run's thread has no event loop of its own
+        call_to_completion(spec.function, **kwargs)
     except Exception:
         logger.exception("workflow %s: lifecycle tool %s (%s, %s) failed; the run goes on", bundle.name,
                          getattr(spec.function, "__name__", spec.function), spec.trigger, spec.file)
-
-
-async def _awaited(result: Any) -> Any:
-    return await result
 
 
 def register_agent_triggers(bundle: WorkflowBundle, agent: Any) -> None:

@@ -7,11 +7,25 @@ object itself and registers a wrapper without the ``context_variables`` paramete
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 CONTEXT_PARAMETER = "context_variables"
+
+
+def call_to_completion(function: Callable[..., Any], **kwargs: Any) -> Any:
+    """``function(**kwargs)`` from a run's thread; a coroutine it returns is run to completion on a
+    private event loop (the run's thread has none of its own), as AG2 does for ``async`` tools."""
+    result = function(**kwargs)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_awaited(result))
+    return result
+
+
+async def _awaited(result: Any) -> Any:
+    return await result
 
 
 def bind_context(function: Callable[..., Any], context: Any) -> Callable[..., Any]:
