@@ -98,7 +98,8 @@ async def group_send_many(layer: Any, messages: list[tuple[str, dict[str, Any]]]
     chats at once, and sequential ``PUBLISH`` calls were a third of an event's delivery time under
     load. Any other layer gets one ``group_send`` per message.
     """
-    shards = _pubsub_shards(layer, messages)
+    result: list[BaseException | None] = [None] * len(messages)
+    shards = _pubsub_shards(layer, messages, result)
     if shards is None:
         outcomes: list[BaseException | None] = []
         for group, message in messages:
@@ -108,7 +109,6 @@ async def group_send_many(layer: Any, messages: list[tuple[str, dict[str, Any]]]
             except Exception as error:  # reported per message: one bad group must not stop the rest
                 outcomes.append(error)
         return outcomes
-    result: list[BaseException | None] = [None] * len(messages)
     for shard, items in shards.items():
         try:
             async with shard._lock:
@@ -123,8 +123,10 @@ async def group_send_many(layer: Any, messages: list[tuple[str, dict[str, Any]]]
     return result
 
 
-def _pubsub_shards(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> dict[Any, list[Any]] | None:
-    """The messages serialized and grouped by shard, or ``None`` when ``layer`` is not the pub/sub layer."""
+def _pubsub_shards(layer: Any, messages: list[tuple[str, dict[str, Any]]], result: list[BaseException | None]
+                   ) -> dict[Any, list[Any]] | None:
+    """The messages serialized and grouped by shard, or ``None`` when ``layer`` is not the pub/sub
+    layer; a message that cannot be serialized gets its error in ``result`` and is left out."""
     try:
         from channels_redis.pubsub import RedisPubSubChannelLayer
     except ImportError:
@@ -134,6 +136,11 @@ def _pubsub_shards(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> di
     loop_layer = layer._get_layer()
     shards: dict[Any, list[Any]] = {}
     for index, (group, message) in enumerate(messages):
+        try:
+            data = layer.serialize(message)
+        except Exception as error:
+            result[index] = error
+            continue
         channel = loop_layer._get_group_channel_name(group)
-        shards.setdefault(loop_layer._get_shard(channel), []).append((index, channel, layer.serialize(message)))
+        shards.setdefault(loop_layer._get_shard(channel), []).append((index, channel, data))
     return shards

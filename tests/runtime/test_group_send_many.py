@@ -77,3 +77,20 @@ async def test_an_unreachable_redis_is_reported_per_message_not_raised(redis_cha
     assert len(outcomes) == 2
     assert all(isinstance(outcome, Exception) for outcome in outcomes)
     channel_layers.backends.clear()
+
+
+@pytest.mark.redis
+async def test_on_redis_a_message_that_cannot_be_serialized_is_reported_and_the_others_still_go(
+    redis_channel_layer: str
+) -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("chat.ok", channel)
+    outcomes = await group_send_many(layer, [
+        ("chat.bad", {"type": "chat.frames", "frames": [[1, object()]]}),
+        ("chat.ok", {"type": "chat.frames", "frames": [[1, "a"]]}),
+    ])
+    assert isinstance(outcomes[0], Exception)
+    assert outcomes[1] is None
+    assert (await asyncio.wait_for(layer.receive(channel), 5))["frames"] == [[1, "a"]]
+    await layer.flush()
