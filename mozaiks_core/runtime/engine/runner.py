@@ -21,6 +21,7 @@ from mozaiks_core.runtime.bundles.models import WorkflowBundle
 from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state, prepare_speaker_selection
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
+from mozaiks_core.runtime.engine.fast_paths import speed_up
 from mozaiks_core.runtime.engine.lifecycle import run_lifecycle
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
 from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
@@ -206,6 +207,7 @@ def _run_chat(
             holder["context_variables"] = pattern.context_variables
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]
+            speed_up([manager, *manager.groupchat.agents])
             bridge.history = lambda: _history(manager, pattern)
             if bundle.orchestrator.orchestration_pattern == "AutoPattern":
                 prepare_speaker_selection(manager, bundle, state)
