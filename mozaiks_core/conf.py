@@ -6,10 +6,13 @@ so every knob has one default and one docstring. ``docs/configuration.md`` mirro
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,13 @@ class MozaiksSettings:
     licensed_services: list[str] = field(default_factory=list)
 
 
+@functools.cache
 def mozaiks_settings() -> MozaiksSettings:
-    """Build the typed settings view from ``django.conf.settings`` (cheap; no disk access)."""
+    """The typed settings view of ``django.conf.settings``, built once (sockets read it per frame).
+
+    Rebuilt after any ``setting_changed`` signal (``override_settings``, pytest-django's
+    ``settings`` fixture); settings are otherwise fixed for the life of a process.
+    """
     return MozaiksSettings(
         app_dir=Path(getattr(settings, "MOZAIKS_APP_DIR", Path.cwd() / "app")),
         workflow_roots=[Path(root) for root in getattr(settings, "MOZAIKS_WORKFLOW_ROOTS", [])],
@@ -52,3 +60,10 @@ def mozaiks_settings() -> MozaiksSettings:
         pack_roots=[Path(root) for root in getattr(settings, "MOZAIKS_PACK_ROOTS", [])],
         licensed_services=list(getattr(settings, "MOZAIKS_LICENSED_SERVICES", [])),
     )
+
+
+def _forget_settings(**_: Any) -> None:
+    mozaiks_settings.cache_clear()
+
+
+setting_changed.connect(_forget_settings, dispatch_uid="mozaiks_core.conf.forget_settings")

@@ -116,3 +116,21 @@ def test_scale_out_switches_to_postgres_redis_layer_and_celery_workers() -> None
                          check=True).stdout.split()
     assert out == ["django.db.backends.postgresql", "channels_redis.pubsub.RedisPubSubChannelLayer", "False",
                    "django.core.cache.backends.redis.RedisCache", "celery"]
+
+
+@pytest.mark.django_db  # pytest-django refuses any database connection in a test without it
+def test_sqlite_connections_use_wal_without_an_fsync_per_commit(tmp_path: Path) -> None:
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from mozaiks_core.env import sqlite_database
+
+    wrapper = DatabaseWrapper({**sqlite_database(tmp_path / "db.sqlite3"), "TIME_ZONE": None, "AUTOCOMMIT": True,
+                               "ATOMIC_REQUESTS": False, "TEST": {}}, alias="pragma_check")
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 1  # NORMAL (FULL is 2)
+    finally:
+        wrapper.close()
