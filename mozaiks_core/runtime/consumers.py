@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 
 from mozaiks_core.async_db import db_call
 from mozaiks_core.conf import mozaiks_settings
@@ -41,6 +43,19 @@ POLICY_VIOLATION = 1008
 SLOW_CLIENT = 4008
 # Events read from the database per query of a replay or gap fill (a replay of any length is paged).
 REPLAY_PAGE = 1000
+
+
+def frame_sender(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """The server's own ``send`` under Channels' session wrappers.
+
+    ``InstanceSessionWrapper.send`` reads the session on every message to save it on
+    ``http.response.start``, which a WebSocket frame never is: frames skip it.
+    """
+    owner = getattr(send, "__self__", None)
+    while isinstance(owner, InstanceSessionWrapper):
+        send = owner.real_send
+        owner = getattr(send, "__self__", None)
+    return send
 
 
 class _RateLimit:
@@ -94,6 +109,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.outbox_limit = conf.ws_outbox_frames
         self.stall_seconds = conf.ws_stall_seconds
         self.drained = asyncio.Event()  # set by the sender whenever the outbox is under half full
+        self._server_send = frame_sender(self.base_send)
         self.tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.subscribed = False
@@ -182,7 +198,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.drained.set()
             try:
                 async with asyncio.timeout(self.stall_seconds):
-                    await self.send(text_data=text)
+                    await self.send_frame(text)
             except TimeoutError:
                 self._drop_slow_client(f"no frame sent for {self.stall_seconds:g}s")
                 return
@@ -190,6 +206,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.closing = True
                 self.drained.set()
                 return
+
+    async def send_frame(self, text: str) -> None:
+        """Hand one text frame to the server (the sender task does this for every queued frame)."""
+        await self._server_send({"type": "websocket.send", "text": text})
 
     async def _ping_loop(self) -> None:
         interval = mozaiks_settings().ws_ping_seconds

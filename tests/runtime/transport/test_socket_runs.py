@@ -182,14 +182,14 @@ async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(
 ) -> None:
     settings.MOZAIKS_WS_OUTBOX_FRAMES = 8
     stuck: set[int] = set()
-    original_send = ChatConsumer.send
+    original_send = ChatConsumer.send_frame
 
-    async def send(self: ChatConsumer, text_data: str | None = None, **kwargs: Any) -> None:
+    async def send_frame(self: ChatConsumer, text: str) -> None:
         if id(self) in stuck:
             await asyncio.Event().wait()  # this client never reads
-        await original_send(self, text_data=text_data, **kwargs)
+        await original_send(self, text)
 
-    monkeypatch.setattr(ChatConsumer, "send", send)
+    monkeypatch.setattr(ChatConsumer, "send_frame", send_frame)
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
     path = await database_sync_to_async(socket_path)(session)
     slow, healthy = Client(path), Client(path)
@@ -221,10 +221,10 @@ async def test_a_client_that_stops_reading_mid_replay_is_closed_within_the_stall
     assert await client.connect()
     assert (await client.next())["type"] == "chat_meta"
 
-    async def stalled_send(self: ChatConsumer, text_data: str | None = None, **kwargs: Any) -> None:
+    async def stalled_send(self: ChatConsumer, text: str) -> None:
         await asyncio.Event().wait()  # from now on the client reads nothing
 
-    monkeypatch.setattr(ChatConsumer, "send", stalled_send)
+    monkeypatch.setattr(ChatConsumer, "send_frame", stalled_send)
     loop = asyncio.get_running_loop()
     asked = loop.time()
     await client.send({"type": "client.resume", "data": {"last_seq": -1}})
@@ -238,13 +238,13 @@ async def test_a_replay_longer_than_the_stall_timeout_completes_for_a_client_tha
 ) -> None:
     settings.MOZAIKS_WS_OUTBOX_FRAMES = 8
     settings.MOZAIKS_WS_STALL_SECONDS = 0.3
-    original_send = ChatConsumer.send
+    original_send = ChatConsumer.send_frame
 
-    async def slow_send(self: ChatConsumer, text_data: str | None = None, **kwargs: Any) -> None:
+    async def slow_send(self: ChatConsumer, text: str) -> None:
         await asyncio.sleep(0.02)  # every frame takes a while; the replay as a whole takes seconds
-        await original_send(self, text_data=text_data, **kwargs)
+        await original_send(self, text)
 
-    monkeypatch.setattr(ChatConsumer, "send", slow_send)
+    monkeypatch.setattr(ChatConsumer, "send_frame", slow_send)
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
     await database_sync_to_async(store_events)(session, 60)
     client = Client(await database_sync_to_async(socket_path)(session))
