@@ -146,11 +146,18 @@ class Script:
 
 def estimate_tokens(text: str) -> int:
     """A rough token count (4 characters a token), used when a turn gives no ``usage``."""
-    return max(1, len(text) // 4)
+    return tokens_for_length(len(text))
 
 
-def _message_text(messages: list[dict[str, Any]]) -> str:
-    return "".join(str(message.get("content") or "") for message in messages)
+def tokens_for_length(characters: int) -> int:
+    """:func:`estimate_tokens` of a text of ``characters`` characters."""
+    return max(1, characters // 4)
+
+
+def _prompt_length(messages: list[dict[str, Any]]) -> int:
+    """Characters of the messages' contents (no joined copy of a long history)."""
+    return sum(len(content) if type(content) is str else len(str(content or ""))
+               for content in (message.get("content") for message in messages))
 
 
 class ScriptedModelClient:
@@ -184,7 +191,7 @@ class ScriptedModelClient:
             message = SimpleNamespace(role="assistant", content=turn.say, function_call=None, tool_calls=None)
             produced = turn.say or ""
         usage = turn.usage or {
-            "prompt_tokens": estimate_tokens(_message_text(params.get("messages", []))),
+            "prompt_tokens": tokens_for_length(_prompt_length(params.get("messages", []))),
             "completion_tokens": estimate_tokens(produced),
         }
         prompt, completion = int(usage["prompt_tokens"]), int(usage["completion_tokens"])

@@ -44,9 +44,6 @@ def test_the_filter_returns_what_ag2s_filter_returns_and_leaves_the_history_alon
 
     assert filtered == make_remove_function(remove)(copy.deepcopy(messages))
     assert messages == before
-    for message in filtered:  # a reply function assigning to a message does not reach the stored history
-        message["content"] = "changed"
-    assert messages == before
 
 
 class _Sender(ConversableAgent):
