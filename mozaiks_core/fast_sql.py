@@ -10,7 +10,7 @@ input) and pass every value as a parameter. They work on PostgreSQL and SQLite >
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +24,25 @@ def _placeholders(model: type[models.Model], columns: Sequence[str]) -> str:
     return "(" + ", ".join("%s::jsonb" if cast and column in json_columns else "%s" for column in columns) + ")"
 
 
+def _adapted(values: Iterable[Any]) -> list[Any]:
+    """The values as the current connection stores them: datetimes through its backend, dicts and lists as JSON.
+
+    The backend is looked up once per call: ``connection`` is a per-thread proxy, and resolving
+    it for every value of a batch cost more than adapting the value.
+    """
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+    adapted = []
+    for value in values:
+        if isinstance(value, datetime):
+            value = adapt_datetime(value)
+        elif isinstance(value, (dict, list)):
+            value = json.dumps(value)
+        adapted.append(value)
+    return adapted
+
+
 def _adapt(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return value
+    return _adapted((value,))[0]
 
 
 def _insert_sql(model: type[models.Model], columns: Sequence[str], rows: int, conflict: str | None) -> str:
@@ -59,13 +72,15 @@ def insert_many(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         return
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
+            width = len(columns)
+            values = _adapted(value for row in rows for value in row)
             cursor.executemany(_insert_sql(model, columns, 1, skip_conflicts_on),
-                               [[_adapt(value) for value in row] for row in rows])
+                               [values[start:start + width] for start in range(0, len(values), width)])
             return
         for start in range(0, len(rows), MULTI_ROW_INSERT):
             chunk = rows[start:start + MULTI_ROW_INSERT]
             cursor.execute(_insert_sql(model, columns, len(chunk), skip_conflicts_on),
-                           [_adapt(value) for row in chunk for value in row])
+                           _adapted(value for row in chunk for value in row))
 
 
 def insert_returning(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
@@ -76,7 +91,7 @@ def insert_returning(model: type[models.Model], columns: Sequence[str], rows: Se
     sql = _insert_sql(model, columns, len(rows), skip_conflicts_on)
     sql += f" RETURNING {connection.ops.quote_name(returning)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_adapt(value) for row in rows for value in row])
+        cursor.execute(sql, _adapted(value for row in rows for value in row))
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -93,7 +108,7 @@ def add_returning(model: type[models.Model], column: str, amount: int, where: di
     # Identifiers come from the model and the caller's constants; values are parameters.
     sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
            f"WHERE {conditions} RETURNING {quote(column)}")
-    params = [amount, *(_adapt(value) for value in (also_set or {}).values()), *(_adapt(v) for v in where.values())]
+    params = [amount, *_adapted([*(also_set or {}).values(), *where.values()])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -221,6 +236,5 @@ def ledger_and_counter_sql(ledger: type[models.Model], columns: Sequence[str], r
     sql = (f"WITH new_rows AS ({insert}) INSERT INTO {table} ({', '.join(quote(name) for name in names)}) "  # noqa: S608
            f"SELECT {', '.join(selected)} FROM new_rows ON CONFLICT ({', '.join(quote(name) for name in key)}) "
            f"DO UPDATE SET {', '.join(updates)} RETURNING {quote(total)}, (SELECT count(*) FROM new_rows)")
-    params = [_adapt(value) for row in rows for value in row]
-    params += [_adapt(value) for value in key.values()] + [_adapt(value) for value in also_set.values()]
+    params = _adapted([*(value for row in rows for value in row), *key.values(), *also_set.values()])
     return sql, params

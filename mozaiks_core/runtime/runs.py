@@ -31,7 +31,7 @@ from mozaiks_core.runtime.budgets import budgets
 from mozaiks_core.runtime.event_log import EventRow, UsageRow, WriteEntry, get_writer, run_group
 from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
 from mozaiks_core.runtime.process_tuning import tune_process
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ class RunService:
         payload_json = _to_json(data)  # serialized once: stored as is and spliced into the frame
         self.seq += 1
         created = timezone.now()
-        event_id = os.urandom(16).hex()
+        event_id = new_event_id()
         event = EventRow(chat_pk=self.session.pk, seq=self.seq, type=event_type, payload=payload_json,
                          event_id=event_id, causation_id=self.last_event_id, run_id=self.run_id, created_at=created)
         self.last_event_id = event_id

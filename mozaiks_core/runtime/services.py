@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,7 +24,7 @@ from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.fast_sql import insert_many, update_where
 from mozaiks_core.runtime.event_log import USAGE_COLUMNS, UsageRow, chat_group, run_group
 from mozaiks_core.runtime.frames import error_frame, event_frame
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id, new_event_id
 from mozaiks_core.runtime.runs import PROCESS_ID, budget_check_seconds, heartbeat_seconds
 
 logger = logging.getLogger(__name__)
@@ -300,7 +299,7 @@ def _closing_event(session: ChatSession, now: Any) -> ChatEvent:
     payload = {"status": "cancelled", "result": "stopped", "summary": "The chat was cancelled.",
                "workflow_name": session.workflow, "chat_id": session.chat_id}
     return ChatEvent.objects.create(chat=session, seq=session.last_seq + 1, type="chat.run_complete",
-                                    payload=payload, event_id=uuid.uuid4().hex, created_at=now)
+                                    payload=payload, event_id=new_event_id(), created_at=now)
 
 
 def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
