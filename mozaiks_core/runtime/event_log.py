@@ -102,6 +102,7 @@ class WriteEntry:
     usage: UsageRow | None = None
     pending: PendingRequest | None = None
     session_update: dict[str, Any] = field(default_factory=dict)
+    heartbeat: bool = False  # the run proves it is alive (so does any status change)
     done: asyncio.Future[None] | None = None
     on_error: Callable[[BaseException], None] | None = None
     on_metered: Callable[[Any], None] | None = None  # gets the meter's TokenBudget for ``usage``
@@ -221,7 +222,7 @@ async def _close_db_connection() -> None:
 
 
 def _has_write(entry: WriteEntry) -> bool:
-    return bool(entry.event or entry.usage or entry.pending or entry.session_update)
+    return bool(entry.event or entry.usage or entry.pending or entry.session_update or entry.heartbeat)
 
 
 def _commit(entries: list[WriteEntry]) -> None:
@@ -231,8 +232,10 @@ def _commit(entries: list[WriteEntry]) -> None:
     updates: dict[int, dict[str, Any]] = {}
     now = timezone.now()
     for entry in entries:
-        update = updates.setdefault(entry.chat_pk, {"heartbeat_at": now, "updated_at": now})
+        update = updates.setdefault(entry.chat_pk, {"updated_at": now})
         update.update(entry.session_update)
+        if entry.heartbeat or "status" in entry.session_update:
+            update["heartbeat_at"] = now
         if entry.event is not None:
             update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:

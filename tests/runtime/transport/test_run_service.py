@@ -85,3 +85,27 @@ def test_a_run_start_uses_a_fresh_shared_budget_answer_but_reads_again_after_an_
     assert state.budget.remaining == 5
     assert state.budget_read_at is not None
     budgets.forget(session.organization_id)
+
+
+async def test_a_run_waiting_for_the_user_keeps_its_heartbeat_and_is_never_reaped(alice: Any, settings: Any) -> None:
+    import asyncio
+
+    from django.utils import timezone
+
+    from mozaiks_core.runtime import services
+
+    settings.MOZAIKS_RUN_HEARTBEAT_SECONDS = 0.3  # reaped after 0.9 s without a heartbeat
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    client = Client(await database_sync_to_async(socket_path)(session))
+    assert await client.connect()
+    await client.send({"type": "user.input.submit", "text": "go"})
+    await client.until("chat.input_request")
+    await asyncio.sleep(1.5)  # five heartbeats, and no event, while the run waits
+
+    assert await database_sync_to_async(services.reap_stale_runs)() == 0
+    waiting = await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)
+    assert waiting.status == ChatSession.Status.WAITING_INPUT
+    assert (timezone.now() - waiting.heartbeat_at).total_seconds() < 0.9
+    await database_sync_to_async(services.cancel_chat)(session)
+    await client.until("chat.run_complete")
+    await client.close()
