@@ -10,10 +10,11 @@ input) and pass every value as a parameter. They work on PostgreSQL and SQLite >
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 
 
@@ -30,7 +31,7 @@ def _adapted(values: Iterable[Any]) -> list[Any]:
     The backend is looked up once per call: ``connection`` is a per-thread proxy, and resolving
     it for every value of a batch cost more than adapting the value.
     """
-    adapt_datetime = connection.ops.adapt_datetimefield_value
+    adapt_datetime = _datetime_adapter()
     adapted = []
     for value in values:
         if isinstance(value, datetime):
@@ -39,6 +40,21 @@ def _adapted(values: Iterable[Any]) -> list[Any]:
             value = json.dumps(value)
         adapted.append(value)
     return adapted
+
+
+def _datetime_adapter() -> Callable[[datetime], Any]:
+    """The backend's ``adapt_datetimefield_value``; on SQLite with ``USE_TZ`` its two steps without the
+    lookups around them (an aware value in the connection's zone, naive, as text)."""
+    if connection.vendor != "sqlite" or not settings.USE_TZ:
+        return connection.ops.adapt_datetimefield_value
+    zone = connection.timezone
+
+    def adapt(value: datetime) -> str:
+        if value.utcoffset() is not None:
+            value = value.astimezone(zone).replace(tzinfo=None)
+        return str(value)
+
+    return adapt
 
 
 def _adapt(value: Any) -> Any:
@@ -129,13 +145,22 @@ def _set_clause(model: type[models.Model], names: Sequence[str]) -> str:
 
 def _set_params(model: type[models.Model], values: dict[str, Any]) -> list[Any]:
     """The parameters of :func:`_set_clause`: any JSON value (strings included) as the ORM stores it."""
+    return _set_rows(model, tuple(values), [values])[0]
+
+
+def _set_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """:func:`_set_params` of many rows with the same field ``names`` (fields looked up, values adapted, once)."""
+    fields = [model._meta.get_field(name) for name in names]
+    encoders = [field.encoder if isinstance(field, models.JSONField) else None for field in fields]
+    is_json = [isinstance(field, models.JSONField) for field in fields]
+    plain = iter(_adapted(value for row in rows for value, json_value in zip(row.values(), is_json, strict=True)
+                          if not json_value))
     params = []
-    for name, value in values.items():
-        field = model._meta.get_field(name)
-        if isinstance(field, models.JSONField):
-            params.append(None if value is None else json.dumps(value, cls=field.encoder))
-        else:
-            params.append(_adapt(value))
+    for row in rows:
+        params.append([
+            (None if value is None else json.dumps(value, cls=encoder)) if json_value else next(plain)
+            for value, json_value, encoder in zip(row.values(), is_json, encoders, strict=True)
+        ])
     return params
 
 
@@ -163,13 +188,16 @@ def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, An
     One statement per set of field names: on PostgreSQL an ``UPDATE ... FROM (VALUES ...)``
     (the server parses one statement, not one per row), elsewhere ``executemany``.
     """
-    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    groups: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[Any]]] = {}
     for pk in sorted(updates):
         values = updates[pk]
         if values:
-            groups.setdefault(tuple(values), []).append([*_set_params(model, values), pk])
+            members, pks = groups.setdefault(tuple(values), ([], []))
+            members.append(values)
+            pks.append(pk)
     with connection.cursor() as cursor:
-        for names, rows in groups.items():
+        for names, (members, pks) in groups.items():
+            rows = [[*params, pk] for params, pk in zip(_set_rows(model, names, members), pks, strict=True)]
             if connection.vendor == "postgresql":
                 params = [value for row in rows for value in row]
                 cursor.execute(_update_from_values_sql(model, names, len(rows)), params)

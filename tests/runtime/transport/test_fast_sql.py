@@ -98,3 +98,15 @@ def test_a_null_in_the_first_row_does_not_change_the_type_of_the_others(alice: A
     assert (rows[first.pk].heartbeat_at, rows[first.pk].last_artifact, rows[first.pk].last_seq) == (None, None, 1)
     assert (rows[second.pk].heartbeat_at, rows[second.pk].last_artifact, rows[second.pk].last_seq) == (
         now, {"eventId": "e1"}, 2)
+
+
+def test_datetimes_are_adapted_exactly_as_the_backend_adapts_them() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from mozaiks_core.fast_sql import _adapted
+
+    values = [datetime(2026, 12, 6, 18, 30, 5, 123456, tzinfo=UTC),
+              datetime(2026, 12, 6, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+              datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=timezone(timedelta(hours=-8)))]
+
+    assert _adapted(values) == [connection.ops.adapt_datetimefield_value(value) for value in values]
