@@ -84,6 +84,20 @@ class UsageRow:
                 self.workflow, self.user.pk, self.organization.pk, self.transaction_id, self.created_at)
 
 
+@dataclass(slots=True)
+class PendingRow:
+    """A :class:`PendingRequest` row to insert: an input request or UI tool waiting for its answer.
+
+    Plain data: a model instance cost more to build than its row costs to insert.
+    """
+
+    chat_id: int  # the chat's primary key
+    request_id: str
+    kind: str
+    seq: int  # of the event that asks; set when that event is numbered
+    frame: dict[str, Any]
+
+
 EVENT_COLUMNS = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
 PENDING_COLUMNS = ("chat_id", "request_id", "kind", "seq", "frame", "closed", "created_at")
 USAGE_COLUMNS = ("chat_id", "agent", "model", "prompt_tokens", "completion_tokens", "total_tokens", "workflow",
@@ -100,7 +114,7 @@ class WriteEntry:
     frame: str | None = None  # the socket frame to publish after commit
     transient: bool = False  # publish only (chat.print): nothing is written
     usage: UsageRow | None = None
-    pending: PendingRequest | None = None
+    pending: PendingRow | None = None
     session_update: dict[str, Any] = field(default_factory=dict)
     heartbeat: bool = False  # the run proves it is alive (so does any status change)
     done: asyncio.Future[None] | None = None
@@ -249,7 +263,7 @@ def _commit(entries: list[WriteEntry]) -> None:
                 entry.on_metered(budget)
 
 
-def _write(events: list[EventRow], pending: list[PendingRequest], updates: dict[int, dict[str, Any]],
+def _write(events: list[EventRow], pending: list[PendingRow], updates: dict[int, dict[str, Any]],
            usage: list[UsageRow], now: datetime, *, pipelined: bool) -> Callable[[], list[Any]] | None:
     """The batch's statements; the meter's budgets come from the returned function (after the commit).
 
@@ -268,7 +282,7 @@ def _write(events: list[EventRow], pending: list[PendingRequest], updates: dict[
     return record_llm_usage(usage, pipelined=pipelined) if usage else None
 
 
-def _write_in_one_round_trip(events: list[EventRow], pending: list[PendingRequest],
+def _write_in_one_round_trip(events: list[EventRow], pending: list[PendingRow],
                              updates: dict[int, dict[str, Any]], usage: list[UsageRow], now: datetime
                              ) -> Callable[[], list[Any]] | None:
     """PostgreSQL: ``BEGIN``, the statements and ``COMMIT`` in one psycopg pipeline, one round trip.

@@ -28,7 +28,7 @@ from mozaiks_core.async_db import db_call
 from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.runtime.answer_poll import answer_poller
 from mozaiks_core.runtime.budgets import budgets
-from mozaiks_core.runtime.event_log import EventRow, UsageRow, WriteEntry, get_writer, run_group
+from mozaiks_core.runtime.event_log import EventRow, PendingRow, UsageRow, WriteEntry, get_writer, run_group
 from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
@@ -240,7 +240,7 @@ class RunService:
     def _write_failed(self, error: BaseException) -> None:
         self._write_error = error
 
-    def enqueue_event(self, event_type: str, data: dict[str, Any], pending: PendingRequest | None = None,
+    def enqueue_event(self, event_type: str, data: dict[str, Any], pending: PendingRow | None = None,
                       **session_update: Any) -> int:
         """Number the event and queue it for the writer; returns its seq (durable after :meth:`flush`)."""
         self._check_running()
@@ -268,7 +268,7 @@ class RunService:
         self._waiters[request_id] = future
         self._asked = True
         payload, _ = _json_safe(data)
-        pending = PendingRequest(chat_id=self.session.pk, request_id=request_id, kind=kind, seq=0, frame=payload)
+        pending = PendingRow(chat_id=self.session.pk, request_id=request_id, kind=kind, seq=0, frame=payload)
         self.enqueue_event(event_type, data, pending=pending, status=ChatSession.Status.WAITING_INPUT)
         await self.flush()
         poller = answer_poller(max(0.5, min(2.0, heartbeat_seconds() / 2)))
