@@ -300,8 +300,8 @@ class RunService:
 
     async def _heartbeat(self) -> None:
         """Every ``heartbeat_seconds()``: ``heartbeat_at`` moves, through the writer, in order with the
-        events. Event batches do not move it: rewriting the (status, heartbeat_at) index entry of
-        every chat in every batch was a third of what a batch's commit wrote."""
+        events (and with every status change). Event batches do not move it: they rewrote the
+        ``(status, heartbeat_at)`` index entry of every chat they touched."""
         while True:
             await asyncio.sleep(heartbeat_seconds())
             self.writer.submit(WriteEntry(self.session.pk, self.chat_id, heartbeat=True, on_error=self._write_failed))
