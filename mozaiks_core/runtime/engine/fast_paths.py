@@ -6,8 +6,9 @@ these two steps were more than half of the CPU time of the runs' threads.
 - **Tool-message filter.** A group chat registers ``make_remove_function(...)`` on every agent
   (``process_all_messages_before_reply``): before each reply it ``copy.deepcopy``-ed the whole
   history to drop the calls of handoff tools, so a turn cost grew with the chat's length (a
-  100-message chat: ~1 ms per turn). :func:`filter_tool_messages` returns the same messages and
-  copies only those it changes (the stored history is never modified).
+  100-message chat: ~1 ms per turn). :func:`filter_tool_messages` returns the same messages,
+  each a shallow copy (a new dict per message, new lists only where it removes calls): what the
+  reply functions and model clients assign to a message's keys never reaches the stored history.
 - **Reply-trigger matching.** ``ConversableAgent._match_trigger`` tests ``isinstance(sender,
   Agent)`` where ``Agent`` is a runtime-checkable ``Protocol``: on Python 3.11 each test walks the
   protocol's members, several times per reply. :func:`match_trigger` remembers the answer per
@@ -30,13 +31,15 @@ def filter_tool_messages(messages: list[dict[str, Any]], tool_msgs_to_remove: li
     """AG2's group tool-message filter without the deep copy: same messages kept, same calls removed.
 
     Drops the tool calls named in ``tool_msgs_to_remove`` and their tool responses; a message
-    left with neither calls nor content is dropped, as is a response message left empty. A
-    message it changes is a new dict; the others are the stored messages themselves, as AG2
-    hands them to the reply functions of an agent without this filter.
+    left with neither calls nor content is dropped, as is a response message left empty. Every
+    message is a shallow copy: AG2's OpenAI client rewrites ``role`` and ``content`` of the
+    messages it is given for some models (DeepSeek reasoner, Mistral, o1), and those writes must
+    not reach the stored history.
     """
     kept: list[dict[str, Any]] = []
     removed_ids: set[str] = set()
-    for message in messages:
+    for original in messages:
+        message = dict(original)
         tool_calls = message.get("tool_calls")
         if tool_calls is not None:
             remaining = []
@@ -46,7 +49,6 @@ def filter_tool_messages(messages: list[dict[str, Any]], tool_msgs_to_remove: li
                     removed_ids.add(call["id"])
                 else:
                     remaining.append(call)
-            message = dict(message)
             if remaining:
                 message["tool_calls"] = remaining
             else:
@@ -57,7 +59,7 @@ def filter_tool_messages(messages: list[dict[str, Any]], tool_msgs_to_remove: li
             responses = [item for item in message["tool_responses"] if item["tool_call_id"] not in removed_ids]
             if not responses:
                 continue
-            message = {**message, "tool_responses": responses}
+            message["tool_responses"] = responses
         kept.append(message)
     return kept
 

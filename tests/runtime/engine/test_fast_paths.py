@@ -44,6 +44,9 @@ def test_the_filter_returns_what_ag2s_filter_returns_and_leaves_the_history_alon
 
     assert filtered == make_remove_function(remove)(copy.deepcopy(messages))
     assert messages == before
+    for message in filtered:  # AG2's OpenAI client rewrites role and content for some models
+        message["role"], message["content"] = "user", "System message: changed"
+    assert messages == before
 
 
 class _Sender(ConversableAgent):
