@@ -147,10 +147,11 @@ def celery_worker(transactional_db: None, redis_url: str, session_tmp: Path) -> 
     """Start real Celery workers against Redis; the returned process has ``info["redis_url"]``."""
     started: list[ManagedProcess] = []
 
-    def start(queues: str = "mozaiks.runs,mozaiks.default", env: dict[str, str] | None = None) -> ManagedProcess:
+    def start(queues: str = "mozaiks.runs,mozaiks.default", env: dict[str, str] | None = None,
+              concurrency: int = 4) -> ManagedProcess:
         environment = {"REDIS_URL": redis_url, "MOZAIKS_CELERY_EAGER": "false", **(env or {})}
         log = session_tmp / f"celery-{uuid.uuid4().hex[:6]}.log"
-        process = start_process(celery_worker_command(queues), child_environment(environment), log)
+        process = start_process(celery_worker_command(queues, concurrency), child_environment(environment), log)
         started.append(process)
         wait_for_log(process, "ready.", timeout=60)
         process.info.update(redis_url=redis_url)

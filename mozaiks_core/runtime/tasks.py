@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import task_prerun, task_received, task_revoked
 
 from mozaiks_core.celery import register_periodic_task
+from mozaiks_core.runtime import queued_runs
 
 
 @shared_task(name="mozaiks_core.runtime.tasks.run_chat", ignore_result=True, acks_late=False)
@@ -31,3 +35,26 @@ def reap_stale_runs() -> int:
 
 register_periodic_task("mozaiks-reap-stale-runs", "mozaiks_core.runtime.tasks.reap_stale_runs", 60.0,
                        options={"queue": "mozaiks.default"})
+
+
+# A run task received by this worker but waiting for a free thread keeps its chat's heartbeat.
+@task_received.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.received")
+def _run_received(request: Any = None, **_: Any) -> None:
+    if request is not None and request.name == queued_runs.RUN_TASK:
+        chat_id = queued_runs.chat_of(request.args, request.kwargs)
+        if chat_id is not None:
+            queued_runs.hold(chat_id)
+
+
+@task_prerun.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.started")
+@task_revoked.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.revoked")
+def _run_started_or_gone(sender: Any = None, args: Any = None, kwargs: Any = None, request: Any = None,
+                         **_: Any) -> None:
+    name = getattr(sender, "name", None) or getattr(request, "name", None)
+    if name != queued_runs.RUN_TASK:
+        return
+    if request is not None and args is None:  # task_revoked carries the request, not the arguments
+        args, kwargs = request.args, request.kwargs
+    chat_id = queued_runs.chat_of(args, kwargs)
+    if chat_id is not None:
+        queued_runs.release(chat_id)
