@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
@@ -37,24 +38,26 @@ register_periodic_task("mozaiks-reap-stale-runs", "mozaiks_core.runtime.tasks.re
                        options={"queue": "mozaiks.default"})
 
 
-# A run task received by this worker but waiting for a free thread keeps its chat's heartbeat.
+# A run task received by this worker but waiting for a free thread keeps its chat's heartbeat
+# (runtime/queued_runs.py) until a thread starts it or it is revoked.
 @task_received.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.received")
 def _run_received(request: Any = None, **_: Any) -> None:
-    if request is not None and request.name == queued_runs.RUN_TASK:
-        chat_id = queued_runs.chat_of(request.args, request.kwargs)
-        if chat_id is not None:
-            queued_runs.hold(chat_id)
+    _track(queued_runs.hold, getattr(request, "name", None), getattr(request, "args", None),
+           getattr(request, "kwargs", None))
 
 
 @task_prerun.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.started")
+def _run_started(sender: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:
+    _track(queued_runs.release, getattr(sender, "name", None), args, kwargs)
+
+
 @task_revoked.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.revoked")
-def _run_started_or_gone(sender: Any = None, args: Any = None, kwargs: Any = None, request: Any = None,
-                         **_: Any) -> None:
-    name = getattr(sender, "name", None) or getattr(request, "name", None)
-    if name != queued_runs.RUN_TASK:
-        return
-    if request is not None and args is None:  # task_revoked carries the request, not the arguments
-        args, kwargs = request.args, request.kwargs
-    chat_id = queued_runs.chat_of(args, kwargs)
+def _run_revoked(sender: Any = None, request: Any = None, **_: Any) -> None:
+    _track(queued_runs.release, getattr(sender, "name", None), getattr(request, "args", None),
+           getattr(request, "kwargs", None))
+
+
+def _track(action: Callable[[str], None], task_name: str | None, args: Any, kwargs: Any) -> None:
+    chat_id = queued_runs.chat_of(args, kwargs) if task_name == queued_runs.RUN_TASK else None
     if chat_id is not None:
-        queued_runs.release(chat_id)
+        action(chat_id)

@@ -16,8 +16,8 @@ from channels.db import database_sync_to_async
 
 from mozaiks_core.runtime import services, tasks
 from mozaiks_core.runtime.models import ChatSession
-from tests.runtime.transport.conftest import make_user, new_chat
-from tests.runtime.transport.live import LiveSocket
+from tests.faults.conftest import chat_started_over_a_socket
+from tests.runtime.transport.conftest import make_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -27,16 +27,8 @@ async def test_a_run_queued_behind_a_busy_worker_keeps_its_heartbeat_and_starts_
     celery_worker(env=scaled, concurrency=1)  # one thread: the second chat's run must wait
     server = await database_sync_to_async(asgi_server)(server="uvicorn", env=scaled)
     user = await database_sync_to_async(make_user)("queued-run@example.com")
-    chats, sockets = [], []
-    for _ in range(2):
-        chat = await database_sync_to_async(new_chat)(user, "Chatter")
-        token = await database_sync_to_async(services.issue_chat_token)(chat)
-        socket = await LiveSocket.open(f"{server.info['ws_url']}{services.websocket_path(chat)}?access_token={token}",
-                                       server.info["url"])
-        await socket.until("chat_meta")
-        await socket.send({"type": "user.input.submit", "text": "Hello"})
-        chats.append(chat)
-        sockets.append(socket)
+    started = [await chat_started_over_a_socket(server, user) for _ in range(2)]
+    chats, sockets = [chat for chat, _ in started], [socket for _, socket in started]
     await sockets[0].until("chat.input_request", timeout=30)  # the first run holds the only thread
 
     for _ in range(10):  # 5 s: five heartbeats of 1 s, reaped after three missed ones

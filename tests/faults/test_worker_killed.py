@@ -17,8 +17,8 @@ from channels.db import database_sync_to_async
 
 from mozaiks_core.runtime import services, tasks
 from mozaiks_core.runtime.models import ChatSession
-from tests.runtime.transport.conftest import make_user, new_chat
-from tests.runtime.transport.live import LiveSocket
+from tests.faults.conftest import chat_started_over_a_socket
+from tests.runtime.transport.conftest import make_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 BOUND_SECONDS = 15  # 3 heartbeats of 1 s, a reaper pass, and publishing, with a wide margin
@@ -29,12 +29,7 @@ async def test_a_run_whose_worker_is_killed_is_reported_interrupted_and_continue
     doomed = celery_worker(env=scaled)
     server = await database_sync_to_async(asgi_server)(server="uvicorn", env=scaled)
     user = await database_sync_to_async(make_user)("killed-worker@example.com")
-    chat = await database_sync_to_async(new_chat)(user, "Chatter")
-    token = await database_sync_to_async(services.issue_chat_token)(chat)
-    socket = await LiveSocket.open(f"{server.info['ws_url']}{services.websocket_path(chat)}?access_token={token}",
-                                   server.info["url"])
-    await socket.until("chat_meta")
-    await socket.send({"type": "user.input.submit", "text": "Hello"})
+    chat, socket = await chat_started_over_a_socket(server, user)
     await socket.until("chat.input_request", timeout=30)  # the run is alive on the worker, waiting for us
     assert "run_chat" in doomed.log()
 
