@@ -34,6 +34,7 @@ from mozaiks_core.runtime.engine.auto_tools import AutoTool, auto_tool_for, invo
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.engine.lifecycle import register_agent_triggers
+from mozaiks_core.runtime.engine.on_loop import off_loop, runs_off_loop
 from mozaiks_core.runtime.engine.structured import response_format_for
 from mozaiks_core.runtime.engine.tools import bind_context
 from mozaiks_core.runtime.llm.providers import llm_config_for, model_name, provider, script_for
@@ -73,9 +74,13 @@ class RunState:
         self.bridge.call(lambda: hooks.before_llm_call(agent=agent))
 
     def metered_reply(self, agent: str, generate: Callable[[Any], Any], llm_client: Any, messages: Any) -> Any:
-        """One LLM call of ``agent``: announced to the hooks first, its tokens reported after."""
+        """One LLM call of ``agent``: announced to the hooks first, its tokens reported after.
+
+        A model server's call runs off the event loop; the scripted model answers in place (it
+        neither waits nor does more work than AG2 around it).
+        """
         self.before_llm_call(agent)
-        capture = _UsageCapture(llm_client)
+        capture = _UsageCapture(llm_client, off_the_loop=self.script is None)
         reply = generate(capture)
         usage = getattr(capture.response, "usage", None)
         if usage is not None and (getattr(usage, "prompt_tokens", 0) or getattr(usage, "completion_tokens", 0)):
@@ -97,12 +102,14 @@ class RunState:
 class _UsageCapture:
     """Wraps an ``OpenAIWrapper`` for one call to read the response's token usage."""
 
-    def __init__(self, wrapper: Any) -> None:
+    def __init__(self, wrapper: Any, *, off_the_loop: bool) -> None:
         self.wrapper = wrapper
+        self.off_the_loop = off_the_loop
         self.response: Any = None
 
     def create(self, **kwargs: Any) -> Any:
-        self.response = self.wrapper.create(**kwargs)
+        create = self.wrapper.create
+        self.response = off_loop(create, **kwargs) if self.off_the_loop else create(**kwargs)
         return self.response
 
     def extract_text_or_completion_object(self, response: Any) -> Any:
@@ -237,7 +244,7 @@ def build_pattern(
     for hook in bundle.hooks:
         for name, agent in agents.items():
             if hook.agent in ("all", name):
-                agent.register_hook(hook.hook_type, hook.function)
+                agent.register_hook(hook.hook_type, runs_off_loop(hook.function))
     for agent in agents.values():
         register_agent_triggers(bundle, agent)
     _apply_handoffs(bundle.handoffs, agents, user)

@@ -1,10 +1,11 @@
-"""The bridge between the AG2 worker thread and the asyncio hooks of one run.
+"""The bridge between a run's synchronous AG2 code and the asyncio hooks of the run.
 
-AG2's group chat is synchronous, so a run executes in its own thread. Every hook call goes
-through one ordered queue that a pump task drains on the event loop: events are delivered in
-the order AG2 produced them; the loop is woken once per batch (not per call), so a turn's
-events and its next ``before_llm_call`` usually cross threads together; only calls that need
-an answer (``before_llm_call``, input, UI tools) make the thread wait.
+AG2's group chat is synchronous: a run executes in a greenlet on the event loop's thread
+(:mod:`~mozaiks_core.runtime.engine.on_loop`), and its tools in threads of their own. Every hook
+call goes through one ordered queue that a pump task drains on the event loop: events are
+delivered in the order AG2 produced them; the pump is woken once per batch (not per call); only
+calls that need an answer (``before_llm_call``, input, UI tools) make the run wait — its greenlet
+yields to the loop, a tool's thread blocks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
+from mozaiks_core.runtime.engine.on_loop import on_run_greenlet, wait_for
 from mozaiks_core.runtime.hooks import RunCancelled, RunHooks
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
@@ -50,14 +52,16 @@ class HookBridge:
         self._items: deque[Any] = deque()  # appended by the run's thread, drained by the pump
         self._wakeup = asyncio.Event()
         self._wake_scheduled = False
-        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._pending: set[concurrent.futures.Future[Any] | asyncio.Future[Any]] = set()
         self._pump: asyncio.Task[None] | None = None
+        self._loop_thread = threading.get_ident()
 
     # -- loop side ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the pump and make the run findable by chat id (call on the loop)."""
         self._pump = self.loop.create_task(self._run_pump(), name=f"mozaiks-run-pump-{self.chat_id}")
+        self._loop_thread = threading.get_ident()
         with _active_lock:
             _active[self.chat_id] = self
 
@@ -79,12 +83,24 @@ class HookBridge:
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
 
+    def stop(self) -> RunCancelled:
+        """Close the bridge for a cancelled run; the exception to raise where the run waits.
+
+        Closed first: AG2 reports a tool's exception to the model and carries on, so the run's
+        every later call must be refused too.
+        """
+        self.close()
+        return RunCancelled("the run was stopped")
+
     def _push(self, item: Any) -> None:
         """Queue ``item`` (any thread); wake the pump unless a wake-up is already on its way."""
         self._items.append(item)
         if not self._wake_scheduled:
             self._wake_scheduled = True
-            self.loop.call_soon_threadsafe(self._wakeup.set)
+            if threading.get_ident() == self._loop_thread:
+                self.loop.call_soon(self._wakeup.set)  # no self-pipe write needed on the loop's own thread
+            else:
+                self.loop.call_soon_threadsafe(self._wakeup.set)
 
     async def _run_pump(self) -> None:
         while True:
@@ -97,7 +113,8 @@ class HookBridge:
                     return
                 await self._deliver(*item)
 
-    async def _deliver(self, call: _Call, future: concurrent.futures.Future[Any] | None) -> None:
+    async def _deliver(self, call: _Call, future: concurrent.futures.Future[Any] | asyncio.Future[Any] | None
+                       ) -> None:
         try:
             result = await call()
         except asyncio.CancelledError:
@@ -125,8 +142,10 @@ class HookBridge:
             self._push((call, None))
 
     def submit(self, call: _Call) -> concurrent.futures.Future[Any]:
-        """Queue a call and return a future for its result."""
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        """Queue a call and return a future for its result (any thread)."""
+        return self._queue_call(call, concurrent.futures.Future())
+
+    def _queue_call(self, call: _Call, future: Any) -> Any:
         if self.closed:
             future.set_exception(RunCancelled("the run was stopped"))
             return future
@@ -139,7 +158,12 @@ class HookBridge:
         return future
 
     def call(self, call: _Call) -> Any:
-        """Queue a call and block the thread until its result (exceptions re-raised here)."""
+        """Queue a call and wait for its result (exceptions re-raised here).
+
+        The run's greenlet yields to the loop meanwhile; any other thread (a tool's) blocks.
+        """
+        if on_run_greenlet():
+            return wait_for(self._queue_call(call, self.loop.create_future()))
         return self.submit(call).result()
 
     def checkpoint(self) -> None:

@@ -1,9 +1,10 @@
 """``run_workflow``: execute one workflow run on AG2 without blocking the event loop.
 
-The AG2 group chat runs in a dedicated thread (one per run: a run may wait hours for input,
-so a bounded pool would starve); every hook call crosses back to the loop through the
-:class:`HookBridge`. The run ends with a :class:`RunOutcome` carrying the AG2 message history,
-which ``resume_messages`` accepts to continue the chat later.
+The AG2 group chat runs in a greenlet on the event loop's thread and yields to the loop wherever
+it waits (:mod:`~mozaiks_core.runtime.engine.on_loop`); tools and model-server calls run in
+threads of their own. Every hook call goes to the hooks through the :class:`HookBridge`. The run
+ends with a :class:`RunOutcome` carrying the AG2 message history, which ``resume_messages``
+accepts to continue the chat later.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from typing import Any
 
 import openai
@@ -23,6 +23,7 @@ from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.engine.fast_paths import speed_up
 from mozaiks_core.runtime.engine.lifecycle import run_lifecycle
+from mozaiks_core.runtime.engine.on_loop import run_on_loop
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
 from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
 
@@ -34,7 +35,7 @@ CONTEXT_KEY = "mozaiks_context"  # on the last message of RunOutcome.messages: t
 
 
 class _SilentStream:
-    """Console stream for AG2 threads outside a run's own stream (async tools run in helper threads)."""
+    """Console stream for AG2 code outside a run's own stream."""
 
     def print(self, *objects: Any, sep: str = " ", end: str = "\n", flush: bool = False) -> None:
         """Dropped: AG2's console output is not part of any chat."""
@@ -73,33 +74,18 @@ async def run_workflow(
     Outcome: ``completed``; ``failed`` with ``error_code`` (``TOKEN_BUDGET_EXCEEDED``,
     ``SCRIPT_EXHAUSTED``, ``SCRIPT_INVALID``, ``MODEL_ERROR``, ``HOOK_FAILED``, ``ENGINE_ERROR``) and the error
     message in ``summary``; or ``cancelled`` when a hook raised :class:`RunCancelled`. Cancelling
-    the task calling this coroutine stops the run at its next hook call. Never raises for
-    workflow errors.
+    the task calling this coroutine stops the run where it waits (it ends as ``cancelled``, then
+    the cancellation propagates). Never raises for workflow errors.
 
     Optional hook: when ``hooks`` has ``async checkpoint(*, messages)``, it receives the resumable
     history (same form as :attr:`RunOutcome.messages`) each time the run is about to wait for
     input or a UI tool, so a run interrupted by a restart can resume with its context.
     """
-    loop = asyncio.get_running_loop()
-    bridge = HookBridge(hooks, loop, ctx.chat_id, bundle)
+    bridge = HookBridge(hooks, asyncio.get_running_loop(), ctx.chat_id, bundle)
     bridge.start()
-    done: asyncio.Future[RunOutcome] = loop.create_future()
-
-    def deliver(outcome: RunOutcome) -> None:
-        if not done.done():
-            done.set_result(outcome)
-
-    def thread_main() -> None:
-        outcome = _execute(bundle, ctx, bridge, resume_messages, user_message)
-        try:
-            loop.call_soon_threadsafe(deliver, outcome)
-        except RuntimeError:  # the loop closed while the run finished (process shutdown): nobody to tell
-            logger.warning("chat %s: run ended %s after its event loop closed", ctx.chat_id, outcome.status)
-
-    thread = threading.Thread(target=thread_main, name=f"mozaiks-run-{ctx.chat_id}", daemon=True)
-    thread.start()
     try:
-        outcome = await done
+        outcome = await run_on_loop(lambda: _execute(bundle, ctx, bridge, resume_messages, user_message),
+                                    on_cancel=bridge.stop)
         await bridge.drain()
     finally:
         bridge.close()

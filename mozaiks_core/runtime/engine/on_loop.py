@@ -1,0 +1,120 @@
+"""Runs execute AG2 on the event loop's thread, in a greenlet; code that may block runs in threads.
+
+AG2's group chat is synchronous. Given a thread each, every run competed with the event loop for
+the GIL: under load the loop, the event writer and fifty run threads took turns in 5 ms slices,
+and an event waited for several of them between its emit and its socket. Here a run is a greenlet
+that the loop switches into. AG2's own work (speaker selection, handoffs, message bookkeeping:
+CPU only, a fraction of a millisecond per turn) runs between the loop's other callbacks, and where
+the run waits (the user's answer, a hook's result) its greenlet hands control back to the loop
+until the awaited future is done. Code that may block — bundle tools, lifecycle tools, hook
+functions, calls to a model server — goes to a thread of its own through :func:`off_loop` while
+the greenlet waits, so the loop never blocks on it and such code may keep using the ORM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from django.db import connections
+from greenlet import getcurrent, greenlet
+
+T = TypeVar("T")
+
+
+class _RunGreenlet(greenlet):  # type: ignore[misc]
+    """The greenlet of one run (what :func:`on_run_greenlet` looks for)."""
+
+
+def on_run_greenlet() -> bool:
+    """True in a run's own code on the event loop's thread (False in threads and plain coroutines)."""
+    return isinstance(getcurrent(), _RunGreenlet)
+
+
+async def run_on_loop(function: Callable[[], T], *, on_cancel: Callable[[], BaseException]) -> T:
+    """``function()`` in a greenlet on this thread; every :func:`wait_for` in it is an ``await`` here.
+
+    Cancelling the awaiting task throws ``on_cancel()`` into the greenlet where it waits and lets
+    the run finish (its clean-up may wait too); the cancellation is re-raised after.
+    """
+    run = _RunGreenlet(function, getcurrent())
+    awaited = run.switch()
+    cancelled: asyncio.CancelledError | None = None
+    while not run.dead:
+        try:
+            value = await awaited
+        except asyncio.CancelledError as exc:
+            cancelled = cancelled or exc
+            awaited = run.throw(on_cancel())
+        except BaseException as exc:  # the awaited call failed: raised where the run waits
+            awaited = run.throw(exc)
+        else:
+            awaited = run.switch(value)
+    if cancelled is not None:
+        raise cancelled
+    return awaited  # type: ignore[return-value]
+
+
+def wait_for(awaitable: Awaitable[T]) -> T:
+    """From a run's greenlet: let the loop run until ``awaitable`` is done; its result (or exception)."""
+    current = getcurrent()
+    if not isinstance(current, _RunGreenlet):
+        raise RuntimeError("wait_for() is only for a run's own code on the event loop (see run_on_loop)")
+    return current.parent.switch(awaitable)  # type: ignore[no-any-return]
+
+
+def off_loop(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)``; from a run's greenlet, in a thread of its own while the run waits.
+
+    The thread has the run's context variables (AG2's console stream among them) and closes the
+    database connections it opened. A new thread per call, not a pool: a tool may wait hours for
+    the user (``use_ui_tool``), and a bounded pool would make every other run wait behind it.
+    """
+    if not on_run_greenlet():
+        return function(*args, **kwargs)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def work() -> None:
+        try:
+            result = context.run(function, *args, **kwargs)
+        except BaseException as exc:  # handed to the run, raised where it waits
+            _settle_from_thread(loop, future, None, exc)
+        else:
+            _settle_from_thread(loop, future, result, None)
+        finally:
+            context.run(connections.close_all)
+
+    threading.Thread(target=work, name=f"mozaiks-run-call-{getattr(function, '__name__', 'call')}",
+                     daemon=True).start()
+    return wait_for(future)
+
+
+def runs_off_loop(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` calling itself through :func:`off_loop` (for code AG2 calls directly, e.g. hooks)."""
+
+    @functools.wraps(function)
+    def off_the_loop(*args: Any, **kwargs: Any) -> T:
+        return off_loop(function, *args, **kwargs)
+
+    return off_the_loop
+
+
+def _settle_from_thread(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], result: Any,
+                        error: BaseException | None) -> None:
+    def settle() -> None:
+        if future.done():  # the run was stopped while the call ran
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    with contextlib.suppress(RuntimeError):  # the loop closed while the call ran (shutdown): nobody waits
+        loop.call_soon_threadsafe(settle)
