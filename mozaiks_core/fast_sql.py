@@ -72,29 +72,34 @@ def _insert_sql(model: type[models.Model], columns: Sequence[str], rows: int, co
     return sql
 
 
-# Rows per multi-row INSERT on PostgreSQL (its limit is 65,535 parameters per statement).
+# Rows per multi-row statement on PostgreSQL (its limit is 65,535 parameters per statement).
 MULTI_ROW_INSERT = 1000
+# Parameters per statement on SQLite: 999 is the lowest limit of any build (3.32+ allow 32,766).
+SQLITE_MAX_PARAMETERS = 999
+
+
+def _rows_per_statement(width: int) -> int:
+    """How many rows of ``width`` parameters one statement may carry on this connection."""
+    if connection.vendor == "postgresql":
+        return MULTI_ROW_INSERT
+    return max(1, SQLITE_MAX_PARAMETERS // max(1, width))
 
 
 def insert_many(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 skip_conflicts_on: str | None = None) -> None:
     """INSERT of ``rows`` (datetimes and JSON adapted); duplicates of a unique column skipped.
 
-    On PostgreSQL one multi-row ``INSERT`` per :data:`MULTI_ROW_INSERT` rows: ``executemany``
-    in a pipeline sends, and the server parses, one statement per row. Elsewhere ``executemany``
-    (SQLite prepares the statement once).
+    One multi-row ``INSERT`` per :func:`_rows_per_statement` rows. On PostgreSQL ``executemany``
+    in a pipeline sends, and the server parses, one statement per row. On SQLite it steps once per
+    row, and every step gives up the GIL: the writer's thread then waits for the GIL again behind
+    the busy event loop, up to a switch interval per row (a batch of 358 events took 57 ms).
     """
     if not rows:
         return
+    per_statement = _rows_per_statement(len(columns))
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            width = len(columns)
-            values = _adapted(value for row in rows for value in row)
-            cursor.executemany(_insert_sql(model, columns, 1, skip_conflicts_on),
-                               [values[start:start + width] for start in range(0, len(values), width)])
-            return
-        for start in range(0, len(rows), MULTI_ROW_INSERT):
-            chunk = rows[start:start + MULTI_ROW_INSERT]
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
             cursor.execute(_insert_sql(model, columns, len(chunk), skip_conflicts_on),
                            _adapted(value for row in chunk for value in row))
 
@@ -185,8 +190,8 @@ def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> 
 def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, Any]]) -> None:
     """:func:`update_by_pk` for many rows, rows in primary-key order so concurrent writers lock alike.
 
-    One statement per set of field names: on PostgreSQL an ``UPDATE ... FROM (VALUES ...)``
-    (the server parses one statement, not one per row), elsewhere ``executemany``.
+    One ``UPDATE ... FROM (VALUES ...)`` per set of field names (chunked like :func:`insert_many`):
+    the server parses one statement, not one per row, and SQLite steps once.
     """
     groups: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[Any]]] = {}
     for pk in sorted(updates):
@@ -198,27 +203,37 @@ def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, An
     with connection.cursor() as cursor:
         for names, (members, pks) in groups.items():
             rows = [[*params, pk] for params, pk in zip(_set_rows(model, names, members), pks, strict=True)]
-            if connection.vendor == "postgresql":
-                params = [value for row in rows for value in row]
-                cursor.execute(_update_from_values_sql(model, names, len(rows)), params)
-            else:
-                cursor.executemany(_update_sql(model, names, _pk_condition(model)), rows)
+            per_statement = _rows_per_statement(len(names) + 1)
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start:start + per_statement]
+                cursor.execute(_update_from_values_sql(model, names, len(chunk)),
+                               [value for row in chunk for value in row])
 
 
 def _update_from_values_sql(model: type[models.Model], names: Sequence[str], rows: int) -> str:
-    """PostgreSQL: ``UPDATE t SET f = v.f, ... FROM (VALUES (...), ...) AS v(f, ..., pk) WHERE t.pk = v.pk``;
-    every value is cast to its column's type (a NULL in the first row must not make a column text)."""
+    """``UPDATE t SET f = v.f, ... FROM (VALUES (...), ...) AS v WHERE t.pk = v.pk``.
+
+    PostgreSQL names the value columns (``AS v(f, ..., pk)``) and gets every value cast to its
+    column's type (a NULL in the first row must not make a column text); SQLite (3.33+) calls them
+    ``column1``, ``column2``, ... and stores values by the column's affinity.
+    """
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     pk = model._meta.pk
-    types = [field.db_type(connection) for field in fields] + [pk.rel_db_type(connection)]
-    row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
-    aliases = [quote(field.column) for field in fields] + [quote("__pk")]
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
     table = quote(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        types = [field.db_type(connection) for field in fields] + [pk.rel_db_type(connection)]
+        row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
+        aliases = [quote(field.column) for field in fields] + [quote("__pk")]
+        values = f"(VALUES {', '.join([row] * rows)}) AS v({', '.join(aliases)})"
+    else:
+        row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+        aliases = [f"column{index}" for index in range(1, len(fields) + 2)]
+        values = f"(VALUES {', '.join([row] * rows)}) AS v"
+    assignments = ", ".join(f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases, strict=False))
     # Identifiers and types come from the model; values are parameters.
-    return (f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * rows)}) AS v({', '.join(aliases)}) "  # noqa: S608
-            f"WHERE {table}.{quote(pk.column)} = v.{quote('__pk')}")
+    return (f"UPDATE {table} SET {assignments} FROM {values} "  # noqa: S608
+            f"WHERE {table}.{quote(pk.column)} = v.{aliases[-1]}")
 
 
 def update_where(model: type[models.Model], values: dict[str, Any], where: dict[str, Any]) -> int:

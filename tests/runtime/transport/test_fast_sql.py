@@ -23,7 +23,7 @@ def test_rows_with_the_same_fields_share_one_statement_and_each_row_gets_its_own
             first.pk: {"last_seq": 3, "status": "waiting_input"},
             second.pk: {"last_seq": 5, "messages": [{"role": "user", "content": "hi"}]},
         })
-    assert len(queries) == 2  # one executemany per set of field names
+    assert len(queries) == 2  # one statement per set of field names
     rows = {row.pk: row for row in ChatSession.objects.filter(pk__in=[first.pk, second.pk, third.pk])}
     assert (rows[first.pk].last_seq, rows[first.pk].status) == (3, "waiting_input")
     assert (rows[third.pk].last_seq, rows[third.pk].status) == (7, "running")
@@ -66,6 +66,7 @@ def test_many_rows_are_inserted_in_order_with_their_json_and_duplicates_skipped(
     from mozaiks_core.runtime.models import ChatEvent
 
     monkeypatch.setattr(fast_sql, "MULTI_ROW_INSERT", 10)  # 25 rows: statements of 10, 10 and 5 on PostgreSQL
+    monkeypatch.setattr(fast_sql, "SQLITE_MAX_PARAMETERS", 87)  # 8 columns: 10 rows per statement on SQLite
     session = new_chat(alice, "Chatter")
     now = timezone.now()
     columns = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
@@ -76,7 +77,9 @@ def test_many_rows_are_inserted_in_order_with_their_json_and_duplicates_skipped(
 
     with CaptureQueriesContext(connection) as queries:
         fast_sql.insert_many(ChatEvent, columns, rows(range(25)))
-    assert len(queries) == (3 if connection.vendor == "postgresql" else 1)
+    assert len(queries) == 3
+    assert all(query["sql"].count("), (") == rows_in_statement - 1
+               for query, rows_in_statement in zip(queries, (10, 10, 5), strict=True))  # multi-row, not per row
     stored = list(ChatEvent.objects.filter(chat=session).order_by("seq"))
     assert [event.seq for event in stored] == list(range(25))
     assert stored[24].payload == {"content": "message 24", "n": 24}
@@ -110,3 +113,20 @@ def test_datetimes_are_adapted_exactly_as_the_backend_adapts_them() -> None:
               datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=timezone(timedelta(hours=-8)))]
 
     assert _adapted(values) == [connection.ops.adapt_datetimefield_value(value) for value in values]
+
+
+def test_updates_of_more_rows_than_one_statement_carries_are_split_and_all_applied(
+    alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mozaiks_core import fast_sql
+
+    monkeypatch.setattr(fast_sql, "MULTI_ROW_INSERT", 2)
+    monkeypatch.setattr(fast_sql, "SQLITE_MAX_PARAMETERS", 7)  # 2 fields and the key: 2 rows per statement
+    chats = [new_chat(alice, "Chatter") for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        update_many_by_pk(ChatSession, {chat.pk: {"last_seq": 10 + index, "status": "running"}
+                                        for index, chat in enumerate(chats)})
+    assert len(queries) == 3  # 2 + 2 + 1 rows
+    stored = {row.pk: row for row in ChatSession.objects.filter(pk__in=[chat.pk for chat in chats])}
+    assert [(stored[chat.pk].last_seq, stored[chat.pk].status) for chat in chats] == [
+        (10 + index, "running") for index in range(5)]
