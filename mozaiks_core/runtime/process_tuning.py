@@ -2,9 +2,10 @@
 
 Two measured problems, one module:
 
-- **GIL hand-offs.** Each run's AG2 thread hands every hook call to the event loop and waits;
-  with Python's default 5 ms switch interval a woken thread can wait a whole interval behind
-  busy ones. ``MOZAIKS_THREAD_SWITCH_INTERVAL`` (default 0.5 ms) shortens it.
+- **GIL hand-offs.** The event writer's thread (and a tool's) gives up the GIL in every C call
+  (a SQLite step, a socket read) and then waits to get it back from the busy event loop: with
+  Python's default 5 ms switch interval up to 5 ms per call. ``MOZAIKS_THREAD_SWITCH_INTERVAL``
+  (default 0.5 ms) shortens it.
 - **Full garbage collections.** A worker holding a hundred runs, or a server holding a thousand
   sockets, has a heap of millions of objects, nearly all of them modules, classes and settings
   loaded at start-up. Every full (generation 2) collection walked all of them: 100-500 ms
