@@ -183,7 +183,7 @@ class RunService:
         """The engine's fast path (any thread): True when the process holds a fresh "not exhausted"
         answer for the organization (:mod:`~mozaiks_core.runtime.budgets`) and nothing stops the run.
 
-        Plain reads only, so the run's thread can ask without waiting for the loop.
+        Plain reads only, so the run can ask in place, from any thread, without a hook round trip.
         """
         if self._write_error is not None or self.cancelled or self._budget_exhausted:
             return False

@@ -64,8 +64,8 @@ class RunState:
     def before_llm_call(self, agent: str) -> None:
         """Ask the hooks first (raises ``BudgetExceeded`` to stop the run before the call).
 
-        Hooks with a ``llm_call_ready(agent)`` fast path answer from the run's thread when
-        nothing needs checking yet, saving the round trip through the event loop per call.
+        Hooks with a ``llm_call_ready(agent)`` fast path answer in place when nothing needs
+        checking yet, saving the round trip through the hooks' pump per call.
         """
         hooks = self.bridge.hooks
         ready = getattr(hooks, "llm_call_ready", None)
@@ -166,7 +166,7 @@ class UserAgent(ConversableAgent):
         super().__init__(USER_AGENT_NAME, human_input_mode="ALWAYS", llm_config=False, code_execution_config=False)
 
     def get_human_input(self, prompt: str, **_: Any) -> str:
-        """Block the run's thread until the user answers through the hooks."""
+        """Wait (the run yields to the event loop) until the user answers through the hooks."""
         hooks, agent = self._run.bridge.hooks, self._run.events.last_assistant or ""
         question = f"{agent} is waiting for your reply." if agent else "Your message"
         self._run.bridge.checkpoint()

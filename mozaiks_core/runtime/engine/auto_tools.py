@@ -3,8 +3,9 @@
 An agent with ``auto_tool_mode: true`` and a structured output model answers with that model
 instead of calling tools: its tools are not offered to the model. Each reply that validates
 against the model runs the agent's auto-invoked tool (a ``UI_Tool`` unless ``auto_invoke:
-false``, any tool with ``auto_invoke: true``) once, in the run's thread, right after the group
-received the reply (the chat shows the reply first) and before the next speaker is chosen. The
+false``, any tool with ``auto_invoke: true``) once, in a thread of its own while the run waits,
+right after the group received the reply (the chat shows the reply first) and before the next
+speaker is chosen. The
 tool's parameters are filled from the output's fields (names compared without case and
 underscores, so ``phaseAgents`` fills ``phase_agents``), then from ``chat_id``,
 ``app_id``, ``workflow_name``, ``agent_name``/``agent`` and ``turn_idempotency_key`` when the

@@ -37,7 +37,7 @@ def bridge_for_chat(chat_id: str) -> HookBridge | None:
 
 
 class HookBridge:
-    """Forwards hook calls from the run's thread to ``hooks`` on ``loop``, in order."""
+    """Forwards hook calls from the run (its greenlet or a tool's thread) to ``hooks`` on ``loop``, in order."""
 
     def __init__(
         self, hooks: RunHooks, loop: asyncio.AbstractEventLoop, chat_id: str, bundle: WorkflowBundle | None = None
@@ -49,7 +49,7 @@ class HookBridge:
         self.history: Callable[[], list[dict[str, Any]]] | None = None  # the run's resumable messages so far
         self.closed = False
         self.failure: BaseException | None = None
-        self._items: deque[Any] = deque()  # appended by the run's thread, drained by the pump
+        self._items: deque[Any] = deque()  # appended by the run (any thread), drained by the pump
         self._wakeup = asyncio.Event()
         self._wake_scheduled = False
         self._pending: set[concurrent.futures.Future[Any] | asyncio.Future[Any]] = set()
