@@ -21,7 +21,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
 
-from mozaiks_core.async_db import db_call
+from mozaiks_core.async_db import db_call, db_write
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.event_log import chat_group, run_group
@@ -267,14 +267,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _handle(self, frame: InboundFrame) -> None:
         fields = frame.fields
         if frame.type == "user.input.submit":
-            outcome, request_id = await db_call(services.submit_user_text)(
+            outcome, request_id = await db_write(services.submit_user_text)(
                 self.session, fields["text"], fields.get("input_request_id") or None, publish=False)
             if request_id is not None:
                 await self._pass_answer(request_id, {"text": fields["text"]})
             self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
         elif frame.type == "ui_tool_response":
             event_id = str(fields.get("eventId", fields.get("event_id")))
-            await db_call(services.answer_request)(
+            await db_write(services.answer_request)(
                 self.session, event_id, fields["response"], kind=PendingRequest.Kind.UI_TOOL, publish=False)
             await self._pass_answer(event_id, fields["response"])
             self._queue(connection_frame("ack.ui_tool_response", {"eventId": event_id, "status": "accepted"}))

@@ -23,6 +23,7 @@ from channels.layers import get_channel_layer
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from mozaiks_core.async_db import LockBusy, call_on_loop, writes_on_loop
 from mozaiks_core.fast_sql import insert_many, update_many_by_pk
 from mozaiks_core.runtime.layers import group_send_many
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
@@ -228,6 +229,14 @@ _WRITER_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_nam
 
 
 async def _in_db_thread(entries: list[WriteEntry]) -> None:
+    """Commit ``entries``: on SQLite on the loop's own thread (``async_db.call_on_loop``), unless another
+    connection holds the write lock; otherwise, and on every other database, on the writer's thread."""
+    if writes_on_loop():
+        try:
+            call_on_loop(_commit, entries)
+            return
+        except LockBusy:
+            pass  # another connection is writing: this batch waits for the lock on the writer's thread
     await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, _commit_keeping_connection, entries)
 
 

@@ -17,6 +17,8 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 
+from mozaiks_core.async_db import suspended_loop
+
 logger = logging.getLogger(__name__)
 
 RUNS_QUEUE = "mozaiks.runs"
@@ -43,6 +45,10 @@ class AsyncioExecutor:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
+            loop = suspended_loop()
+            if loop is not None:  # a write made on the loop's own thread (async_db.call_on_loop)
+                loop.call_soon(self._create_task, chat_id, user_message)
+                return
             # A sync view or consumer helper: asgiref runs the coroutine on the server's loop.
             async_to_sync(self.spawn)(chat_id, user_message)
         else:
