@@ -18,9 +18,12 @@ import contextlib
 import contextvars
 import functools
 import threading
+import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connections
 from greenlet import getcurrent, greenlet
 
@@ -45,9 +48,12 @@ async def run_on_loop(function: Callable[[], T], *, on_cancel: Callable[[], Base
     run = _RunGreenlet(function, getcurrent())
     awaited = run.switch()
     cancelled: asyncio.CancelledError | None = None
+    turns = _turns()
     while not run.dead:
         try:
             value = await awaited
+            if turns is not None:
+                await turns.take()
         except asyncio.CancelledError as exc:
             cancelled = cancelled or exc
             awaited = run.throw(on_cancel())
@@ -58,6 +64,64 @@ async def run_on_loop(function: Callable[[], T], *, on_cancel: Callable[[], Base
     if cancelled is not None:
         raise cancelled
     return awaited  # type: ignore[return-value]
+
+
+class ResumeTurns:
+    """At most ``per_iteration`` runs resume per iteration of the event loop; the others wait their turn.
+
+    Delivery before new work: an iteration runs every callback that was ready when it began, so
+    fifty runs whose answers arrived together computed their turns back to back before the event
+    writer and the sockets had their next go, and an event emitted early in such a burst waited for
+    all of it (the runs then stayed in lockstep). Runs wait in order of arrival; every other
+    callback of the loop runs between two groups of turns.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, per_iteration: int) -> None:
+        self.loop = loop
+        self.per_iteration = per_iteration
+        self.taken = 0
+        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.reset_scheduled = False
+
+    def take(self) -> asyncio.Future[None]:
+        """A future done when this run may go on (already done when a turn of this iteration is free)."""
+        future: asyncio.Future[None] = self.loop.create_future()
+        if not self.reset_scheduled:
+            self.loop.call_soon(self._next_iteration)
+            self.reset_scheduled = True
+        if self.taken < self.per_iteration and not self.waiting:
+            self.taken += 1
+            future.set_result(None)
+        else:
+            self.waiting.append(future)
+        return future
+
+    def _next_iteration(self) -> None:
+        self.taken = 0
+        self.reset_scheduled = False
+        while self.waiting and self.taken < self.per_iteration:
+            future = self.waiting.popleft()
+            if not future.done():  # a cancelled run gave its turn up
+                self.taken += 1
+                future.set_result(None)
+        if self.waiting or self.taken:
+            self.loop.call_soon(self._next_iteration)
+            self.reset_scheduled = True
+
+
+_turns_of_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ResumeTurns] = weakref.WeakKeyDictionary()
+
+
+def _turns() -> ResumeTurns | None:
+    """This loop's :class:`ResumeTurns` (None when ``MOZAIKS_RUN_RESUMES_PER_ITERATION`` is 0: no limit)."""
+    per_iteration = int(getattr(settings, "MOZAIKS_RUN_RESUMES_PER_ITERATION", 2))
+    if per_iteration <= 0:
+        return None
+    loop = asyncio.get_running_loop()
+    turns = _turns_of_loop.get(loop)
+    if turns is None or turns.per_iteration != per_iteration:
+        turns = _turns_of_loop[loop] = ResumeTurns(loop, per_iteration)
+    return turns
 
 
 def wait_for(awaitable: Awaitable[T]) -> T:
