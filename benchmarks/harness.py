@@ -13,6 +13,25 @@ from typing import Any
 CHAT_WORKFLOW = "BenchChat"
 
 
+def benchmark_environment(tmp: Path, database_url: str | None = None) -> dict[str, str]:
+    """Settings of a benchmark process: production mode (``DEBUG=true`` records every SQL statement),
+    a fresh secret, the scripted model, and a throwaway SQLite database under ``tmp`` (or ``database_url``)."""
+    import os
+    import secrets
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "mozaiks_core.settings",
+        "DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.sqlite3",
+        "MOZAIKS_VAR_DIR": str(tmp),
+        "MOZAIKS_LLM_PROVIDER": "scripted",
+        "LOG_LEVEL": "warning",
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+    }
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:

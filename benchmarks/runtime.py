@@ -32,19 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="mozaiks-bench-"))
 TURNS = 10
-os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "mozaiks_core.settings",
-    "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.sqlite3",
-    "MOZAIKS_VAR_DIR": str(TMP),
-    "MOZAIKS_WORKFLOW_ROOTS": str(TMP / "workflows"),
-    "MOZAIKS_LLM_PROVIDER": "scripted",
-    "LOG_LEVEL": "warning",
-    # Production mode: no per-query debug recording (DEBUG=true logs every SQL statement).
-    "DEBUG": "false",
-    "SECRET_KEY": os.environ.get("SECRET_KEY") or __import__("secrets").token_urlsafe(50),
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-})
+from benchmarks.harness import benchmark_environment  # noqa: E402
+
+os.environ.update(benchmark_environment(TMP, os.environ.get("BENCH_DATABASE_URL")))
+os.environ["MOZAIKS_WORKFLOW_ROOTS"] = str(TMP / "workflows")
 for variable in ("REDIS_URL", "MOZAIKS_LLM_SCRIPT", "OPENAI_API_KEY"):
     os.environ.pop(variable, None)
 

@@ -23,17 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 TMP = Path(tempfile.mkdtemp(prefix="mozaiks-writer-bench-"))
-os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "mozaiks_core.settings",
-    "DATABASE_URL": f"sqlite:///{TMP}/bench.sqlite3",
-    "MOZAIKS_VAR_DIR": str(TMP),
-    "MOZAIKS_LLM_PROVIDER": "scripted",
-    "LOG_LEVEL": "warning",
-    "DEBUG": "false",
-    "SECRET_KEY": os.environ.get("SECRET_KEY") or __import__("secrets").token_urlsafe(50),
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-})
+from benchmarks.harness import benchmark_environment  # noqa: E402
+
+os.environ.update(benchmark_environment(TMP))
 
 import django  # noqa: E402
 

@@ -13,6 +13,7 @@ import pytest
 from mozaiks_core.runtime.engine.on_loop import off_loop, on_run_greenlet, run_on_loop, wait_for
 from mozaiks_core.runtime.engine.runner import run_workflow
 from tests.runtime.engine.conftest import FIXTURES, load
+from tests.support.loop import loop_ticks
 
 MARKER: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
 
@@ -84,14 +85,6 @@ async def test_wait_for_outside_a_run_is_refused() -> None:
 
 
 async def test_blocking_code_runs_in_its_own_thread_with_the_runs_context_while_the_loop_goes_on() -> None:
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
     def blocking(seconds: float) -> tuple[str, str]:
         time.sleep(seconds)
         return threading.current_thread().name, MARKER.get()
@@ -100,14 +93,11 @@ async def test_blocking_code_runs_in_its_own_thread_with_the_runs_context_while_
         MARKER.set("the run's")
         return off_loop(blocking, 0.3)
 
-    ticker = asyncio.create_task(tick())
-    try:
+    async with loop_ticks() as ticks:
         thread_name, marker = await run_on_loop(run, on_cancel=Stopped)
-    finally:
-        ticker.cancel()
     assert thread_name.startswith("mozaiks-run-call-")
     assert marker == "the run's"
-    assert ticks >= 10  # the loop ticked every 10 ms while the call slept 300 ms
+    assert ticks.count >= 10  # the loop ticked every 10 ms while the call slept 300 ms
     assert off_loop(threading.get_ident) == threading.get_ident()  # outside a run: called in place
 
 

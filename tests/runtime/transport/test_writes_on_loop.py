@@ -16,6 +16,7 @@ from mozaiks_core.async_db import LockBusy, call_on_loop, db_write, suspended_lo
 from mozaiks_core.runtime.engine.on_loop import ResumeTurns, _turns
 from mozaiks_core.runtime.models import ChatSession
 from tests.runtime.transport.conftest import new_chat
+from tests.support.loop import loop_ticks
 
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's locking (PostgreSQL has row locks)")
 
@@ -84,22 +85,11 @@ async def test_a_locked_database_is_reported_at_once_and_the_write_goes_to_a_thr
         call_on_loop(_rename, chat.pk, "never")
     assert time.monotonic() - started < 0.5  # no busy wait on the loop (the connections' timeout is seconds)
 
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
     asyncio.get_running_loop().call_later(0.3, lock_held_elsewhere.set)
-    try:
+    async with loop_ticks() as ticks:
         thread = await db_write(_rename)(chat.pk, "after the lock")
-    finally:
-        ticker.cancel()
     assert thread != threading.get_ident()  # waited for the lock on the database thread
-    assert ticks >= 10  # while the loop went on
+    assert ticks.count >= 10  # while the loop went on
     stored = await asyncio.to_thread(lambda: ChatSession.objects.get(pk=chat.pk).title)
     assert stored == "after the lock"
 
