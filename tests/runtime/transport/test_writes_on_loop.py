@@ -161,3 +161,29 @@ async def test_the_resume_limit_is_a_setting_and_zero_lifts_it(settings: Any) ->
     assert turns.per_iteration == 3
     settings.MOZAIKS_RUN_RESUMES_PER_ITERATION = 0
     assert _turns() is None
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+async def test_a_usage_report_sent_from_a_write_on_the_loop_is_sent_from_a_thread(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mozaiks_core.billing import tasks
+    from mozaiks_core.billing.services import report_usage
+
+    settings.MOZAIKS_BILLING_PROVIDER = "stripe"  # with eager Celery the task's HTTP call runs where it is sent
+    sent: list[tuple[int, tuple[Any, ...]]] = []
+    done = threading.Event()
+
+    def delay(*args: Any) -> None:
+        sent.append((threading.get_ident(), args))
+        done.set()
+
+    monkeypatch.setattr(tasks.report_usage, "delay", delay)
+    call_on_loop(report_usage, 7, "mozaiks_tokens", 100, "llm:chat-1:0")
+    assert await asyncio.to_thread(done.wait, 5)
+    ((thread, args),) = sent
+    assert args == (7, "mozaiks_tokens", 100, "llm:chat-1:0")
+    assert thread != threading.get_ident()  # never blocks the loop
+    report_usage(7, "mozaiks_tokens", 1, "llm:chat-1:1")  # elsewhere: sent in place
+    assert sent[1] == (threading.get_ident(), (7, "mozaiks_tokens", 1, "llm:chat-1:1"))
