@@ -357,7 +357,7 @@ MOZAIKS_THREAD_SWITCH_INTERVAL = _env_seconds("MOZAIKS_THREAD_SWITCH_INTERVAL", 
 # SQLite: chats' hot writes (event batches, answers) on the event loop's thread (async_db.writes_on_loop).
 MOZAIKS_SQLITE_WRITES_ON_LOOP = env_bool("MOZAIKS_SQLITE_WRITES_ON_LOOP", True)
 # Runs resumed per event-loop iteration (engine/on_loop.ResumeTurns); 0: no limit.
-MOZAIKS_RUN_RESUMES_PER_ITERATION = env_int("MOZAIKS_RUN_RESUMES_PER_ITERATION", 2, minimum=0, maximum=1000)
+MOZAIKS_RUN_RESUMES_PER_ITERATION = env_int("MOZAIKS_RUN_RESUMES_PER_ITERATION", 1, minimum=0, maximum=1000)
 # Servers and workers move their start-up heap out of garbage collection (runtime/process_tuning.py).
 MOZAIKS_GC_FREEZE = env_bool("MOZAIKS_GC_FREEZE", True)
 MOZAIKS_EXECUTION_TOKEN_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_KEY")

@@ -114,7 +114,7 @@ _turns_of_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ResumeTurns
 
 def _turns() -> ResumeTurns | None:
     """This loop's :class:`ResumeTurns` (None when ``MOZAIKS_RUN_RESUMES_PER_ITERATION`` is 0: no limit)."""
-    per_iteration = int(getattr(settings, "MOZAIKS_RUN_RESUMES_PER_ITERATION", 2))
+    per_iteration = int(getattr(settings, "MOZAIKS_RUN_RESUMES_PER_ITERATION", 1))
     if per_iteration <= 0:
         return None
     loop = asyncio.get_running_loop()
