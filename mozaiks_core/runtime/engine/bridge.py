@@ -54,14 +54,13 @@ class HookBridge:
         self._wake_scheduled = False
         self._pending: set[concurrent.futures.Future[Any] | asyncio.Future[Any]] = set()
         self._pump: asyncio.Task[None] | None = None
-        self._loop_thread = threading.get_ident()
+        self._loop_thread = threading.get_ident()  # built on the loop (run_workflow)
 
     # -- loop side ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the pump and make the run findable by chat id (call on the loop)."""
         self._pump = self.loop.create_task(self._run_pump(), name=f"mozaiks-run-pump-{self.chat_id}")
-        self._loop_thread = threading.get_ident()
         with _active_lock:
             _active[self.chat_id] = self
 

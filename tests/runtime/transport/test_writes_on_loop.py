@@ -1,4 +1,7 @@
-"""SQLite writes on the event loop's thread, never waiting there for another connection's lock."""
+"""SQLite writes on the event loop's thread, never waiting there for another connection's lock.
+
+SQLite only: these tests carry no ``postgres``/``dbmatrix`` mark, so they run in the SQLite leg.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,6 @@ from mozaiks_core.runtime.engine.on_loop import ResumeTurns, _turns
 from mozaiks_core.runtime.models import ChatSession
 from tests.runtime.transport.conftest import new_chat
 from tests.support.loop import loop_ticks
-
-sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's locking (PostgreSQL has row locks)")
 
 
 @pytest.fixture
@@ -54,7 +55,6 @@ def _rename(pk: int, title: str) -> int:
     return threading.get_ident()
 
 
-@sqlite_only
 @pytest.mark.django_db(transaction=True)
 async def test_a_write_runs_on_the_loop_thread_and_a_run_it_starts_is_scheduled_on_the_loop(alice: Any) -> None:
     chat = await asyncio.to_thread(new_chat, alice, "Chatter")
@@ -73,7 +73,6 @@ async def test_a_write_runs_on_the_loop_thread_and_a_run_it_starts_is_scheduled_
     assert stored == "written on the loop"
 
 
-@sqlite_only
 @pytest.mark.django_db(transaction=True)
 async def test_a_locked_database_is_reported_at_once_and_the_write_goes_to_a_thread(
     alice: Any, hold_lock: Callable[[], threading.Event]
@@ -94,7 +93,6 @@ async def test_a_locked_database_is_reported_at_once_and_the_write_goes_to_a_thr
     assert stored == "after the lock"
 
 
-@sqlite_only
 @pytest.mark.django_db(transaction=True)
 async def test_the_event_writer_commits_on_the_thread_when_the_lock_is_taken(
     alice: Any, hold_lock: Callable[[], threading.Event]
@@ -163,7 +161,6 @@ async def test_the_resume_limit_is_a_setting_and_zero_lifts_it(settings: Any) ->
     assert _turns() is None
 
 
-@sqlite_only
 @pytest.mark.django_db(transaction=True)
 async def test_a_usage_report_sent_from_a_write_on_the_loop_is_sent_from_a_thread(
     settings: Any, monkeypatch: pytest.MonkeyPatch
