@@ -3,7 +3,9 @@
 The consumer only subscribes and forwards: runs publish committed events to the chat's group,
 the consumer passes them on in ``seq`` order (filling any gap from the database), answers the
 client's frames through :mod:`~mozaiks_core.runtime.services`, and replays missed events on
-``client.resume``. Each socket has a bounded outbox and its own sender task; a client that stops
+``client.resume``. The chat's frames reach the consumer as the channel layer receives them
+(``layers.attach_receiver``) whenever they can be handled at once: in order, with nothing else of
+the consumer's under way. Each socket has a bounded outbox and its own sender task; a client that stops
 reading (its backlog passes the limit, or no frame could be handed to the server for
 ``MOZAIKS_WS_STALL_SECONDS``) is closed with 4008 instead of slowing the run or other sockets.
 """
@@ -35,6 +37,7 @@ from mozaiks_core.runtime.frames import (
     parse_inbound,
     resume_position,
 )
+from mozaiks_core.runtime.layers import attach_receiver, detach_receiver
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 
 logger = logging.getLogger(__name__)
@@ -113,6 +116,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.subscribed = False
+        self.receiving_directly = False
         self.limiter = _RateLimit()
         path = self.scope["url_route"]["kwargs"]
         session, code, message = await db_call(_authorize)(self.scope, path)
@@ -121,10 +125,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=error_frame(code, message))
             await self.close(code=POLICY_VIOLATION)
             return
-        await self.channel_layer.group_add(chat_group(session.chat_id), self.channel_name)
-        self.subscribed = True
         self.session = await db_call(ChatSession.objects.get)(pk=session.pk)
         self.delivered_seq = self.session.last_seq
+        self.receiving_directly = attach_receiver(self.channel_layer, self.channel_name, self._receive_directly)
+        await self.channel_layer.group_add(chat_group(session.chat_id), self.channel_name)
+        self.subscribed = True
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._send_loop()), loop.create_task(self._ping_loop())]
         meta = await db_call(services.session_summary)(self.session)
@@ -138,10 +143,53 @@ class ChatConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        self.dispatching = True
+        try:
+            await handler(message)
+        finally:
+            self.dispatching = False
+            if not message["type"].startswith("websocket.") and self.declined:
+                self.declined -= 1
+
+    # Set by dispatch while a handler runs; counts the layer messages declined by _receive_directly
+    # (queued for dispatch) and not yet handled. Class defaults: dispatch runs before connect.
+    dispatching = False
+    declined = 0
+
+    def _receive_directly(self, message: dict[str, Any]) -> bool:
+        """The channel layer's receiver (see ``layers.attach_receiver``): handle ``chat.frames`` now
+        when that keeps the order, i.e. no handler is under way (a resume may be replaying), nothing
+        declined earlier waits in the queue, and the frames follow ``delivered_seq`` without a gap
+        (a gap is filled from the database by :meth:`chat_frames`). Anything else is declined."""
+        if (self.dispatching or self.declined or message.get("type") != "chat.frames"
+                or not self._follows_delivered(message["frames"])):
+            self.declined += 1
+            return False
+        self._queue_in_order(message["frames"])
+        return True
+
+    def _follows_delivered(self, frames: list[list[Any]]) -> bool:
+        expected = self.delivered_seq + 1
+        for seq, _ in frames:
+            if seq is None or seq < expected:
+                continue
+            if seq > expected:
+                return False
+            expected += 1
+        return True
+
+    def _queue_in_order(self, frames: list[list[Any]]) -> None:
+        """Queue frames that follow ``delivered_seq`` without a gap; duplicates are skipped."""
+        for seq, text in frames:
+            if seq is None:
+                self._queue(text)
+            elif seq == self.delivered_seq + 1:
+                self._queue(text)
+                self.delivered_seq = seq
 
     async def disconnect(self, code: int) -> None:
         """Unsubscribe; the run keeps going without this socket."""
+        self._stop_receiving_directly()
         if self.subscribed:
             await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
         for task in getattr(self, "tasks", []):
@@ -182,6 +230,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Leave the chat's group, then send 4008 without a deadline: the close frame waits behind what
         the server already buffered, so a client that reads again learns to resume; until then (or
         until the connection drops) this socket holds no frames and receives none."""
+        self._stop_receiving_directly()
         if self.subscribed:
             self.subscribed = False
             with contextlib.suppress(Exception):
@@ -207,6 +256,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.drained.set()
                 return
 
+    def _stop_receiving_directly(self) -> None:
+        if self.receiving_directly:
+            self.receiving_directly = False
+            detach_receiver(self.channel_layer, self.channel_name)
+
     async def send_frame(self, text: str) -> None:
         """Hand one text frame to the server (the sender task does this for every queued frame)."""
         await self._server_send({"type": "websocket.send", "text": text})
@@ -227,6 +281,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 continue
             if seq > self.delivered_seq + 1:
                 await self._send_events_from_db(self.delivered_seq, seq - 1)
+                if seq <= self.delivered_seq:
+                    continue
             self._queue(text)
             self.delivered_seq = seq
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from mozaiks_core.async_db import LockBusy, call_on_loop, writes_on_loop
 from mozaiks_core.fast_sql import insert_many, update_many_by_pk
-from mozaiks_core.runtime.layers import group_send_many
+from mozaiks_core.runtime.layers import LocalChannelLayer, group_send_many
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,9 @@ class EventWriter:
         # Committed batches wait here for the publisher, so publishing one batch overlaps the
         # next batch's commit; batches are still published in commit order.
         self.committed: asyncio.Queue[tuple[list[WriteEntry], dict[int, BaseException]]] = asyncio.Queue()
+        # An in-process layer publishes without waiting for anything: the writer publishes each batch
+        # itself, a turn of the event loop sooner than the publisher task would.
+        self.publishes_in_place = isinstance(get_channel_layer(), LocalChannelLayer)
         loop = asyncio.get_running_loop()
         self.task = loop.create_task(self._run(), name="mozaiks-event-writer")
         self.publisher = loop.create_task(self._publish_committed(), name="mozaiks-event-publisher")
@@ -154,19 +157,26 @@ class EventWriter:
             while not self.queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(self.queue.get_nowait())
             failed = await self._commit_isolating_failures(batch)
-            self.committed.put_nowait((batch, failed))
+            if self.publishes_in_place:
+                await self._deliver(batch, failed)
+            else:
+                self.committed.put_nowait((batch, failed))
 
     async def _publish_committed(self) -> None:
         while True:
             batch, failed = await self.committed.get()
-            await self._publish([entry for entry in batch if entry.chat_pk not in failed])
-            for entry in batch:
-                if entry.done is not None and not entry.done.done():
-                    error = failed.get(entry.chat_pk)
-                    if error is None:
-                        entry.done.set_result(None)
-                    else:
-                        entry.done.set_exception(error)
+            await self._deliver(batch, failed)
+
+    async def _deliver(self, batch: list[WriteEntry], failed: dict[int, BaseException]) -> None:
+        """Publish a committed batch (but the chats whose write failed) and settle its futures."""
+        await self._publish([entry for entry in batch if entry.chat_pk not in failed])
+        for entry in batch:
+            if entry.done is not None and not entry.done.done():
+                error = failed.get(entry.chat_pk)
+                if error is None:
+                    entry.done.set_result(None)
+                else:
+                    entry.done.set_exception(error)
 
     async def _commit_isolating_failures(self, batch: list[WriteEntry]) -> dict[int, BaseException]:
         """Commit the batch; if it fails, retry chat by chat so one bad chat cannot sink the others."""

@@ -11,7 +11,8 @@ group expiry, a private copy of each message per receiver) and changes the costs
   ``expiry`` by that much);
 - messages are copied by a copier for the JSON-like data channel layers carry (other values
   still go through ``deepcopy``);
-- ``group_send`` puts the message on each member's queue directly (``send`` never waits).
+- ``group_send`` puts the message on each member's queue directly (``send`` never waits);
+- a consumer may take its messages as they are sent (:func:`attach_receiver`).
 
 For several processes use Redis (``REDIS_URL``): this layer, like Channels' own, only connects
 consumers of one process.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
@@ -29,6 +31,9 @@ from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
 CLEAN_INTERVAL = 1.0
+# Takes a message sent to its channel as it is sent (on the event loop's thread) and returns True,
+# or returns False to have it queued for the channel's ``receive`` as usual. It must not block.
+DirectReceiver = Callable[[dict[str, Any]], bool]
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 
 
@@ -60,6 +65,7 @@ class LocalChannelLayer(InMemoryChannelLayer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cleaned_at = float("-inf")
+        self.receivers: dict[str, DirectReceiver] = {}
 
     def _clean_expired(self) -> None:
         now = time.monotonic()
@@ -75,10 +81,20 @@ class LocalChannelLayer(InMemoryChannelLayer):
         queue = self.channels.get(channel)
         if queue is None:
             queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        if queue.full():  # checked first: a receiver never declines a message that is then dropped
+            raise ChannelFull(channel)
+        receiver = self.receivers.get(channel)
+        if receiver is not None and receiver(copy_message(message)):
+            return
         try:
             queue.put_nowait((time.time() + self.expiry, copy_message(message)))
         except asyncio.QueueFull:
             raise ChannelFull(channel) from None
+
+    async def flush(self) -> None:
+        """Forget every channel, group and receiver."""
+        self.receivers.clear()
+        await super().flush()
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to every member of ``group``; a full member misses it, as in Channels."""
@@ -88,6 +104,86 @@ class LocalChannelLayer(InMemoryChannelLayer):
         for channel in list(self.groups.get(group, ())):
             with contextlib.suppress(ChannelFull):
                 await self.send(channel, message)
+
+
+def attach_receiver(layer: Any, channel: str, receiver: DirectReceiver) -> bool:
+    """Hand the messages of ``channel`` (a consumer's own) to ``receiver`` as they arrive in this process.
+
+    A consumer's messages normally wait in the channel's queue until its ``receive`` task takes one
+    and its dispatch loop runs the handler: with Channels' ``await_many_dispatch`` that is three
+    turns of the event loop per message, each as long as everything else the loop has to do
+    (~3 ms apiece with fifty busy chats). A receiver handles a message in the turn it arrives in;
+    whatever it declines goes to the queue as before, so it decides the order (a receiver declines
+    everything while anything it declined is still unhandled). Supported on :class:`LocalChannelLayer`
+    (at ``send``) and on ``channels_redis``'s pub/sub layer (as the message comes off the Redis
+    connection); returns False on any other layer, whose consumer keeps the queue only.
+    """
+    if isinstance(layer, LocalChannelLayer):
+        layer.receivers[channel] = receiver
+        return True
+    loop_layer = _pubsub_loop_layer(layer)
+    if loop_layer is None:
+        return False
+    queue = loop_layer.channels.get(channel)
+    if queue is None:
+        return False
+    if isinstance(queue, _ReceivingQueue):
+        queue = queue.queue
+    loop_layer.channels[channel] = _ReceivingQueue(queue, receiver, layer.deserialize)
+    return True
+
+
+def detach_receiver(layer: Any, channel: str) -> None:
+    """Undo :func:`attach_receiver`: the channel's messages wait in its queue again."""
+    if isinstance(layer, LocalChannelLayer):
+        layer.receivers.pop(channel, None)
+        return
+    loop_layer = _pubsub_loop_layer(layer)
+    if loop_layer is not None:
+        queue = loop_layer.channels.get(channel)
+        if isinstance(queue, _ReceivingQueue):
+            loop_layer.channels[channel] = queue.queue
+
+
+class _ReceivingQueue:
+    """Stands in for a pub/sub channel's queue: what arrives goes to the receiver first.
+
+    The layer's Redis reader calls ``put_nowait`` with the serialized message; ``receive`` awaits
+    ``get`` on whichever object it found, so a message the receiver declines goes to the original
+    queue, which is what ``get`` reads.
+    """
+
+    def __init__(self, queue: asyncio.Queue[Any], receiver: DirectReceiver,
+                 deserialize: Callable[[bytes], dict[str, Any]]) -> None:
+        self.queue = queue
+        self.receiver = receiver
+        self.deserialize = deserialize
+
+    def put_nowait(self, data: bytes) -> None:
+        try:
+            message = self.deserialize(data)
+        except Exception:  # left for receive(), which reports it where the consumer reads
+            self.queue.put_nowait(data)
+            return
+        if not self.receiver(message):
+            self.queue.put_nowait(data)
+
+    async def get(self) -> Any:
+        return await self.queue.get()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.queue, name)
+
+
+def _pubsub_loop_layer(layer: Any) -> Any:
+    """The running loop's ``RedisPubSubLoopLayer`` of ``layer``, or ``None`` for any other layer."""
+    try:
+        from channels_redis.pubsub import RedisPubSubChannelLayer
+    except ImportError:
+        return None
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return None
+    return layer._get_layer()
 
 
 async def group_send_many(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> list[BaseException | None]:
