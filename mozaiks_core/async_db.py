@@ -25,6 +25,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
 
+from mozaiks_core.sqlite_checkpoints import checkpointer
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -98,15 +100,19 @@ def call_on_loop(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     Django refuses synchronous database calls where an event loop runs (they would block it); a
     SQLite call blocks for microseconds unless it waits for the write lock, so the loop's own
     connection waits for nothing (``busy_timeout`` 0): :class:`LockBusy` when another connection
-    writes, and the caller makes the call on a thread instead. The call must be short and must
-    not await: nothing else runs on the loop meanwhile.
+    writes, and the caller makes the call on a thread instead. A thread copies the WAL back into
+    the database after it (:mod:`mozaiks_core.sqlite_checkpoints`), not the loop's commits. The
+    call must be short and must not await: nothing else runs on the loop meanwhile.
     """
     loop = asyncio.get_running_loop()
     asyncio.events._set_running_loop(None)  # Django's guard looks for a running loop in this thread
     _inline.loop = loop
     try:
         _never_wait_for_the_lock()
-        return func(*args, **kwargs)
+        checkpointer.start_log_over(connections[DEFAULT_DB_ALIAS].connection)
+        result = func(*args, **kwargs)
+        checkpointer.request()
+        return result
     except OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             raise LockBusy(str(error)) from error
