@@ -32,7 +32,8 @@ from channels.layers import InMemoryChannelLayer
 
 CLEAN_INTERVAL = 1.0
 # Takes a message sent to its channel as it is sent (on the event loop's thread) and returns True,
-# or returns False to have it queued for the channel's ``receive`` as usual. It must not block.
+# or returns False, leaving it unchanged, to have it queued for the channel's ``receive`` as usual.
+# It must not block.
 DirectReceiver = Callable[[dict[str, Any]], bool]
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 
@@ -83,11 +84,12 @@ class LocalChannelLayer(InMemoryChannelLayer):
             queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
         if queue.full():  # checked first: a receiver never declines a message that is then dropped
             raise ChannelFull(channel)
+        private = copy_message(message)
         receiver = self.receivers.get(channel)
-        if receiver is not None and receiver(copy_message(message)):
+        if receiver is not None and receiver(private):
             return
         try:
-            queue.put_nowait((time.time() + self.expiry, copy_message(message)))
+            queue.put_nowait((time.time() + self.expiry, private))
         except asyncio.QueueFull:
             raise ChannelFull(channel) from None
 
