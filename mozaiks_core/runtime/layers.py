@@ -66,7 +66,8 @@ class LocalChannelLayer(InMemoryChannelLayer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cleaned_at = float("-inf")
-        self.receivers: dict[str, DirectReceiver] = {}
+        # channel -> (the event loop the receiver runs on, the receiver)
+        self.receivers: dict[str, tuple[asyncio.AbstractEventLoop, DirectReceiver]] = {}
 
     def _clean_expired(self) -> None:
         now = time.monotonic()
@@ -85,8 +86,10 @@ class LocalChannelLayer(InMemoryChannelLayer):
         if queue.full():  # checked first: a receiver never declines a message that is then dropped
             raise ChannelFull(channel)
         private = copy_message(message)
-        receiver = self.receivers.get(channel)
-        if receiver is not None and receiver(private):
+        attached = self.receivers.get(channel)
+        # Only on the receiver's own loop: a sender on another thread (async_to_sync from a thread
+        # without a loop) queues the message as before.
+        if attached is not None and attached[0] is asyncio.get_running_loop() and attached[1](private):
             return
         try:
             queue.put_nowait((time.time() + self.expiry, private))
@@ -118,10 +121,11 @@ def attach_receiver(layer: Any, channel: str, receiver: DirectReceiver) -> bool:
     whatever it declines goes to the queue as before, so it decides the order (a receiver declines
     everything while anything it declined is still unhandled). Supported on :class:`LocalChannelLayer`
     (at ``send``) and on ``channels_redis``'s pub/sub layer (as the message comes off the Redis
-    connection); returns False on any other layer, whose consumer keeps the queue only.
+    connection); returns False on any other layer, whose consumer keeps the queue only. The
+    receiver is only called on the event loop it was attached on.
     """
     if isinstance(layer, LocalChannelLayer):
-        layer.receivers[channel] = receiver
+        layer.receivers[channel] = (asyncio.get_running_loop(), receiver)
         return True
     loop_layer = _pubsub_loop_layer(layer)
     if loop_layer is None:

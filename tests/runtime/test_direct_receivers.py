@@ -108,3 +108,14 @@ async def test_on_the_redis_pubsub_layer_messages_reach_the_receiver_as_they_com
     assert (await asyncio.wait_for(layer.receive(channel), 5))["frames"] == [[3, "c"]]
     assert len(receiver.got) == 2
     await layer.flush()
+
+
+async def test_on_the_local_layer_a_sender_on_another_loop_queues_the_message() -> None:
+    layer = LocalChannelLayer()
+    channel = await layer.new_channel()
+    receiver = Receiver()
+    attach_receiver(layer, channel, receiver)
+    # async_to_sync from a thread without a loop sends from a loop of its own, on another thread.
+    await asyncio.to_thread(asyncio.run, layer.send(channel, {"type": "x", "n": 1}))
+    assert receiver.got == []
+    assert layer.channels[channel].qsize() == 1
