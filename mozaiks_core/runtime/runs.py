@@ -31,6 +31,7 @@ from mozaiks_core.runtime.budgets import budgets
 from mozaiks_core.runtime.event_log import EventRow, PendingRow, UsageRow, WriteEntry, get_writer, run_group
 from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
+from mozaiks_core.runtime.layers import attach_receiver, detach_receiver
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
 from mozaiks_core.runtime.process_tuning import tune_process
 
@@ -96,6 +97,9 @@ class RunService:
         """Subscribe to the run's group (answers, cancellation) and start the heartbeat."""
         layer = get_channel_layer()
         self._channel = await layer.new_channel()
+        # Answers reach the waiting run as the layer receives them: the listening task would take
+        # its next turn of the loop to pass each one on, and the run its turn after that.
+        attach_receiver(layer, self._channel, self._take_message)
         await layer.group_add(run_group(self.chat_id), self._channel)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
@@ -108,7 +112,9 @@ class RunService:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await get_channel_layer().group_discard(run_group(self.chat_id), self._channel)
+        layer = get_channel_layer()
+        detach_receiver(layer, self._channel)
+        await layer.group_discard(run_group(self.chat_id), self._channel)
         if self._asked:
             await db_call(
                 PendingRequest.objects.filter(chat_id=self.session.pk, answered_at__isnull=True).update
@@ -282,15 +288,20 @@ class RunService:
                 self.update_session(status=ChatSession.Status.RUNNING)
 
     async def _listen(self) -> None:
+        """Messages of the run's channel on a layer without receivers (see :meth:`_take_message`)."""
         layer = get_channel_layer()
         while True:
-            message = await layer.receive(self._channel)
-            if message.get("type") == "run.answer":
-                future = self._waiters.get(str(message.get("request_id")))
-                if future is not None and not future.done():
-                    future.set_result(message.get("response"))
-            elif message.get("type") == "run.cancel":
-                self._cancel()
+            self._take_message(await layer.receive(self._channel))
+
+    def _take_message(self, message: dict[str, Any]) -> bool:
+        """An answer or a cancellation for this run, handled as it arrives; always taken."""
+        if message.get("type") == "run.answer":
+            future = self._waiters.get(str(message.get("request_id")))
+            if future is not None and not future.done():
+                future.set_result(message.get("response"))
+        elif message.get("type") == "run.cancel":
+            self._cancel()
+        return True
 
     def _cancel(self) -> None:
         self.cancelled = True

@@ -109,3 +109,25 @@ async def test_a_run_waiting_for_the_user_keeps_its_heartbeat_and_is_never_reape
     await database_sync_to_async(services.cancel_chat)(session)
     await client.until("chat.run_complete")
     await client.close()
+
+
+async def test_an_answer_reaches_the_waiting_run_as_the_layer_receives_it(alice: Any) -> None:
+    import asyncio
+
+    from mozaiks_core.runtime import services
+    from mozaiks_core.runtime.event_log import run_group
+
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    session = await database_sync_to_async(ChatSession.objects.select_related("organization", "user").get)(
+        pk=session.pk)
+    service = RunService(session, "")
+    await service.open()
+    service._tasks[0].cancel()  # the listening task: the answer must not need it
+    waiting = asyncio.get_running_loop().create_future()
+    service._waiters["req-1"] = waiting
+    await get_channel_layer().group_send(run_group(session.chat_id), services.answer_message("req-1", {"text": "hi"}))
+    assert waiting.done()  # in the same turn of the loop as the send
+    assert waiting.result() == {"text": "hi"}
+    await get_channel_layer().group_send(run_group(session.chat_id), {"type": "run.cancel"})
+    assert service.cancelled
+    await service.close()
