@@ -280,7 +280,10 @@ class RunService:
         poller = answer_poller(max(0.5, min(2.0, heartbeat_seconds() / 2)))
         poller.watch(request_id, self.session.pk, future, self._cancel)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            # Awaited directly, not through wait_for(shield(...)): each layer cost the answer a turn of
+            # the loop. Cancelling the wait cancels the future, which nothing else resolves any more.
+            async with asyncio.timeout(timeout):
+                return await future
         finally:
             poller.forget(request_id)
             self._waiters.pop(request_id, None)

@@ -97,7 +97,7 @@ class HookBridge:
         if not self._wake_scheduled:
             self._wake_scheduled = True
             if threading.get_ident() == self._loop_thread:
-                self.loop.call_soon(self._wakeup.set)  # no self-pipe write needed on the loop's own thread
+                self._wakeup.set()  # on the loop's own thread: the pump wakes at the next turn of the loop
             else:
                 self.loop.call_soon_threadsafe(self._wakeup.set)
 

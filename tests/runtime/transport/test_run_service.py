@@ -131,3 +131,28 @@ async def test_an_answer_reaches_the_waiting_run_as_the_layer_receives_it(alice:
     await get_channel_layer().group_send(run_group(session.chat_id), {"type": "run.cancel"})
     assert service.cancelled
     await service.close()
+
+
+async def test_a_waiting_run_goes_on_at_the_loops_next_turn_after_its_answer_arrives(alice: Any) -> None:
+    import asyncio
+
+    from mozaiks_core.runtime import services
+    from mozaiks_core.runtime.event_log import run_group
+    from mozaiks_core.runtime.models import PendingRequest
+
+    session = await database_sync_to_async(new_chat)(alice, "Chatter")
+    session = await database_sync_to_async(ChatSession.objects.select_related("organization", "user").get)(
+        pk=session.pk)
+    service = RunService(session, "")
+    await service.open()
+    ask = asyncio.ensure_future(service._ask(PendingRequest.Kind.INPUT, "req-2", "chat.input_request",
+                                             {"prompt": "?", "request_id": "req-2"}, None))
+    await service.flush()  # the request is committed; the run now waits for the answer
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not ask.done()
+    await get_channel_layer().group_send(run_group(session.chat_id), services.answer_message("req-2", {"text": "ok"}))
+    await asyncio.sleep(0)  # one turn of the loop
+    assert ask.done()
+    assert ask.result() == {"text": "ok"}
+    await service.close()
