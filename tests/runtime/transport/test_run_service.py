@@ -117,11 +117,8 @@ async def test_an_answer_reaches_the_waiting_run_as_the_layer_receives_it(alice:
     from mozaiks_core.runtime import services
     from mozaiks_core.runtime.event_log import run_group
 
-    session = await database_sync_to_async(new_chat)(alice, "Chatter")
-    session = await database_sync_to_async(ChatSession.objects.select_related("organization", "user").get)(
-        pk=session.pk)
-    service = RunService(session, "")
-    await service.open()
+    service = await open_service(alice)
+    session = service.session
     service._tasks[0].cancel()  # the listening task: the answer must not need it
     waiting = asyncio.get_running_loop().create_future()
     service._waiters["req-1"] = waiting
@@ -140,11 +137,8 @@ async def test_a_waiting_run_goes_on_at_the_loops_next_turn_after_its_answer_arr
     from mozaiks_core.runtime.event_log import run_group
     from mozaiks_core.runtime.models import PendingRequest
 
-    session = await database_sync_to_async(new_chat)(alice, "Chatter")
-    session = await database_sync_to_async(ChatSession.objects.select_related("organization", "user").get)(
-        pk=session.pk)
-    service = RunService(session, "")
-    await service.open()
+    service = await open_service(alice)
+    session = service.session
     ask = asyncio.ensure_future(service._ask(PendingRequest.Kind.INPUT, "req-2", "chat.input_request",
                                              {"prompt": "?", "request_id": "req-2"}, None))
     await service.flush()  # the request is committed; the run now waits for the answer
@@ -156,3 +150,13 @@ async def test_a_waiting_run_goes_on_at_the_loops_next_turn_after_its_answer_arr
     assert ask.done()
     assert ask.result() == {"text": "ok"}
     await service.close()
+
+
+async def open_service(user: Any) -> RunService:
+    """The run service of a new chat of ``user``, subscribed to its run group."""
+    session = await database_sync_to_async(new_chat)(user, "Chatter")
+    session = await database_sync_to_async(ChatSession.objects.select_related("organization", "user").get)(
+        pk=session.pk)
+    service = RunService(session, "")
+    await service.open()
+    return service
