@@ -115,6 +115,40 @@ def test_datetimes_are_adapted_exactly_as_the_backend_adapts_them() -> None:
     assert _adapted(values) == [connection.ops.adapt_datetimefield_value(value) for value in values]
 
 
+def test_rows_are_adapted_only_in_their_datetime_and_json_columns_and_in_columns_the_model_lacks() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from mozaiks_core.fast_sql import _adapted, _adapted_rows
+    from mozaiks_core.runtime.models import PendingRequest
+
+    columns = ("chat_id", "request_id", "kind", "seq", "frame", "closed", "created_at", "not_a_column")
+    moment = datetime(2026, 12, 6, 18, 30, 5, 123456, tzinfo=UTC)
+    elsewhere = datetime(2026, 12, 6, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    rows = [(7, "r1", "input", 3, {"text": "hi"}, False, moment, {"odd": 1}),
+            (8, "r2", "input", 4, '{"already": "json"}', False, elsewhere, elsewhere),
+            (9, "r3", "input", 5, None, True, None, "plain")]
+
+    # The same values as adapting every value (what the writer did before), row after row.
+    assert _adapted_rows(PendingRequest, columns, rows) == _adapted(value for row in rows for value in row)
+    # A column of another type keeps its value as it is, even one adapting would have changed.
+    assert _adapted_rows(PendingRequest, ("request_id",), [({"kept": True},)]) == [{"kept": True}]
+
+
+def test_statements_are_built_once_per_shape_and_database_vendor() -> None:
+    from mozaiks_core import fast_sql
+    from mozaiks_core.runtime.models import ChatEvent
+
+    fast_sql._cached_insert_sql.cache_clear()
+    first = fast_sql._insert_sql(ChatEvent, ["chat_id", "seq"], 2, None)
+    again = fast_sql._insert_sql(ChatEvent, ("chat_id", "seq"), 2, None)
+    assert again is first  # the cached string
+    assert fast_sql._cached_insert_sql.cache_info().hits == 1
+    assert first.count("(%s, %s") == 2  # two rows of placeholders
+    assert fast_sql._insert_sql(ChatEvent, ["chat_id", "seq"], 3, "seq") != first
+    assert fast_sql._cached_insert_sql(connection.vendor, ChatEvent, ("chat_id", "seq"), 2, None) is first
+    assert fast_sql._cached_insert_sql("other", ChatEvent, ("chat_id", "seq"), 2, None) is not first
+
+
 def test_updates_of_more_rows_than_one_statement_carries_are_split_and_all_applied(
     alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
