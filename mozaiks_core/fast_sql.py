@@ -29,13 +29,14 @@ def _placeholders(model: type[models.Model], columns: Sequence[str]) -> str:
 def _adapted(values: Iterable[Any]) -> list[Any]:
     """The values as the current connection stores them: datetimes through its backend, dicts and lists as JSON.
 
-    The backend is looked up once per call: ``connection`` is a per-thread proxy, and resolving
-    it for every value of a batch cost more than adapting the value.
+    The backend is looked up at most once per call, at the first date-time: ``connection`` is a
+    per-thread proxy, and resolving it for every value of a batch cost more than adapting the value.
     """
-    adapt_datetime = _datetime_adapter()
+    adapt_datetime = None
     adapted = []
     for value in values:
         if isinstance(value, datetime):
+            adapt_datetime = adapt_datetime or _datetime_adapter()
             value = adapt_datetime(value)
         elif isinstance(value, (dict, list)):
             value = json.dumps(value)
@@ -280,20 +281,27 @@ def update_where(model: type[models.Model], values: dict[str, Any], where: dict[
     """``UPDATE ... SET <field> = %s ... WHERE <field> = %s AND ...`` by field name; rows changed.
 
     A ``None`` in ``where`` means ``IS NULL``. For a hot conditional update (an answer accepted
-    at most once) where building the ORM query cost more than running it.
+    at most once) where building the ORM query cost more than running it: the statement is built
+    once per shape, and the values are adapted in one pass.
     """
-    quote = connection.ops.quote_name
-    conditions, params = [], _set_params(model, values)
-    for name, value in where.items():
-        column = quote(model._meta.get_field(name).column)
-        if value is None:
-            conditions.append(f"{column} IS NULL")
-        else:
-            conditions.append(f"{column} = %s")
-            params.append(_adapt(value))
+    shape = tuple((name, value is None) for name, value in where.items())
+    sql = _cached_update_where_sql(connection.vendor, model, tuple(values), shape)
+    params = [*_set_params(model, values), *_adapted([value for value in where.values() if value is not None])]
     with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, list(values), " AND ".join(conditions)), params)
+        cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_update_where_sql(vendor: str, model: type[models.Model], names: tuple[str, ...],
+                             shape: tuple[tuple[str, bool], ...]) -> str:
+    """:func:`update_where`'s statement for fields ``names`` and ``(field, is null)`` conditions."""
+    quote = connection.ops.quote_name
+    conditions = []
+    for name, is_null in shape:
+        column = quote(model._meta.get_field(name).column)
+        conditions.append(f"{column} IS NULL" if is_null else f"{column} = %s")
+    return _update_sql(model, names, " AND ".join(conditions))
 
 
 def ledger_and_counter_sql(ledger: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
