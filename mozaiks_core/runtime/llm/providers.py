@@ -18,8 +18,8 @@ from mozaiks_core.runtime.llm.scripted import (
     Script,
     ScriptedModelClient,
     ScriptInvalid,
-    load_script_file,
-    parse_script_data,
+    plan_for_data,
+    plan_for_file,
 )
 
 PASSTHROUGH_KEYS = ("temperature", "top_p", "max_tokens", "seed", "timeout", "presence_penalty", "frequency_penalty")
@@ -41,13 +41,13 @@ def script_for(bundle: WorkflowBundle) -> Script:
     """A fresh script for one run: ``MOZAIKS_LLM_SCRIPT`` else the bundle's ``scripted_model.yaml``."""
     path = getattr(settings, "MOZAIKS_LLM_SCRIPT", "")
     if path:
-        return Script(load_script_file(Path(path)))
+        return Script(plan_for_file(Path(path)))
     if bundle.script is None:
         raise ScriptInvalid(
             f"workflow {bundle.name!r} has no scripted_model.yaml and MOZAIKS_LLM_SCRIPT is not set; "
             "add a script or set MOZAIKS_LLM_PROVIDER=openai with a model."
         )
-    return Script(parse_script_data(bundle.script))
+    return Script(plan_for_data(bundle.script))
 
 
 def llm_config_for(bundle: WorkflowBundle, *, response_format: Any = None, stream: bool = False) -> dict[str, Any]:
