@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from mozaiks_core.billing.catalog import MeterSpec
 from mozaiks_core.entitlements.decisions import entitlements_for
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.periods import period_bounds
-from mozaiks_core.fast_sql import add_returning, insert_returning, ledger_and_counter_sql
+from mozaiks_core.fast_sql import add_returning, execute, insert_returning, ledger_and_counter_sql
 
 logger = logging.getLogger(__name__)
 
@@ -212,8 +212,7 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
     sql, params = ledger_and_counter_sql(
         UsageEvent, LEDGER_COLUMNS, batch.rows, skip_conflicts_on="transaction_id", amount="quantity",
         counter=UsageCounter, key=batch.counter_key(organization), total="used", also_set={"updated_at": batch.now})
-    cursor = connection.cursor()
-    cursor.execute(sql, params)
+    cursor = execute(sql, params)
 
     def answer() -> tuple[MeterSpec, int]:
         try:

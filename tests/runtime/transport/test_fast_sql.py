@@ -164,3 +164,42 @@ def test_updates_of_more_rows_than_one_statement_carries_are_split_and_all_appli
     stored = {row.pk: row for row in ChatSession.objects.filter(pk__in=[chat.pk for chat in chats])}
     assert [(stored[chat.pk].last_seq, stored[chat.pk].status) for chat in chats] == [
         (10 + index, "running") for index in range(5)]
+
+
+def test_placeholders_are_numbered_for_postgresql_in_order_and_literal_percent_signs_kept() -> None:
+    from mozaiks_core.fast_sql import _numbered
+
+    assert _numbered("INSERT INTO t (a, b) VALUES (%s, %s::jsonb), (%s, %s::jsonb)") == (
+        "INSERT INTO t (a, b) VALUES ($1, $2::jsonb), ($3, $4::jsonb)")
+    assert _numbered("SELECT %s WHERE name LIKE 'a%%'") == "SELECT $1 WHERE name LIKE 'a%'"
+
+
+def test_big_statements_bind_their_values_apart_and_store_the_same_rows(alice: Any) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    from mozaiks_core import fast_sql
+    from mozaiks_core.runtime.models import ChatEvent
+
+    session = new_chat(alice, "Chatter")
+    now = timezone.now()
+    columns = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
+    payloads = [{"content": "dict"}, '{"already": "json text"}', ["a", 1], {"quote": "it's 100%"}]
+    rows = [(session.pk, seq, "chat.text", payloads[seq % 4], uuid.uuid4().hex, "", "r", now) for seq in range(8)]
+    assert len(rows) * len(columns) > fast_sql.RAW_CURSOR_ABOVE_PARAMETERS
+
+    with CaptureQueriesContext(connection) as queries:
+        fast_sql.insert_many(ChatEvent, columns, rows[:6])  # 48 parameters: psycopg's own cursor
+        fast_sql.insert_many(ChatEvent, columns, rows[6:] + [
+            (session.pk, seq, "chat.text", {"n": seq}, uuid.uuid4().hex, "", "r", now) for seq in range(8, 14)])
+    small, big = (query["sql"] for query in queries)
+    if connection.vendor == "postgresql":
+        assert "$1" not in small  # values composed into the text client-side
+        assert "%s" not in big  # native placeholders, values bound apart
+        assert "($1, $2, $3, $4::jsonb" in big
+        assert "$64)" in big
+    stored = {event.seq: event for event in ChatEvent.objects.filter(chat=session)}
+    assert [stored[seq].payload for seq in range(8)] == [
+        {"content": "dict"}, {"already": "json text"}, ["a", 1], {"quote": "it's 100%"}] * 2
+    assert (stored[13].payload, stored[13].created_at) == ({"n": 13}, now)
