@@ -13,6 +13,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -270,51 +271,87 @@ def update_by_pk(model: type[models.Model], pk: Any, values: dict[str, Any]) -> 
         return int(cursor.rowcount)
 
 
-def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, Any]]) -> None:
+@dataclass(frozen=True)
+class Guard:
+    """A condition on the rows :func:`update_many_by_pk` changes: a row whose ``field`` no longer holds
+    the expected value makes the whole statement fail instead of being changed.
+
+    The statement sets ``tripped`` (a NOT NULL field every update assigns) to NULL for such a row,
+    so the database refuses it with an integrity error and the transaction rolls back: the check
+    costs nothing more than the update, and on PostgreSQL it works inside a pipelined transaction,
+    where nothing can be read before ``COMMIT``.
+    """
+
+    field: str
+    expected: dict[Any, Any]  # primary key -> value; rows not named here are not guarded
+    tripped: str
+
+
+def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, Any]], *,
+                      guard: Guard | None = None) -> None:
     """:func:`update_by_pk` for many rows, rows in primary-key order so concurrent writers lock alike.
 
     One ``UPDATE ... FROM (VALUES ...)`` per set of field names (chunked like :func:`insert_many`):
-    the server parses one statement, not one per row, and SQLite steps once.
+    the server parses one statement, not one per row, and SQLite steps once. With a ``guard``, rows
+    it names are changed only while they still hold its expected value (see :class:`Guard`).
     """
-    groups: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[Any]]] = {}
+    groups: dict[tuple[tuple[str, ...], bool], tuple[list[dict[str, Any]], list[Any]]] = {}
     for pk in sorted(updates):
         values = updates[pk]
         if values:
-            members, pks = groups.setdefault(tuple(values), ([], []))
+            guarded = guard is not None and pk in guard.expected
+            if guarded and guard is not None and guard.tripped not in values:
+                raise ValueError(f"a guarded row needs a value for {guard.tripped!r}, the field that trips the guard")
+            members, pks = groups.setdefault((tuple(values), guarded), ([], []))
             members.append(values)
             pks.append(pk)
-    for names, (members, pks) in groups.items():
-        rows = [[*params, pk] for params, pk in zip(_set_rows(model, names, members), pks, strict=True)]
-        per_statement = _rows_per_statement(len(names) + 1)
+    for (names, guarded), (members, pks) in groups.items():
+        expected = [guard.expected[pk] for pk in pks] if guarded and guard is not None else None
+        rows = [[*params, *([expected[index]] if expected is not None else []), pk]
+                for index, (params, pk) in enumerate(zip(_set_rows(model, names, members), pks, strict=True))]
+        width = len(rows[0])
+        per_statement = _rows_per_statement(width)
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
-            sql = _update_from_values_sql(model, names, len(chunk))
+            sql = _update_from_values_sql(model, names, len(chunk), guard if guarded else None)
             execute(sql, [value for row in chunk for value in row]).close()
 
 
-def _update_from_values_sql(model: type[models.Model], names: Sequence[str], rows: int) -> str:
+def _update_from_values_sql(model: type[models.Model], names: Sequence[str], rows: int,
+                            guard: Guard | None = None) -> str:
     """``UPDATE t SET f = v.f, ... FROM (VALUES (...), ...) AS v WHERE t.pk = v.pk``.
 
     PostgreSQL names the value columns (``AS v(f, ..., pk)``) and gets every value cast to its
     column's type (a NULL in the first row must not make a column text); SQLite (3.33+) calls them
-    ``column1``, ``column2``, ... and stores values by the column's affinity.
+    ``column1``, ``column2``, ... and stores values by the column's affinity. With a ``guard`` each
+    row carries the guarded field's expected value before its key, and the tripped field becomes
+    ``CASE WHEN t.guarded = v.expected THEN v.tripped END``.
     """
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
+    value_fields = [*fields, *([model._meta.get_field(guard.field)] if guard is not None else [])]
     pk = model._meta.pk
     table = quote(model._meta.db_table)
     if connection.vendor == "postgresql":
-        types = [field.db_type(connection) for field in fields] + [pk.rel_db_type(connection)]
+        types = [field.db_type(connection) for field in value_fields] + [pk.rel_db_type(connection)]
         row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
-        aliases = [quote(field.column) for field in fields] + [quote("__pk")]
+        aliases = [quote(field.column) for field in fields]
+        aliases += [quote("__expected")] if guard is not None else []
+        aliases += [quote("__pk")]
         values = f"(VALUES {', '.join([row] * rows)}) AS v({', '.join(aliases)})"
     else:
-        row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-        aliases = [f"column{index}" for index in range(1, len(fields) + 2)]
+        row = "(" + ", ".join(["%s"] * (len(value_fields) + 1)) + ")"
+        aliases = [f"column{index}" for index in range(1, len(value_fields) + 2)]
         values = f"(VALUES {', '.join([row] * rows)}) AS v"
-    assignments = ", ".join(f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases, strict=False))
+    assignments = []
+    for field, alias in zip(fields, aliases, strict=False):
+        value = f"v.{alias}"
+        if guard is not None and field.name == guard.tripped:
+            guarded = quote(model._meta.get_field(guard.field).column)
+            value = f"CASE WHEN {table}.{guarded} = v.{aliases[-2]} THEN {value} END"
+        assignments.append(f"{quote(field.column)} = {value}")
     # Identifiers and types come from the model; values are parameters.
-    return (f"UPDATE {table} SET {assignments} FROM {values} "  # noqa: S608
+    return (f"UPDATE {table} SET {', '.join(assignments)} FROM {values} "  # noqa: S608
             f"WHERE {table}.{quote(pk.column)} = v.{aliases[-1]}")
 
 

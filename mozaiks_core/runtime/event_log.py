@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.db import close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from mozaiks_core.async_db import LockBusy, call_on_loop, writes_on_loop
-from mozaiks_core.fast_sql import insert_many, update_many_by_pk
+from mozaiks_core.fast_sql import Guard, insert_many, update_many_by_pk
 from mozaiks_core.runtime.layers import LocalChannelLayer, group_send_many
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 
@@ -121,6 +121,7 @@ class WriteEntry:
     done: asyncio.Future[None] | None = None
     on_error: Callable[[BaseException], None] | None = None
     on_metered: Callable[[Any], None] | None = None  # gets the meter's TokenBudget for ``usage``
+    claim: str | None = None  # the writing run's claim: its writes commit only while the chat holds it
 
 
 class EventWriter:
@@ -223,6 +224,15 @@ class EventWriter:
                 logger.error("publishing %d frames of chat %s failed: %s", len(frames[chat_id]), chat_id, error)
 
 
+class ClaimLost(IntegrityError):
+    """A run wrote to a chat it no longer holds: reaped as interrupted while it was stalled, and the
+    chat started again (or reaped only). Its writes are refused, events included."""
+
+    def __init__(self, chat_pks: list[int]) -> None:
+        super().__init__(f"chat pk={', '.join(map(str, chat_pks))}: this run no longer holds the chat (it was "
+                         "marked interrupted and may have been started again); its writes are refused")
+
+
 def _commit_keeping_connection(entries: list[WriteEntry]) -> None:
     try:
         _commit(entries)
@@ -263,28 +273,48 @@ def _commit(entries: list[WriteEntry]) -> None:
     pending = [entry.pending for entry in entries if entry.pending is not None]
     usage = [entry.usage for entry in entries if entry.usage is not None]
     updates: dict[int, dict[str, Any]] = {}
+    claims: dict[int, str] = {}
     now = timezone.now()
     for entry in entries:
+        if entry.claim is not None:
+            claims[entry.chat_pk] = entry.claim
         update = updates.setdefault(entry.chat_pk, {"updated_at": now})
         update.update(entry.session_update)
         if entry.heartbeat or "status" in entry.session_update:
             update["heartbeat_at"] = now
         if entry.event is not None:
             update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        budgets = _write_in_one_round_trip(events, pending, updates, usage, now)
-    else:
-        with transaction.atomic():
-            budgets = _write(events, pending, updates, usage, now, pipelined=False)
+    try:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            budgets = _write_in_one_round_trip(events, pending, updates, claims, usage, now)
+        else:
+            with transaction.atomic():
+                budgets = _write(events, pending, updates, claims, usage, now, pipelined=False)
+    except Exception as error:
+        if claims and _guard_tripped(error):
+            raise ClaimLost(sorted(claims)) from error
+        raise
     if budgets is not None:
         for entry, budget in zip([e for e in entries if e.usage is not None], budgets(), strict=True):
             if entry.on_metered is not None:
                 entry.on_metered(budget)
 
 
+def _guard_tripped(error: Exception) -> bool:
+    """The claim guard of :func:`_write` refused the batch: ``updated_at`` set to NULL (Django's
+    ``IntegrityError``, or psycopg's not-null violation where a pipeline raises it unwrapped)."""
+    not_null = isinstance(error, IntegrityError) or getattr(error, "sqlstate", None) == "23502"
+    return not_null and "updated_at" in str(error)
+
+
 def _write(events: list[EventRow], pending: list[PendingRow], updates: dict[int, dict[str, Any]],
-           usage: list[UsageRow], now: datetime, *, pipelined: bool) -> Callable[[], list[Any]] | None:
+           claims: dict[int, str], usage: list[UsageRow], now: datetime, *, pipelined: bool
+           ) -> Callable[[], list[Any]] | None:
     """The batch's statements; the meter's budgets come from the returned function (after the commit).
+
+    Every chat of the batch has its row updated, guarded by its run's claim: a run that lost the
+    chat (reaped while it was stalled, and the chat started again) makes the batch fail, and the
+    retry chat by chat refuses that run's writes alone, events included.
 
     The organization's usage counter is the one row every run of an organization updates: the
     meter goes last, and on PostgreSQL it is one statement read only after ``COMMIT``, so the row
@@ -297,13 +327,13 @@ def _write(events: list[EventRow], pending: list[PendingRow], updates: dict[int,
     if pending:
         insert_many(PendingRequest, PENDING_COLUMNS, [
             (row.chat_id, row.request_id, row.kind, row.seq, row.frame, False, now) for row in pending])
-    update_many_by_pk(ChatSession, updates)
+    update_many_by_pk(ChatSession, updates, guard=Guard("run_claim", claims, tripped="updated_at"))
     return record_llm_usage(usage, pipelined=pipelined) if usage else None
 
 
 def _write_in_one_round_trip(events: list[EventRow], pending: list[PendingRow],
-                             updates: dict[int, dict[str, Any]], usage: list[UsageRow], now: datetime
-                             ) -> Callable[[], list[Any]] | None:
+                             updates: dict[int, dict[str, Any]], claims: dict[int, str], usage: list[UsageRow],
+                             now: datetime) -> Callable[[], list[Any]] | None:
     """PostgreSQL: ``BEGIN``, the statements and ``COMMIT`` in one psycopg pipeline, one round trip.
 
     Django's ``atomic()`` costs two more: psycopg synchronises after the implicit ``BEGIN`` of a
@@ -317,7 +347,7 @@ def _write_in_one_round_trip(events: list[EventRow], pending: list[PendingRow],
     raw = connection.connection
     with raw.pipeline():
         raw.execute("BEGIN")
-        budgets = _write(events, pending, updates, usage, now, pipelined=True)
+        budgets = _write(events, pending, updates, claims, usage, now, pipelined=True)
         raw.execute("COMMIT")
     return budgets
 

@@ -64,6 +64,9 @@ class ChatSession(models.Model):
     messages = models.JSONField(default=list, blank=True, help_text="AG2 message history, for resume.")
     error_code = models.CharField(max_length=64, blank=True)
     runner = models.CharField(max_length=120, blank=True, help_text="The process holding the current run.")
+    run_claim = models.CharField(
+        max_length=32, blank=True, default="",
+        help_text="The claim of the run holding the chat: a run whose claim this no longer is cannot write.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -78,6 +78,7 @@ class RunService:
         self.session = session
         self.chat_id = session.chat_id
         self.run_id = uuid.uuid4().hex
+        self.claim = session.run_claim  # every write of the run is guarded by it (event_log._write)
         self.seq = session.last_seq
         self.last_event_id = last_event_id
         self.writer = get_writer()
@@ -87,7 +88,7 @@ class RunService:
         self._waiters: dict[str, asyncio.Future[Any]] = {}
         self._channel = ""
         self._tasks: list[asyncio.Task[None]] = []
-        self._asked = False
+        self._asked: set[str] = set()  # request ids this run asked (closed when it ends)
         self._budget_exhausted = False
         self._organization_pk = session.organization_id
 
@@ -115,21 +116,24 @@ class RunService:
         layer = get_channel_layer()
         detach_receiver(layer, self._channel)
         await layer.group_discard(run_group(self.chat_id), self._channel)
-        if self._asked:
-            await db_call(
-                PendingRequest.objects.filter(chat_id=self.session.pk, answered_at__isnull=True).update
+        if self._asked:  # only its own: a chat started again after this run was reaped has new ones
+            await db_call(PendingRequest.objects.filter(
+                chat_id=self.session.pk, request_id__in=sorted(self._asked), answered_at__isnull=True).update
             )(closed=True)
 
     async def flush(self) -> None:
         """Wait until everything emitted so far is committed and published."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, done=done))
+        self._submit(done=done)
         await done
+
+    def _submit(self, **fields: Any) -> None:
+        """Queue a write of this run for the writer (guarded by the run's claim)."""
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, claim=self.claim, **fields))
 
     def update_session(self, **fields: Any) -> None:
         """Change the chat row in order with the events (same batch, same transaction)."""
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, session_update=fields,
-                                      on_error=self._write_failed))
+        self._submit(session_update=fields, on_error=self._write_failed)
 
     # --- RunHooks ----------------------------------------------------------------------
 
@@ -141,8 +145,7 @@ class RunService:
         """Publish a frame (``chat.print``) in order with the events, without storing it."""
         self._check_running()
         payload, _ = _json_safe(data)
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, frame=connection_frame(event_type, payload),
-                                      transient=True))
+        self._submit(frame=connection_frame(event_type, payload), transient=True)
 
     async def request_input(self, *, agent: str, prompt: str) -> str:
         """Emit ``chat.input_request`` and block until the user answers (socket or HTTP)."""
@@ -222,8 +225,7 @@ class RunService:
             user=self.session.user, organization=self.session.organization,
             transaction_id=f"llm:{self.chat_id}:{seq}", created_at=timezone.now(),
         )
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, usage=usage, on_error=self._write_failed,
-                                      on_metered=self._metered))
+        self._submit(usage=usage, on_error=self._write_failed, on_metered=self._metered)
 
     def budget_checked(self, budget: TokenBudget, at: float | None = None) -> None:
         """Share a budget answer read at ``at`` (monotonic; default now) with the process's runs."""
@@ -264,15 +266,15 @@ class RunService:
         if pending is not None:
             pending.seq = self.seq
         frame = event_frame_from_json(event_type, payload_json, self.seq, created)
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, event=event, frame=frame, pending=pending,
-                                      session_update=session_update, on_error=self._write_failed))
+        self._submit(event=event, frame=frame, pending=pending, session_update=session_update,
+                     on_error=self._write_failed)
         return self.seq
 
     async def _ask(self, kind: str, request_id: str, event_type: str, data: dict[str, Any],
                    timeout: float | None) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters[request_id] = future
-        self._asked = True
+        self._asked.add(request_id)
         payload, _ = _json_safe(data)
         pending = PendingRow(chat_id=self.session.pk, request_id=request_id, kind=kind, seq=0, frame=payload)
         self.enqueue_event(event_type, data, pending=pending, status=ChatSession.Status.WAITING_INPUT)
@@ -318,7 +320,7 @@ class RunService:
         ``(status, heartbeat_at)`` index entry of every chat they touched."""
         while True:
             await asyncio.sleep(heartbeat_seconds())
-            self.writer.submit(WriteEntry(self.session.pk, self.chat_id, heartbeat=True, on_error=self._write_failed))
+            self._submit(heartbeat=True, on_error=self._write_failed)
 
 
 def _history_from_events(session: ChatSession) -> list[dict[str, Any]]:

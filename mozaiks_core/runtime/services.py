@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -186,6 +187,11 @@ def session_summary(session: ChatSession) -> dict[str, Any]:
 # --- runs -------------------------------------------------------------------------------
 
 
+def new_run_claim() -> str:
+    """A fresh run claim (see ``ChatSession.run_claim``)."""
+    return uuid.uuid4().hex
+
+
 def start_run(session: ChatSession, *, user_message: str | None = None) -> bool:
     """Claim the chat for a new run and hand it to the executor; False if a run already holds it."""
     from mozaiks_core.runtime.executors import get_executor
@@ -195,8 +201,8 @@ def start_run(session: ChatSession, *, user_message: str | None = None) -> bool:
                                                                    ChatSession.Status.INTERRUPTED)
     with transaction.atomic():
         claimed = ChatSession.objects.filter(pk=session.pk, status__in=allowed).update(
-            status=ChatSession.Status.RUNNING, runner=PROCESS_ID, heartbeat_at=timezone.now(), error_code="",
-            updated_at=timezone.now())
+            status=ChatSession.Status.RUNNING, runner=PROCESS_ID, run_claim=new_run_claim(),
+            heartbeat_at=timezone.now(), error_code="", updated_at=timezone.now())
         if not claimed:
             return False
         session.status = ChatSession.Status.RUNNING
@@ -319,8 +325,10 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
     with transaction.atomic():
         reaped = list(stale.select_for_update())
         pks = [session.pk for session in reaped]
+        # A new claim: a run that was only stalled, not dead, cannot write to the chat any more.
         ChatSession.objects.filter(pk__in=pks).update(
-            status=ChatSession.Status.INTERRUPTED, runner="", error_code="RUN_INTERRUPTED", updated_at=timezone.now())
+            status=ChatSession.Status.INTERRUPTED, runner="", run_claim=new_run_claim(), error_code="RUN_INTERRUPTED",
+            updated_at=timezone.now())
         PendingRequest.objects.filter(chat_id__in=pks, answered_at__isnull=True).update(closed=True)
         notice = error_frame("RUN_INTERRUPTED", "The run stopped unexpectedly (the process running it went away). "
                              "Send a message to continue the chat.", status=ChatSession.Status.INTERRUPTED)
