@@ -27,8 +27,11 @@ RUNS_QUEUE = "mozaiks.runs"
 class RunExecutor(Protocol):
     """Starts the run of a chat that :func:`~mozaiks_core.runtime.services.start_run` claimed."""
 
-    def dispatch(self, chat_id: str, *, user_message: str | None = None) -> None:
-        """Start the run once the current transaction commits (never for a rolled-back claim)."""
+    def dispatch(self, chat_id: str, *, user_message: str | None = None, claim: str | None = None) -> None:
+        """Start the run once the current transaction commits (never for a rolled-back claim).
+
+        ``claim`` is the chat's ``run_claim`` that :func:`start_run` set: a run that starts after the
+        chat was reaped and claimed again finds another claim and does not run."""
 
 
 class AsyncioExecutor:
@@ -37,33 +40,33 @@ class AsyncioExecutor:
     def __init__(self) -> None:
         self.tasks: dict[str, asyncio.Task[object]] = {}
 
-    def dispatch(self, chat_id: str, *, user_message: str | None = None) -> None:
+    def dispatch(self, chat_id: str, *, user_message: str | None = None, claim: str | None = None) -> None:
         """Schedule :func:`execute_run` on the server's loop after commit."""
-        transaction.on_commit(lambda: self._spawn_from_any_thread(chat_id, user_message))
+        transaction.on_commit(lambda: self._spawn_from_any_thread(chat_id, user_message, claim))
 
-    def _spawn_from_any_thread(self, chat_id: str, user_message: str | None) -> None:
+    def _spawn_from_any_thread(self, chat_id: str, user_message: str | None, claim: str | None = None) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             loop = suspended_loop()
             if loop is not None:  # a write made on the loop's own thread (async_db.call_on_loop)
-                loop.call_soon(self._create_task, chat_id, user_message)
+                loop.call_soon(self._create_task, chat_id, user_message, claim)
                 return
             # A sync view or consumer helper: asgiref runs the coroutine on the server's loop.
-            async_to_sync(self.spawn)(chat_id, user_message)
+            async_to_sync(self.spawn)(chat_id, user_message, claim)
         else:
-            self._create_task(chat_id, user_message)
+            self._create_task(chat_id, user_message, claim)
 
-    async def spawn(self, chat_id: str, user_message: str | None = None) -> None:
+    async def spawn(self, chat_id: str, user_message: str | None = None, claim: str | None = None) -> None:
         """Create the run's task on the running loop."""
-        self._create_task(chat_id, user_message)
+        self._create_task(chat_id, user_message, claim)
 
-    def _create_task(self, chat_id: str, user_message: str | None) -> None:
+    def _create_task(self, chat_id: str, user_message: str | None, claim: str | None = None) -> None:
         from mozaiks_core.runtime.runs import execute_run
 
         # A fresh context: the run must not inherit the caller's asgiref thread executor, which
         # ends with the request or consumer call that started it.
-        task = asyncio.get_running_loop().create_task(execute_run(chat_id, user_message=user_message),
+        task = asyncio.get_running_loop().create_task(execute_run(chat_id, user_message=user_message, claim=claim),
                                                       name=f"mozaiks-run-{chat_id}", context=contextvars.Context())
         self.tasks[chat_id] = task
         task.add_done_callback(lambda done: self._finished(chat_id, done))
@@ -78,12 +81,12 @@ class AsyncioExecutor:
 class CeleryExecutor:
     """Scale-out: a Celery worker on queue ``mozaiks.runs`` runs it; the task takes only ids."""
 
-    def dispatch(self, chat_id: str, *, user_message: str | None = None) -> None:
+    def dispatch(self, chat_id: str, *, user_message: str | None = None, claim: str | None = None) -> None:
         """Send the task after commit, so a worker never sees an uncommitted claim."""
         from mozaiks_core.runtime.tasks import run_chat
 
-        transaction.on_commit(lambda: run_chat.apply_async(args=[chat_id], kwargs={"user_message": user_message},
-                                                           queue=RUNS_QUEUE))
+        kwargs = {"user_message": user_message, "claim": claim}
+        transaction.on_commit(lambda: run_chat.apply_async(args=[chat_id], kwargs=kwargs, queue=RUNS_QUEUE))
 
 
 _asyncio_executor = AsyncioExecutor()

@@ -345,7 +345,7 @@ class RunState:
     budget_read_at: float | None  # time.monotonic() when read here; None: the process's shared answer
 
 
-def _load_run_state(chat_id: str) -> RunState:
+def _load_run_state(chat_id: str, claim: str | None = None) -> RunState:
     from mozaiks_core.entitlements.services import check_token_budget
     from mozaiks_core.runtime.services import get_bundle
 
@@ -355,7 +355,9 @@ def _load_run_state(chat_id: str) -> RunState:
     last = session.last_event_id if session.last_seq >= 0 else None
     history = session.messages or (_history_from_events(session) if last else None)
     budget, read_at = None, None
-    if session.status == ChatSession.Status.RUNNING:  # the first LLM call's budget check, done here
+    # Still claimed for this run: running, and (when the dispatch named it) with the same claim.
+    claimed = session.status == ChatSession.Status.RUNNING and claim in (None, session.run_claim)
+    if claimed:  # the first LLM call's budget check, done here
         # A fresh "not exhausted" answer of the process serves; anything else is read again
         # (an organization that just raised its limit must not wait for an old "exhausted").
         budget = budgets.fresh(session.organization_id, budget_check_seconds())
@@ -364,18 +366,20 @@ def _load_run_state(chat_id: str) -> RunState:
     return RunState(session, last or "", history or None, get_bundle(session.workflow), budget, read_at)
 
 
-async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None) -> RunOutcome:
+async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None,
+                      claim: str | None = None) -> RunOutcome:
     """Run a chat that :func:`~mozaiks_core.runtime.services.start_run` has claimed, to its end.
 
     ``bundle`` replaces the registry's bundle of the chat's workflow (the benchmark's relay).
+    ``claim`` is the claim ``start_run`` made: a chat claimed again meanwhile is not run twice.
     """
     from mozaiks_core.runtime.engine import run_workflow
 
     tune_process()
-    state = await db_call(_load_run_state)(chat_id)
+    state = await db_call(_load_run_state)(chat_id, claim)
     session, history, bundle = state.session, state.history, bundle or state.bundle
     if state.budget is None:
-        # Cancelled, or reaped as interrupted while the task waited in a queue: the claim is gone.
+        # Cancelled, or reaped while the task waited in a queue (and maybe claimed by another run).
         logger.warning("not running chat %s: it is %s, no longer claimed for a run", chat_id, session.status)
         return RunOutcome(session.status, summary="The chat was no longer claimed for this run.")
     service = RunService(session, state.last_event_id)

@@ -199,14 +199,15 @@ def start_run(session: ChatSession, *, user_message: str | None = None) -> bool:
     reap_stale_runs(chat_ids=[session.chat_id])
     allowed = ChatSession.STARTABLE_STATUSES if user_message else (ChatSession.Status.CREATED,
                                                                    ChatSession.Status.INTERRUPTED)
+    claim = new_run_claim()
     with transaction.atomic():
         claimed = ChatSession.objects.filter(pk=session.pk, status__in=allowed).update(
-            status=ChatSession.Status.RUNNING, runner=PROCESS_ID, run_claim=new_run_claim(),
+            status=ChatSession.Status.RUNNING, runner=PROCESS_ID, run_claim=claim,
             heartbeat_at=timezone.now(), error_code="", updated_at=timezone.now())
         if not claimed:
             return False
-        session.status = ChatSession.Status.RUNNING
-        get_executor().dispatch(session.chat_id, user_message=user_message)
+        session.status, session.run_claim = ChatSession.Status.RUNNING, claim
+        get_executor().dispatch(session.chat_id, user_message=user_message, claim=claim)
     return True
 
 

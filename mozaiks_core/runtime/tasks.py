@@ -13,7 +13,7 @@ from mozaiks_core.runtime import queued_runs
 
 
 @shared_task(name="mozaiks_core.runtime.tasks.run_chat", ignore_result=True, acks_late=False)
-def run_chat(chat_id: str, user_message: str | None = None) -> None:
+def run_chat(chat_id: str, user_message: str | None = None, claim: str | None = None) -> None:
     """Run a claimed chat to its end on this worker (its events reach sockets through the channel layer).
 
     Not acknowledged late: a run that dies with its worker is marked interrupted by the reaper and
@@ -23,7 +23,7 @@ def run_chat(chat_id: str, user_message: str | None = None) -> None:
     from mozaiks_core.runtime.runs import execute_run
 
     # On the process's shared run loop (one writer and one set of layer connections for all runs).
-    run_host.run(execute_run(chat_id, user_message=user_message))
+    run_host.run(execute_run(chat_id, user_message=user_message, claim=claim))
 
 
 @shared_task(name="mozaiks_core.runtime.tasks.reap_stale_runs", ignore_result=True)

@@ -97,3 +97,35 @@ async def test_a_stalled_run_reaped_and_replaced_cannot_write_and_leaves_the_new
     assert (chat.last_seq, chat.run_claim) == (1, new_claim)
     assert not (await database_sync_to_async(PendingRequest.objects.get)(request_id="new-request")).closed
     await replacement.close()
+
+
+async def test_a_run_that_starts_after_its_chat_was_claimed_again_does_not_run(alice: Any) -> None:
+    from mozaiks_core.runtime.runs import execute_run
+
+    session = await database_sync_to_async(_claimed)(alice)
+    queued_claim = session.run_claim  # what start_run handed the executor; the task waits in a queue
+    new_claim = await database_sync_to_async(_reap_and_restart)(session)
+
+    outcome = await execute_run(session.chat_id, user_message="hello", claim=queued_claim)
+
+    assert outcome.summary == "The chat was no longer claimed for this run."
+    assert not await database_sync_to_async(ChatEvent.objects.filter(chat=session).exists)()
+    chat = await database_sync_to_async(ChatSession.objects.get)(pk=session.pk)
+    assert (chat.status, chat.run_claim) == (ChatSession.Status.RUNNING, new_claim)  # the new run's, untouched
+
+
+def test_start_run_hands_its_claim_to_the_executor(alice: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_core.runtime import executors
+
+    dispatched: list[tuple[str, str | None]] = []
+
+    class Recording:
+        def dispatch(self, chat_id: str, *, user_message: str | None = None, claim: str | None = None) -> None:
+            dispatched.append((chat_id, claim))
+
+    monkeypatch.setattr(executors, "get_executor", lambda: Recording())
+    session = new_chat(alice, "Chatter")
+    assert services.start_run(session, user_message="hi")
+    stored = ChatSession.objects.get(pk=session.pk)
+    assert dispatched == [(session.chat_id, stored.run_claim)]
+    assert len(stored.run_claim) == 32
