@@ -49,9 +49,16 @@ def execute(sql: str, params: Sequence[Any]) -> Any:
     return cursor
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _numbered(sql: str) -> str:
-    """``sql`` with PostgreSQL's ``$1, $2, ...`` for its ``%s`` (and ``%`` for ``%%``)."""
+    """``sql`` with PostgreSQL's ``$1, $2, ...`` for its ``%s`` (and ``%`` for ``%%``).
+
+    Batches of every size from one row to hundreds each have their own statement, hence the
+    cache's size and a split rather than a regular expression when no ``%%`` needs care.
+    """
+    if "%%" not in sql:
+        parts = sql.split("%s")
+        return parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], start=1))
     count = 0
 
     def number(match: re.Match[str]) -> str:

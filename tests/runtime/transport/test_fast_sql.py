@@ -172,6 +172,7 @@ def test_placeholders_are_numbered_for_postgresql_in_order_and_literal_percent_s
     assert _numbered("INSERT INTO t (a, b) VALUES (%s, %s::jsonb), (%s, %s::jsonb)") == (
         "INSERT INTO t (a, b) VALUES ($1, $2::jsonb), ($3, $4::jsonb)")
     assert _numbered("SELECT %s WHERE name LIKE 'a%%'") == "SELECT $1 WHERE name LIKE 'a%'"
+    assert _numbered("SELECT '%%s', %s") == "SELECT '%s', $1"  # an escaped percent before an s
 
 
 def test_big_statements_bind_their_values_apart_and_store_the_same_rows(alice: Any) -> None:
