@@ -302,44 +302,46 @@ def update_many_by_pk(model: type[models.Model], updates: dict[Any, dict[str, An
     the server parses one statement, not one per row, and SQLite steps once. With a ``guard``, rows
     it names are changed only while they still hold its expected value (see :class:`Guard`).
     """
+    expected = guard.expected if guard is not None else {}
     groups: dict[tuple[tuple[str, ...], bool], tuple[list[dict[str, Any]], list[Any]]] = {}
     for pk in sorted(updates):
         values = updates[pk]
         if values:
-            guarded = guard is not None and pk in guard.expected
+            guarded = pk in expected
             if guarded and guard is not None and guard.tripped not in values:
                 raise ValueError(f"a guarded row needs a value for {guard.tripped!r}, the field that trips the guard")
             members, pks = groups.setdefault((tuple(values), guarded), ([], []))
             members.append(values)
             pks.append(pk)
     for (names, guarded), (members, pks) in groups.items():
-        expected = [guard.expected[pk] for pk in pks] if guarded and guard is not None else None
-        rows = [[*params, *([expected[index]] if expected is not None else []), pk]
-                for index, (params, pk) in enumerate(zip(_set_rows(model, names, members), pks, strict=True))]
-        width = len(rows[0])
-        per_statement = _rows_per_statement(width)
+        rows = [[*params, *([expected[pk]] if guarded else []), pk]
+                for params, pk in zip(_set_rows(model, names, members), pks, strict=True)]
+        guarding = (guard.field, guard.tripped) if guarded and guard is not None else None
+        per_statement = _rows_per_statement(len(rows[0]))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
-            sql = _update_from_values_sql(model, names, len(chunk), guard if guarded else None)
+            sql = _update_from_values_sql(connection.vendor, model, names, len(chunk), guarding)
             execute(sql, [value for row in chunk for value in row]).close()
 
 
-def _update_from_values_sql(model: type[models.Model], names: Sequence[str], rows: int,
-                            guard: Guard | None = None) -> str:
+@functools.lru_cache(maxsize=256)
+def _update_from_values_sql(vendor: str, model: type[models.Model], names: tuple[str, ...], rows: int,
+                            guard: tuple[str, str] | None = None) -> str:
     """``UPDATE t SET f = v.f, ... FROM (VALUES (...), ...) AS v WHERE t.pk = v.pk``.
 
     PostgreSQL names the value columns (``AS v(f, ..., pk)``) and gets every value cast to its
     column's type (a NULL in the first row must not make a column text); SQLite (3.33+) calls them
-    ``column1``, ``column2``, ... and stores values by the column's affinity. With a ``guard`` each
-    row carries the guarded field's expected value before its key, and the tripped field becomes
-    ``CASE WHEN t.guarded = v.expected THEN v.tripped END``.
+    ``column1``, ``column2``, ... and stores values by the column's affinity. With a ``guard``
+    (guarded field, tripped field) each row carries the guarded field's expected value before its
+    key, and the tripped field becomes ``CASE WHEN t.guarded = v.expected THEN v.tripped END``.
+    Built once per shape and ``vendor`` (every batch updates its chats' rows).
     """
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
-    value_fields = [*fields, *([model._meta.get_field(guard.field)] if guard is not None else [])]
+    value_fields = [*fields, *([model._meta.get_field(guard[0])] if guard is not None else [])]
     pk = model._meta.pk
     table = quote(model._meta.db_table)
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         types = [field.db_type(connection) for field in value_fields] + [pk.rel_db_type(connection)]
         row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
         aliases = [quote(field.column) for field in fields]
@@ -353,8 +355,8 @@ def _update_from_values_sql(model: type[models.Model], names: Sequence[str], row
     assignments = []
     for field, alias in zip(fields, aliases, strict=False):
         value = f"v.{alias}"
-        if guard is not None and field.name == guard.tripped:
-            guarded = quote(model._meta.get_field(guard.field).column)
+        if guard is not None and field.name == guard[1]:
+            guarded = quote(model._meta.get_field(guard[0]).column)
             value = f"CASE WHEN {table}.{guarded} = v.{aliases[-2]} THEN {value} END"
         assignments.append(f"{quote(field.column)} = {value}")
     # Identifiers and types come from the model; values are parameters.
