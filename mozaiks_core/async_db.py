@@ -15,7 +15,9 @@ synchronous view.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -99,17 +101,19 @@ def call_on_loop(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
 
     Django refuses synchronous database calls where an event loop runs (they would block it); a
     SQLite call blocks for microseconds unless it waits for the write lock, so the loop's own
-    connection waits for nothing (``busy_timeout`` 0): :class:`LockBusy` when another connection
-    writes, and the caller makes the call on a thread instead. A thread copies the WAL back into
-    the database after it (:mod:`mozaiks_core.sqlite_checkpoints`), not the loop's commits. The
-    call must be short and must not await: nothing else runs on the loop meanwhile.
+    connection waits for nothing during the call (``busy_timeout`` 0, given back after it):
+    :class:`LockBusy` when another connection writes, and the caller makes the call on a thread
+    instead. A thread copies the WAL back into the database after it
+    (:mod:`mozaiks_core.sqlite_checkpoints`), not the loop's commits. The call must be short and
+    must not await: nothing else runs on the loop meanwhile.
     """
     loop = asyncio.get_running_loop()
     asyncio.events._set_running_loop(None)  # Django's guard looks for a running loop in this thread
     _inline.loop = loop
+    raw, waits_ms = None, 0
     try:
-        _never_wait_for_the_lock()
-        checkpointer.start_log_over(connections[DEFAULT_DB_ALIAS].connection)
+        raw, waits_ms = _never_wait_for_the_lock()
+        checkpointer.start_log_over(raw)
         result = func(*args, **kwargs)
         checkpointer.request()
         return result
@@ -121,15 +125,32 @@ def call_on_loop(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     finally:
         _inline.loop = None
         asyncio.events._set_running_loop(loop)
+        if raw is not None:
+            _wait_for_the_lock_again(raw, waits_ms)
 
 
-def _never_wait_for_the_lock() -> None:
+def _never_wait_for_the_lock() -> tuple[Any, int]:
+    """Set the thread's connection to wait for no lock: (its raw connection, the milliseconds it waited).
+
+    The connection's own ``busy_timeout`` (``OPTIONS["timeout"]``) is read once per connection.
+    """
     connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
     raw = connection.connection
-    if getattr(_inline, "configured", None) is not raw:
-        raw.execute("PRAGMA busy_timeout = 0")
-        _inline.configured = raw
+    known = getattr(_inline, "timeout_of", None)
+    if known is None or known[0] is not raw:
+        known = _inline.timeout_of = (raw, int(raw.execute("PRAGMA busy_timeout").fetchone()[0]))
+    raw.execute("PRAGMA busy_timeout = 0")
+    return raw, known[1]
+
+
+def _wait_for_the_lock_again(raw: Any, waits_ms: int) -> None:
+    """Give the connection its ``busy_timeout`` back: the thread's synchronous ORM calls outside
+    :func:`call_on_loop` (a management command or an eager Celery task that ran a loop, a test)
+    share it, and with no timeout failed at once ("database is locked") whenever another
+    process was committing."""
+    with contextlib.suppress(sqlite3.Error):  # a broken connection was closed: the next one starts afresh
+        raw.execute(f"PRAGMA busy_timeout = {waits_ms:d}")
 
 
 def db_write(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:

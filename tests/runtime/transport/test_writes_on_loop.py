@@ -94,6 +94,31 @@ async def test_a_locked_database_is_reported_at_once_and_the_write_goes_to_a_thr
 
 
 @pytest.mark.django_db(transaction=True)
+def test_after_a_call_on_the_loop_the_threads_own_orm_calls_wait_for_the_lock_again(
+    alice: Any, hold_lock: Callable[[], threading.Event]
+) -> None:
+    """The loop's thread may go on with synchronous ORM calls once its loop is gone (a management
+    command, an eager Celery task or a benchmark that ran one): they share the connection and must
+    wait for another connection's lock as configured, not fail with "database is locked"."""
+    chat = new_chat(alice, "Chatter")
+
+    async def on_the_loop() -> int:
+        return call_on_loop(_rename, chat.pk, "on the loop")
+
+    assert asyncio.run(on_the_loop()) == threading.get_ident()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == connection.settings_dict["OPTIONS"]["timeout"] * 1000
+
+    lock_held_elsewhere = hold_lock()
+    threading.Timer(0.3, lock_held_elsewhere.set).start()
+    started = time.monotonic()
+    _rename(chat.pk, "after the loop")  # raised OperationalError at once while the loop's setting stuck
+    assert time.monotonic() - started >= 0.25
+    assert ChatSession.objects.get(pk=chat.pk).title == "after the loop"
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_the_event_writer_commits_on_the_thread_when_the_lock_is_taken(
     alice: Any, hold_lock: Callable[[], threading.Event]
 ) -> None:
