@@ -27,7 +27,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
 
-from mozaiks_core.sqlite_checkpoints import checkpointer
+from mozaiks_core.sqlite_checkpoints import checkpointer, prepare_loop_connection
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -132,7 +132,8 @@ def call_on_loop(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
 def _never_wait_for_the_lock() -> tuple[Any, int]:
     """Set the thread's connection to wait for no lock: (its raw connection, the milliseconds it waited).
 
-    The connection's own ``busy_timeout`` (``OPTIONS["timeout"]``) is read once per connection.
+    The connection's own ``busy_timeout`` (``OPTIONS["timeout"]``) is read once per connection, when
+    it also gets the loop's automatic-checkpoint threshold (:func:`prepare_loop_connection`).
     """
     connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
@@ -140,6 +141,7 @@ def _never_wait_for_the_lock() -> tuple[Any, int]:
     known = getattr(_inline, "timeout_of", None)
     if known is None or known[0] is not raw:
         known = _inline.timeout_of = (raw, int(raw.execute("PRAGMA busy_timeout").fetchone()[0]))
+        prepare_loop_connection(raw)
     raw.execute("PRAGMA busy_timeout = 0")
     return raw, known[1]
 

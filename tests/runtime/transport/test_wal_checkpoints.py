@@ -69,6 +69,23 @@ def test_the_loops_connection_keeps_the_automatic_checkpoint_as_a_backstop() -> 
         assert cursor.fetchone()[0] > 0
 
 
+def _automatic_checkpoint_pages() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return int(cursor.fetchone()[0])
+
+
+async def test_the_loops_connection_checkpoints_by_itself_only_beyond_the_start_over_threshold(alice: Any) -> None:
+    """With SQLite's default (1,000 pages) the commit that passed it would copy the log on the loop
+    before the thread's threshold (:data:`START_OVER_PAGES`) was reached."""
+    chat = await asyncio.to_thread(new_chat, alice, "Chatter")
+    call_on_loop(_write, chat.pk, 1)
+
+    pages = call_on_loop(_automatic_checkpoint_pages)
+
+    assert pages == sqlite_checkpoints.LOOP_AUTOCHECKPOINT_PAGES > sqlite_checkpoints.START_OVER_PAGES
+
+
 def test_the_loops_write_checkpoints_its_own_connection_only_after_the_thread_caught_up() -> None:
     class Recorder:
         def __init__(self) -> None:
