@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mozaiks_core.runtime.engine import run_workflow, runner
-from mozaiks_core.runtime.engine.fast_paths import filter_tool_messages, match_trigger, speed_up
+from mozaiks_core.runtime.engine.fast_paths import ToolMessageFilter, filter_tool_messages, match_trigger, speed_up
 
 from .conftest import DEMO, answer_with, load
 from .test_run_workflow import BRIEF
@@ -47,6 +47,33 @@ def test_the_filter_returns_what_ag2s_filter_returns_and_leaves_the_history_alon
     for message in filtered:  # AG2's OpenAI client rewrites role and content for some models
         message["role"], message["content"] = "user", "System message: changed"
     assert messages == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=histories, remove=st.lists(st.sampled_from(TOOL_NAMES), unique=True),
+       replacements=st.dictionaries(st.integers(0, 11), st.one_of(call_message, response_message, text_message),
+                                    max_size=3),
+       new_list_at=st.integers(0, 12))
+def test_an_agents_filter_follows_its_growing_history_as_ag2s_filter_would(messages, remove, replacements,
+                                                                            new_list_at):
+    """Called after every message appended, as AG2 calls it before each reply; now and then an
+    earlier message is replaced or the history is a new list (a resumed chat): never a stale answer."""
+    tool_filter = ToolMessageFilter(remove)
+    history: list[dict[str, Any]] = []
+    for position, message in enumerate(messages):
+        if position == new_list_at:
+            history = list(history)
+        history.append(message)
+        if position - 1 in replacements:
+            history[position - 1] = replacements[position - 1]
+        before = copy.deepcopy(history)
+
+        filtered = tool_filter(history)
+
+        assert filtered == make_remove_function(remove)(copy.deepcopy(history))
+        for item in filtered:
+            item["role"], item["content"] = "user", "System message: changed"
+        assert history == before
 
 
 class _Sender(ConversableAgent):
@@ -89,10 +116,12 @@ async def test_every_run_replaces_ag2s_filter_on_its_agents_and_still_completes(
 
     def recording(agents: list[Any]) -> int:
         installed.append(speed_up(agents))
+        filters = 0
         for agent in agents:
             for hook in agent.hook_lists["process_all_messages_before_reply"]:
-                function = getattr(hook, "func", hook)
-                assert function.__qualname__ != "make_remove_function.<locals>.remove_messages"
+                assert getattr(getattr(hook, "func", hook), "__name__", "") != "remove_messages"
+                filters += isinstance(hook, ToolMessageFilter)
+        assert filters == installed[-1]
         return installed[-1]
 
     monkeypatch.setattr(runner, "speed_up", recording)
