@@ -162,9 +162,14 @@ class Figures:
                 f"p99 {self.percentile_ms(0.99):7.1f} ms")
 
 
+def ratios(chat: Figures, echo: Figures) -> tuple[float, float]:
+    """(throughput, p99) of the chats against the echo's."""
+    return chat.events_per_second / echo.events_per_second, chat.percentile_ms(0.99) / echo.percentile_ms(0.99)
+
+
 def against(chat: Figures, echo: Figures) -> str:
-    return (f"throughput {chat.events_per_second / echo.events_per_second:.2f}x echo (target >= 0.6), "
-            f"p99 {chat.percentile_ms(0.99) / echo.percentile_ms(0.99):.2f}x echo (target <= 1.5)")
+    throughput, p99 = ratios(chat, echo)
+    return f"throughput {throughput:.2f}x echo (target >= 0.6), p99 {p99:.2f}x echo (target <= 1.5)"
 
 
 async def chat_client(url: str, origin: str, window: Window) -> None:
@@ -243,9 +248,9 @@ def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), rounds: int = 3, warmu
                 bench_chats.cancel()
                 echo, chat = Figures(echoes[-1:]), Figures(chats[-1:])
                 print(row.format(count, f"round {index + 1} echo", echo.row()))
+                throughput, p99 = ratios(chat, echo)
                 print(row.format(count, f"round {index + 1} chats", chat.row())
-                      + f"   ({chat.events_per_second / echo.events_per_second:.2f}x, "
-                      f"p99 {chat.percentile_ms(0.99) / echo.percentile_ms(0.99):.2f}x)")
+                      + f"   ({throughput:.2f}x, p99 {p99:.2f}x)")
             echo, chat = Figures(echoes), Figures(chats)
             print(row.format(count, "echo (baseline)", echo.row()) + f"   all {rounds} rounds")
             print(row.format(count, "chat runs", chat.row()) + f"   -> {against(chat, echo)}")

@@ -88,20 +88,19 @@ class ToolMessageFilter:
 
     It remembers the messages it has seen (the same objects) and which of them carry tool calls
     or responses. A call whose history starts with those same messages examines only the new
-    ones; any other history (another list, a message replaced or removed) is examined afresh.
-    The result is the same: fresh shallow copies, the named calls and their responses removed.
+    ones; any other history (a message replaced or removed) is examined afresh. The result is
+    the same: fresh shallow copies, the named calls and their responses removed.
     """
 
     def __init__(self, tool_msgs_to_remove: list[str]) -> None:
         self.tool_msgs_to_remove = tool_msgs_to_remove
-        self._history: list[dict[str, Any]] | None = None
         self._seen: list[dict[str, Any]] = []
         self._carrying: list[int] = []
 
     def __call__(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen = self._seen
-        if messages is not self._history or len(messages) < len(seen) or messages[:len(seen)] != seen:
-            self._history, seen, self._carrying = messages, [], []
+        if len(messages) < len(seen) or messages[:len(seen)] != seen:
+            seen, self._carrying = [], []
             self._seen = seen
         for index in range(len(seen), len(messages)):
             message = messages[index]
