@@ -66,6 +66,7 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps test-deps
 	$(VENV)/bin/ruff check .
+	mkdir -p var && NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d var/site >var/mkdocs.log 2>&1 || { cat var/mkdocs.log; exit 1; }
 	$(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "postgres or dbmatrix" $(PYTEST_ARGS)
 
