@@ -16,8 +16,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from mozaiks_core.runtime.routing import websocket_urlpatterns  # noqa: E402
-from mozaiks_core.runtime.ws_auth import WebSocketAuthMiddleware  # noqa: E402
+from mozaiks_core.runtime.transport.routing import websocket_urlpatterns  # noqa: E402
+from mozaiks_core.runtime.transport.socket_auth import WebSocketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -26,6 +26,6 @@ application = ProtocolTypeRouter(
     }
 )
 
-from mozaiks_core.runtime.process_tuning import tune_process  # noqa: E402
+from mozaiks_core.runtime.runs.process_tuning import tune_process  # noqa: E402
 
 tune_process()  # after every import of the server process: see process_tuning

@@ -35,6 +35,6 @@ def ping(cache_key: str) -> None:
 @worker_process_init.connect
 def _tune_worker_process(**_: object) -> None:
     """Thread switching and the frozen start-up heap (``runtime.process_tuning``) in every worker process."""
-    from mozaiks_core.runtime.process_tuning import tune_process
+    from mozaiks_core.runtime.runs.process_tuning import tune_process
 
     tune_process()

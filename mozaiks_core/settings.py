@@ -43,7 +43,6 @@ VAR_DIR = Path(env_str("MOZAIKS_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", True)
 PRODUCTION = not DEBUG
-TESTING = env_bool("MOZAIKS_TESTING", False)
 
 # Values published in docs, templates and examples: never accepted as a production secret.
 PUBLISHED_SECRET_KEYS = frozenset(
@@ -180,7 +179,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mozaiks"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "mozaiks_core.runtime.layers.LocalChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "mozaiks_core.runtime.protocol.layers.LocalChannelLayer"}}
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("MOZAIKS_CELERY_EAGER", not REDIS_URL)
@@ -358,7 +357,7 @@ MOZAIKS_THREAD_SWITCH_INTERVAL = _env_seconds("MOZAIKS_THREAD_SWITCH_INTERVAL", 
 MOZAIKS_SQLITE_WRITES_ON_LOOP = env_bool("MOZAIKS_SQLITE_WRITES_ON_LOOP", True)
 # Runs resumed per event-loop iteration (engine/on_loop.ResumeTurns); 0: no limit.
 MOZAIKS_RUN_RESUMES_PER_ITERATION = env_int("MOZAIKS_RUN_RESUMES_PER_ITERATION", 1, minimum=0, maximum=1000)
-# Servers and workers move their start-up heap out of garbage collection (runtime/process_tuning.py).
+# Servers and workers move their start-up heap out of garbage collection (runtime/runs/process_tuning.py).
 MOZAIKS_GC_FREEZE = env_bool("MOZAIKS_GC_FREEZE", True)
 MOZAIKS_EXECUTION_TOKEN_KEY = env_str("MOZAIKS_EXECUTION_TOKEN_KEY")
 MOZAIKS_EXECUTION_TOKEN_MINUTES = env_int("MOZAIKS_EXECUTION_TOKEN_MINUTES", 15)

@@ -254,8 +254,8 @@ def report_usage(organization_id: int, event_name: str, quantity: int, identifie
     """Queue a usage report to the provider now (the usage row is committed already)."""
     if getattr(settings, "MOZAIKS_BILLING_PROVIDER", "local") == "local":
         return
-    from mozaiks_core.async_db import suspended_loop
     from mozaiks_core.billing.tasks import report_usage as report_usage_task
+    from mozaiks_core.db.async_db import suspended_loop
 
     if suspended_loop() is not None:  # committed on the event loop's thread: an eager task must not block it
         threading.Thread(target=report_usage_task.delay, args=(organization_id, event_name, quantity, identifier),

@@ -18,6 +18,7 @@ on every plan. Naming a workflow replaces that open capability with the declared
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,14 +175,18 @@ def validate_capabilities_file() -> list[Problem]:
     return problems
 
 
+_workflow_names_source: Callable[[], set[str]] | None = None
+
+
+def provide_workflow_names(source: Callable[[], set[str]]) -> None:
+    """The runtime names its workflows here (``AppConfig.ready``): entitlements never import the runtime."""
+    global _workflow_names_source
+    _workflow_names_source = source
+
+
 def _known_workflow_names() -> set[str] | None:
-    """Names of every workflow bundle found, loaded or broken (None if the runtime is not installed)."""
-    try:
-        from mozaiks_core.runtime.bundles import get_registry
-    except ImportError:
-        return None
-    registry = get_registry()
-    return set(registry.bundles) | set(registry.errors)
+    """Names of every workflow bundle found, loaded or broken (None if no runtime provides them)."""
+    return None if _workflow_names_source is None else _workflow_names_source()
 
 
 def capabilities_by_workflow(workflow_names: list[str]) -> list[CapabilitySpec]:

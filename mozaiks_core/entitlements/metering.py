@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from mozaiks_core.auth.models import Organization
 from mozaiks_core.billing.catalog import MeterSpec
+from mozaiks_core.db.fast_sql import add_returning, execute, insert_returning, ledger_and_counter_sql
 from mozaiks_core.entitlements.decisions import entitlements_for
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.periods import period_bounds
-from mozaiks_core.fast_sql import add_returning, execute, insert_returning, ledger_and_counter_sql
 
 logger = logging.getLogger(__name__)
 

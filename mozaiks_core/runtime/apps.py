@@ -12,10 +12,16 @@ class MozaiksRuntimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Serve the MozaiksAI import path for tool code and report bundle problems in ``mozaiks validate``."""
-        from mozaiks_core.runtime import mozaiksai_shim
+        """Serve the MozaiksAI import path for tool code, report bundle problems in ``mozaiks validate``,
+        register the Celery tasks (the run executor sends ``run_chat`` by name) and name the workflows
+        for the capability checks."""
+        from mozaiks_core.entitlements.capabilities import provide_workflow_names
+        from mozaiks_core.runtime import tasks  # noqa: F401
+        from mozaiks_core.runtime.bundles import get_registry
         from mozaiks_core.runtime.bundles.registry import validate_workflows
+        from mozaiks_core.runtime.engine import mozaiksai_shim
         from mozaiks_core.validation import register_validator
 
         mozaiksai_shim.install()
         register_validator("workflows", validate_workflows)
+        provide_workflow_names(lambda: set(get_registry().bundles) | set(get_registry().errors))

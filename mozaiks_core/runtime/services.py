@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,12 +21,11 @@ from django.utils import timezone
 
 from mozaiks_core import workspace_info
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
-from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.fast_sql import insert_many, update_where
-from mozaiks_core.runtime.event_log import USAGE_COLUMNS, UsageRow, chat_group, run_group
-from mozaiks_core.runtime.frames import error_frame, event_frame
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord, new_chat_id, new_event_id
-from mozaiks_core.runtime.runs import PROCESS_ID, budget_check_seconds, heartbeat_seconds
+from mozaiks_core.db.fast_sql import update_where
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_chat_id, new_event_id
+from mozaiks_core.runtime.protocol.frames import error_frame, event_frame
+from mozaiks_core.runtime.protocol.groups import chat_group, run_group
+from mozaiks_core.runtime.runs.config import PROCESS_ID, heartbeat_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +193,7 @@ def new_run_claim() -> str:
 
 def start_run(session: ChatSession, *, user_message: str | None = None) -> bool:
     """Claim the chat for a new run and hand it to the executor; False if a run already holds it."""
-    from mozaiks_core.runtime.executors import get_executor
+    from mozaiks_core.runtime.runs.executors import get_executor
 
     reap_stale_runs(chat_ids=[session.chat_id])
     allowed = ChatSession.STARTABLE_STATUSES if user_message else (ChatSession.Status.CREATED,
@@ -339,25 +338,6 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
     if reaped:
         logger.warning("marked %d chat run(s) interrupted (no heartbeat since %s)", len(reaped), cutoff.isoformat())
     return len(reaped)
-
-
-def record_llm_usage(records: Sequence[UsageRow], *, pipelined: bool = False) -> Callable[[], list[TokenBudget]]:
-    """THE place LLM usage is recorded: one :class:`UsageRecord` row per call, then the entitlements meter.
-
-    Called inside the event writer's transaction with every call of a batch at once (the meter
-    reads and writes each organization's counter once per batch). Returns a function giving the
-    meter's answer per record (an exhausted budget stops the run before its next call), which the
-    writer calls after ``COMMIT``: with ``pipelined`` (PostgreSQL pipeline mode) nothing is read
-    back before then.
-    """
-    from mozaiks_core.entitlements.services import LLMCall, meter_llm_calls_later
-
-    insert_many(UsageRecord, USAGE_COLUMNS, [record.values() for record in records], skip_conflicts_on="transaction_id")
-    return meter_llm_calls_later([
-        LLMCall(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
-                transaction_id=record.transaction_id)
-        for record in records
-    ], entitlements_max_age=budget_check_seconds(), pipelined=pipelined)
 
 
 # --- reading events ---------------------------------------------------------------------

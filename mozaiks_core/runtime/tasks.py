@@ -9,18 +9,18 @@ from celery import shared_task
 from celery.signals import task_prerun, task_received, task_revoked
 
 from mozaiks_core.celery import register_periodic_task
-from mozaiks_core.runtime import queued_runs
+from mozaiks_core.runtime.runs import queued
 
 
-@shared_task(name="mozaiks_core.runtime.tasks.run_chat", ignore_result=True, acks_late=False)
+@shared_task(name=queued.RUN_TASK, ignore_result=True, acks_late=False)
 def run_chat(chat_id: str, user_message: str | None = None, claim: str | None = None) -> None:
     """Run a claimed chat to its end on this worker (its events reach sockets through the channel layer).
 
     Not acknowledged late: a run that dies with its worker is marked interrupted by the reaper and
     resumed by the user, never silently replayed from the start.
     """
-    from mozaiks_core.runtime.run_host import run_host
-    from mozaiks_core.runtime.runs import execute_run
+    from mozaiks_core.runtime.runs.execution import execute_run
+    from mozaiks_core.runtime.runs.run_host import run_host
 
     # On the process's shared run loop (one writer and one set of layer connections for all runs).
     run_host.run(execute_run(chat_id, user_message=user_message, claim=claim))
@@ -39,25 +39,25 @@ register_periodic_task("mozaiks-reap-stale-runs", "mozaiks_core.runtime.tasks.re
 
 
 # A run task received by this worker but waiting for a free thread keeps its chat's heartbeat
-# (runtime/queued_runs.py) until a thread starts it or it is revoked.
-@task_received.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.received")
+# (runtime/runs/queued.py) until a thread starts it or it is revoked.
+@task_received.connect(dispatch_uid="mozaiks_core.runtime.runs.queued.received")
 def _run_received(request: Any = None, **_: Any) -> None:
-    _track(queued_runs.hold, getattr(request, "name", None), getattr(request, "args", None),
+    _track(queued.hold, getattr(request, "name", None), getattr(request, "args", None),
            getattr(request, "kwargs", None))
 
 
-@task_prerun.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.started")
+@task_prerun.connect(dispatch_uid="mozaiks_core.runtime.runs.queued.started")
 def _run_started(sender: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:
-    _track(queued_runs.release, getattr(sender, "name", None), args, kwargs)
+    _track(queued.release, getattr(sender, "name", None), args, kwargs)
 
 
-@task_revoked.connect(dispatch_uid="mozaiks_core.runtime.queued_runs.revoked")
+@task_revoked.connect(dispatch_uid="mozaiks_core.runtime.runs.queued.revoked")
 def _run_revoked(sender: Any = None, request: Any = None, **_: Any) -> None:
-    _track(queued_runs.release, getattr(sender, "name", None), getattr(request, "args", None),
+    _track(queued.release, getattr(sender, "name", None), getattr(request, "args", None),
            getattr(request, "kwargs", None))
 
 
 def _track(action: Callable[[str], None], task_name: str | None, args: Any, kwargs: Any) -> None:
-    chat_id = queued_runs.chat_of(args, kwargs) if task_name == queued_runs.RUN_TASK else None
+    chat_id = queued.chat_of(args, kwargs) if task_name == queued.RUN_TASK else None
     if chat_id is not None:
         action(chat_id)

@@ -2,7 +2,7 @@
 
 A run's task keeps its worker thread until the run ends (it waits for its user in the middle),
 so with every thread busy the next run waits inside the worker. The worker keeps its chat's
-heartbeat (``runtime/queued_runs.py``): the reaper leaves it alone, and it starts as soon as a
+heartbeat (``runtime/runs/queued.py``): the reaper leaves it alone, and it starts as soon as a
 thread frees.
 """
 

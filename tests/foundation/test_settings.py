@@ -100,7 +100,7 @@ def test_embedded_default_uses_sqlite_memory_layer_and_eager_celery() -> None:
     env["DJANGO_SETTINGS_MODULE"] = "mozaiks_core.settings"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["django.db.backends.sqlite3", "mozaiks_core.runtime.layers.LocalChannelLayer", "True",
+    assert out == ["django.db.backends.sqlite3", "mozaiks_core.runtime.protocol.layers.LocalChannelLayer", "True",
                    "django.core.cache.backends.locmem.LocMemCache", "scripted", "local", "asyncio"]
 
 

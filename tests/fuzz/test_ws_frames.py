@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.frames import INBOUND_TYPES, FrameError, parse_inbound
+from mozaiks_core.runtime.protocol.frames import INBOUND_TYPES, FrameError, parse_inbound
 from tests.fuzz.strategies import json_trees
 from tests.runtime.transport.conftest import Client, new_chat, socket_path
 
@@ -62,7 +62,7 @@ async def _exchange(path: str, sent: list[tuple[str, Any]]) -> list[dict[str, An
     await client.send({"type": "client.resume", "data": {"last_seq": -1}})
     await client.until("chat.resume_boundary", timeout=20)
     await client.close()
-    from mozaiks_core.runtime.executors import _asyncio_executor
+    from mozaiks_core.runtime.runs.executors import _asyncio_executor
 
     runs = list(_asyncio_executor.tasks.values())  # a valid user.input.submit may have started one
     for task in runs:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
-from mozaiks_core import async_db
+from mozaiks_core.db import async_db
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from mozaiks_core.entitlements.types import TokenBudget
-from mozaiks_core.runtime.budgets import BudgetBoard
+from mozaiks_core.runtime.runs.budgets import BudgetBoard
 
 OK = TokenBudget(remaining=500, limit=1000, used=500)
 EXHAUSTED = TokenBudget(exhausted=True, remaining=0, limit=1000, used=1000)

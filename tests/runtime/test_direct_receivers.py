@@ -9,7 +9,7 @@ import pytest
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer, get_channel_layer
 
-from mozaiks_core.runtime.layers import LocalChannelLayer, attach_receiver, detach_receiver
+from mozaiks_core.runtime.protocol.layers import LocalChannelLayer, attach_receiver, detach_receiver
 
 
 class Receiver:

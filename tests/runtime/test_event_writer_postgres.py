@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from mozaiks_core.entitlements.models import UsageCounter
-from mozaiks_core.runtime.event_log import EventRow, UsageRow, WriteEntry, _commit
 from mozaiks_core.runtime.models import ChatEvent, ChatSession
+from mozaiks_core.runtime.runs.writer import EventRow, UsageRow, WriteEntry, _commit
 from tests.runtime.transport.conftest import make_user, new_chat
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("postgres_db")]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from channels.layers import get_channel_layer
 
-from mozaiks_core.runtime.layers import LocalChannelLayer, group_send_many
+from mozaiks_core.runtime.protocol.layers import LocalChannelLayer, group_send_many
 
 
 async def test_on_the_local_layer_every_group_gets_its_messages_in_order() -> None:

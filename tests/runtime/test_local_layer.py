@@ -8,8 +8,8 @@ import time
 import pytest
 from channels.exceptions import ChannelFull
 
-from mozaiks_core.runtime import layers
-from mozaiks_core.runtime.layers import LocalChannelLayer, copy_message
+from mozaiks_core.runtime.protocol import layers
+from mozaiks_core.runtime.protocol.layers import LocalChannelLayer, copy_message
 
 
 async def test_every_group_member_gets_its_own_copy_in_order() -> None:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import gc, json, django
 django.setup()
-from mozaiks_core.runtime import process_tuning
+from mozaiks_core.runtime.runs import process_tuning
 first = process_tuning.freeze_startup_heap()
 second = process_tuning.freeze_startup_heap()
 print(json.dumps({"first": first, "second": second, "frozen": gc.get_freeze_count(),

@@ -1,7 +1,8 @@
-"""Workflow bundles (the MozaiksAI declarative format): loading, validation and the registry.
+"""Workflow bundles (the MozaiksAI declarative format): reading, validation and the registry.
 
-Public API: :func:`get_registry` (``.bundles``, ``.errors``, ``.problems``) and the typed
-models in :mod:`.models`.
+Owns every file of a bundle, the scripted model's script file included. Imports nothing else of
+the runtime. Public API: :func:`get_registry` (``.bundles``, ``.errors``, ``.problems``) and the
+typed models in :mod:`.models`.
 """
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle

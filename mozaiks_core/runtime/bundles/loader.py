@@ -72,7 +72,7 @@ def load_bundle(bundle_dir: Path) -> tuple[WorkflowBundle | None, list[Problem]]
     visual = ui_config.get("visual_agents")
     script = problems.read("scripted_model.yaml")
     if script is not None:
-        from mozaiks_core.runtime.llm.scripted import validate_script
+        from mozaiks_core.runtime.bundles.scripts import validate_script
 
         validate_script(problems, "scripted_model.yaml", script)
     if problems.has_errors:

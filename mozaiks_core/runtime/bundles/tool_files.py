@@ -11,7 +11,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mozaiks_core.runtime import mozaiksai_shim
 from mozaiks_core.runtime.bundles.reader import ProblemCollector
 
 MODULE_PREFIX = "mozaiks_workflow_tools"
@@ -44,7 +43,6 @@ class ToolFileLoader:
         if path in self._modules:
             return self._modules[path]
         module: ModuleType | None = None
-        mozaiksai_shim.install()  # tool files import use_ui_tool from the MozaiksAI path
         if not path.is_file():
             self.problems.error(
                 "tool.file_missing", yaml_file, key_path, f"tool file {file!r} does not exist ({path.name} "

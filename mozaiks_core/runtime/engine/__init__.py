@@ -1,5 +1,7 @@
 """The workflow engine: runs a :class:`WorkflowBundle` on AG2 (the only package importing ``autogen``).
 
+Owns agents, patterns, tools, UI tools and the :class:`~.hooks.RunHooks` interface a run implements.
+May import ``bundles/`` and ``llm/``; never ``runs/``, ``transport/`` or the app's face.
 Public API: :func:`run_workflow` and, for tool code, :func:`use_ui_tool` / :class:`UIToolError`.
 """
 

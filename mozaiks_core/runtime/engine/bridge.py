@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
+from mozaiks_core.runtime.engine.hooks import RunCancelled, RunHooks
 from mozaiks_core.runtime.engine.on_loop import on_run_greenlet, wait_for
-from mozaiks_core.runtime.hooks import RunCancelled, RunHooks
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
 

@@ -22,9 +22,9 @@ from mozaiks_core.runtime.engine.agents import build_pattern, new_run_state, pre
 from mozaiks_core.runtime.engine.bridge import HookBridge
 from mozaiks_core.runtime.engine.events import USER_AGENT_NAME, RunEventStream
 from mozaiks_core.runtime.engine.fast_paths import speed_up
+from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
 from mozaiks_core.runtime.engine.lifecycle import run_lifecycle
 from mozaiks_core.runtime.engine.on_loop import run_on_loop
-from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
 from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")

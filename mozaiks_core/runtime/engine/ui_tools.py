@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from mozaiks_core.runtime.engine.bridge import bridge_for_chat
-from mozaiks_core.runtime.hooks import UIToolTimeout
+from mozaiks_core.runtime.engine.hooks import UIToolTimeout
 
 
 class UIToolError(Exception):

@@ -13,7 +13,7 @@ import pytest
 
 from mozaiks_core.runtime.bundles.loader import load_bundle
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
-from mozaiks_core.runtime.hooks import RunContext
+from mozaiks_core.runtime.engine.hooks import RunContext
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "runtime" / "bundles" / "fixtures"

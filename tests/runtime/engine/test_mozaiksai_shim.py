@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from mozaiks_core.runtime import mozaiksai_shim
-from mozaiks_core.runtime.engine import UIToolError, use_ui_tool
+from mozaiks_core.runtime.engine import UIToolError, mozaiksai_shim, use_ui_tool
 
 
 @pytest.fixture
-def clean_shim():
+def clean_shim(monkeypatch):
     mozaiksai_shim.uninstall()
     yield
+    monkeypatch.undo()  # a test's fake real mozaiksai leaves sys.path before the alias comes back
     for name in [name for name in sys.modules if name == "mozaiksai" or name.startswith("mozaiksai.")]:
         del sys.modules[name]
     mozaiksai_shim.uninstall()

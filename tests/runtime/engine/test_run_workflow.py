@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from mozaiks_core.runtime.engine import run_workflow
-from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled
+from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled
 
 from .conftest import DEMO, FIXTURES, answer_with, load, wait_for
 
@@ -108,7 +108,7 @@ async def test_a_ui_tool_blocks_the_run_until_the_user_answers(hooks, context):
 
 
 async def test_a_ui_tool_timeout_reaches_the_tool_as_uitoolerror_and_the_chat_goes_on(hooks, context):
-    from mozaiks_core.runtime.hooks import UIToolTimeout
+    from mozaiks_core.runtime.engine.hooks import UIToolTimeout
 
     async def nobody_answers(_):
         raise UIToolTimeout

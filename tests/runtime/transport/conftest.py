@@ -44,7 +44,7 @@ def transport_workflows(settings: Any) -> Iterator[None]:
 async def stop_runs_left_behind() -> Any:
     """Cancel in-process runs a failed test left waiting, so they never outlive their event loop."""
     yield
-    from mozaiks_core.runtime.executors import _asyncio_executor
+    from mozaiks_core.runtime.runs.executors import _asyncio_executor
 
     tasks = list(_asyncio_executor.tasks.values())
     for task in tasks:

@@ -11,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.answer_poll import _answers_and_cancellations
-from mozaiks_core.runtime.hooks import RunCancelled
+from mozaiks_core.runtime.engine.hooks import RunCancelled
 from mozaiks_core.runtime.models import ChatSession, PendingRequest
-from mozaiks_core.runtime.runs import RunService
+from mozaiks_core.runtime.runs.answer_poll import _answers_and_cancellations
+from mozaiks_core.runtime.runs.execution import RunService
 from tests.runtime.transport.conftest import new_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,10 +10,10 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from mozaiks_core.runtime.consumers import ChatConsumer
-from mozaiks_core.runtime.event_log import chat_group
-from mozaiks_core.runtime.frames import event_frame
 from mozaiks_core.runtime.models import ChatSession
+from mozaiks_core.runtime.protocol.frames import event_frame
+from mozaiks_core.runtime.protocol.groups import chat_group
+from mozaiks_core.runtime.transport.consumers import ChatConsumer
 from tests.runtime.transport.conftest import Client, new_chat, socket_path, store_events
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from channels.exceptions import StopConsumer
 
-from mozaiks_core.runtime.dispatch import dispatch_in_turn
+from mozaiks_core.runtime.transport.dispatch import dispatch_in_turn
 
 
 class Sources:

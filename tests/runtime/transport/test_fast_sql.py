@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mozaiks_core.fast_sql import update_many_by_pk
+from mozaiks_core.db.fast_sql import update_many_by_pk
 from mozaiks_core.runtime.models import ChatSession
 from tests.runtime.transport.conftest import new_chat
 
@@ -39,7 +39,7 @@ def test_nothing_to_update_sends_nothing(alice: Any) -> None:
 
 
 def test_a_conditional_update_stores_any_json_value_and_changes_only_matching_rows(alice: Any) -> None:
-    from mozaiks_core.fast_sql import update_where
+    from mozaiks_core.db.fast_sql import update_where
     from mozaiks_core.runtime.models import PendingRequest
 
     chat = new_chat(alice, "Chatter")
@@ -62,7 +62,7 @@ def test_many_rows_are_inserted_in_order_with_their_json_and_duplicates_skipped(
 
     from django.utils import timezone
 
-    from mozaiks_core import fast_sql
+    from mozaiks_core.db import fast_sql
     from mozaiks_core.runtime.models import ChatEvent
 
     monkeypatch.setattr(fast_sql, "MULTI_ROW_INSERT", 10)  # 25 rows: statements of 10, 10 and 5 on PostgreSQL
@@ -106,7 +106,7 @@ def test_a_null_in_the_first_row_does_not_change_the_type_of_the_others(alice: A
 def test_datetimes_are_adapted_exactly_as_the_backend_adapts_them() -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    from mozaiks_core.fast_sql import _adapted
+    from mozaiks_core.db.fast_sql import _adapted
 
     values = [datetime(2026, 12, 6, 18, 30, 5, 123456, tzinfo=UTC),
               datetime(2026, 12, 6, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))),
@@ -118,7 +118,7 @@ def test_datetimes_are_adapted_exactly_as_the_backend_adapts_them() -> None:
 def test_rows_are_adapted_only_in_their_datetime_and_json_columns_and_in_columns_the_model_lacks() -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    from mozaiks_core.fast_sql import _adapted, _adapted_rows
+    from mozaiks_core.db.fast_sql import _adapted, _adapted_rows
     from mozaiks_core.runtime.models import PendingRequest
 
     columns = ("chat_id", "request_id", "kind", "seq", "frame", "closed", "created_at", "not_a_column")
@@ -135,7 +135,7 @@ def test_rows_are_adapted_only_in_their_datetime_and_json_columns_and_in_columns
 
 
 def test_statements_are_built_once_per_shape_and_database_vendor() -> None:
-    from mozaiks_core import fast_sql
+    from mozaiks_core.db import fast_sql
     from mozaiks_core.runtime.models import ChatEvent
 
     fast_sql._cached_insert_sql.cache_clear()
@@ -152,7 +152,7 @@ def test_statements_are_built_once_per_shape_and_database_vendor() -> None:
 def test_updates_of_more_rows_than_one_statement_carries_are_split_and_all_applied(
     alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mozaiks_core import fast_sql
+    from mozaiks_core.db import fast_sql
 
     monkeypatch.setattr(fast_sql, "MULTI_ROW_INSERT", 2)
     monkeypatch.setattr(fast_sql, "SQLITE_MAX_PARAMETERS", 7)  # 2 fields and the key: 2 rows per statement
@@ -167,7 +167,7 @@ def test_updates_of_more_rows_than_one_statement_carries_are_split_and_all_appli
 
 
 def test_placeholders_are_numbered_for_postgresql_in_order_and_literal_percent_signs_kept() -> None:
-    from mozaiks_core.fast_sql import _numbered
+    from mozaiks_core.db.fast_sql import _numbered
 
     assert _numbered("INSERT INTO t (a, b) VALUES (%s, %s::jsonb), (%s, %s::jsonb)") == (
         "INSERT INTO t (a, b) VALUES ($1, $2::jsonb), ($3, $4::jsonb)")
@@ -180,7 +180,7 @@ def test_big_statements_bind_their_values_apart_and_store_the_same_rows(alice: A
 
     from django.utils import timezone
 
-    from mozaiks_core import fast_sql
+    from mozaiks_core.db import fast_sql
     from mozaiks_core.runtime.models import ChatEvent
 
     session = new_chat(alice, "Chatter")

@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.sessions import InstanceSessionWrapper
 
-from mozaiks_core.runtime.consumers import frame_sender
+from mozaiks_core.runtime.transport.consumers import frame_sender
 
 
 async def server_send(message: dict[str, Any]) -> None:

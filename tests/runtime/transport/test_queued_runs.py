@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from mozaiks_core.runtime import queued_runs
 from mozaiks_core.runtime.models import ChatSession
+from mozaiks_core.runtime.runs import queued as queued_runs
 from tests.runtime.transport.conftest import new_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)

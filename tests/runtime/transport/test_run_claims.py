@@ -9,11 +9,11 @@ from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mozaiks_core.fast_sql import Guard, update_many_by_pk
+from mozaiks_core.db.fast_sql import Guard, update_many_by_pk
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.event_log import ClaimLost
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
-from mozaiks_core.runtime.runs import RunService
+from mozaiks_core.runtime.runs.execution import RunService
+from mozaiks_core.runtime.runs.writer import ClaimLost
 from tests.runtime.transport.conftest import new_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]
@@ -100,7 +100,7 @@ async def test_a_stalled_run_reaped_and_replaced_cannot_write_and_leaves_the_new
 
 
 async def test_a_run_that_starts_after_its_chat_was_claimed_again_does_not_run(alice: Any) -> None:
-    from mozaiks_core.runtime.runs import execute_run
+    from mozaiks_core.runtime.runs.execution import execute_run
 
     session = await database_sync_to_async(_claimed)(alice)
     queued_claim = session.run_claim  # what start_run handed the executor; the task waits in a queue
@@ -115,7 +115,7 @@ async def test_a_run_that_starts_after_its_chat_was_claimed_again_does_not_run(a
 
 
 def test_start_run_hands_its_claim_to_the_executor(alice: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mozaiks_core.runtime import executors
+    from mozaiks_core.runtime.runs import executors
 
     dispatched: list[tuple[str, str | None]] = []
 

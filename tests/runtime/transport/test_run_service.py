@@ -10,9 +10,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.runtime.event_log import chat_group
 from mozaiks_core.runtime.models import ChatEvent, ChatSession
-from mozaiks_core.runtime.runs import RunService
+from mozaiks_core.runtime.protocol.groups import chat_group
+from mozaiks_core.runtime.runs.execution import RunService
 from tests.runtime.transport.conftest import Client, new_chat, socket_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,8 +62,8 @@ async def test_an_exhausted_token_budget_stops_the_run_with_a_structured_error(
 def test_a_run_start_uses_a_fresh_shared_budget_answer_but_reads_again_after_an_exhausted_one(
     alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mozaiks_core.runtime.budgets import budgets
-    from mozaiks_core.runtime.runs import _load_run_state
+    from mozaiks_core.runtime.runs.budgets import budgets
+    from mozaiks_core.runtime.runs.execution import _load_run_state
 
     session = new_chat(alice, "Chatter")
     ChatSession.objects.filter(pk=session.pk).update(status=ChatSession.Status.RUNNING)
@@ -115,7 +115,7 @@ async def test_an_answer_reaches_the_waiting_run_as_the_layer_receives_it(alice:
     import asyncio
 
     from mozaiks_core.runtime import services
-    from mozaiks_core.runtime.event_log import run_group
+    from mozaiks_core.runtime.protocol.groups import run_group
 
     service = await open_service(alice)
     session = service.session
@@ -134,8 +134,8 @@ async def test_a_waiting_run_goes_on_at_the_loops_next_turn_after_its_answer_arr
     import asyncio
 
     from mozaiks_core.runtime import services
-    from mozaiks_core.runtime.event_log import run_group
     from mozaiks_core.runtime.models import PendingRequest
+    from mozaiks_core.runtime.protocol.groups import run_group
 
     service = await open_service(alice)
     session = service.session

@@ -9,8 +9,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.consumers import ChatConsumer
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, UsageRecord
+from mozaiks_core.runtime.transport.consumers import ChatConsumer
 from tests.runtime.transport.conftest import Client, http_post, new_chat, socket_path, store_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -155,7 +155,7 @@ async def test_an_interrupted_run_is_resumed_by_the_user_with_its_history(alice:
     await client.until("chat.input_request")
     await client.close()
     # Simulate a process restart: the run stops (its task vanishes) and its heartbeat goes stale.
-    from mozaiks_core.runtime.executors import get_executor
+    from mozaiks_core.runtime.runs.executors import get_executor
 
     get_executor().tasks[session.chat_id].cancel()
     await asyncio.sleep(0.2)
@@ -295,7 +295,7 @@ async def test_cancelling_a_chat_no_run_holds_ends_it_for_its_sockets_with_a_sto
 async def test_a_resume_replays_every_missed_event_however_many_pages_they_fill(
     alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mozaiks_core.runtime import consumers
+    from mozaiks_core.runtime.transport import consumers
 
     monkeypatch.setattr(consumers, "REPLAY_PAGE", 10)  # 25 events: two full pages and a partial one
     session = await database_sync_to_async(new_chat)(alice, "Chatter")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from mozaiks_core import sqlite_checkpoints
-from mozaiks_core.async_db import call_on_loop
+from mozaiks_core.db import sqlite_checkpoints
+from mozaiks_core.db.async_db import call_on_loop
+from mozaiks_core.db.sqlite_checkpoints import checkpointer, passive_checkpoint
 from mozaiks_core.runtime.models import ChatSession
-from mozaiks_core.sqlite_checkpoints import checkpointer, passive_checkpoint
 from tests.runtime.transport.conftest import new_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)

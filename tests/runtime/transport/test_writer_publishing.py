@@ -10,9 +10,10 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from mozaiks_core.runtime.event_log import EventRow, EventWriter, WriteEntry, chat_group
-from mozaiks_core.runtime.layers import attach_receiver
 from mozaiks_core.runtime.models import ChatEvent
+from mozaiks_core.runtime.protocol.groups import chat_group
+from mozaiks_core.runtime.protocol.layers import attach_receiver
+from mozaiks_core.runtime.runs.writer import EventRow, EventWriter, WriteEntry
 from tests.runtime.transport.conftest import new_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from mozaiks_core.async_db import LockBusy, call_on_loop, db_write, suspended_loop, writes_on_loop
+from mozaiks_core.db.async_db import LockBusy, call_on_loop, db_write, suspended_loop, writes_on_loop
 from mozaiks_core.runtime.engine.on_loop import ResumeTurns, _turns
 from mozaiks_core.runtime.models import ChatSession
 from tests.runtime.transport.conftest import new_chat
@@ -122,24 +122,24 @@ def test_after_a_call_on_the_loop_the_threads_own_orm_calls_wait_for_the_lock_ag
 async def test_the_event_writer_commits_on_the_thread_when_the_lock_is_taken(
     alice: Any, hold_lock: Callable[[], threading.Event]
 ) -> None:
-    from mozaiks_core.runtime import event_log
     from mozaiks_core.runtime.models import ChatEvent
+    from mozaiks_core.runtime.runs import writer
 
     chat = await asyncio.to_thread(new_chat, alice, "Chatter")
     lock_held_elsewhere = hold_lock()
     threads: list[int] = []
-    commit = event_log._commit
+    commit = writer._commit
 
-    def recorded(entries: list[event_log.WriteEntry]) -> None:
+    def recorded(entries: list[writer.WriteEntry]) -> None:
         threads.append(threading.get_ident())
         commit(entries)
 
-    event = event_log.EventRow(chat.pk, 1, "chat.text", "{}", "e-locked", "", "r", chat.created_at)
-    entry = event_log.WriteEntry(chat.pk, chat.chat_id, event=event)
+    event = writer.EventRow(chat.pk, 1, "chat.text", "{}", "e-locked", "", "r", chat.created_at)
+    entry = writer.WriteEntry(chat.pk, chat.chat_id, event=event)
     asyncio.get_running_loop().call_later(0.2, lock_held_elsewhere.set)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(event_log, "_commit", recorded)
-        await event_log._in_db_thread([entry])
+        patch.setattr(writer, "_commit", recorded)
+        await writer._in_db_thread([entry])
     assert len(threads) == 2
     assert threads[0] == threading.get_ident() != threads[1]
     assert await asyncio.to_thread(lambda: ChatEvent.objects.filter(chat_id=chat.pk).count()) == 1

@@ -12,46 +12,29 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from mozaiks_core.async_db import db_call
+from mozaiks_core.db.async_db import db_call
 from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.runtime.answer_poll import answer_poller
-from mozaiks_core.runtime.budgets import budgets
-from mozaiks_core.runtime.event_log import EventRow, PendingRow, UsageRow, WriteEntry, get_writer, run_group
-from mozaiks_core.runtime.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
-from mozaiks_core.runtime.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
-from mozaiks_core.runtime.layers import attach_receiver, detach_receiver
+from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
-from mozaiks_core.runtime.process_tuning import tune_process
+from mozaiks_core.runtime.protocol.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
+from mozaiks_core.runtime.protocol.groups import run_group
+from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
+from mozaiks_core.runtime.runs.answer_poll import answer_poller
+from mozaiks_core.runtime.runs.budgets import budgets
+from mozaiks_core.runtime.runs.config import budget_check_seconds, heartbeat_seconds
+from mozaiks_core.runtime.runs.process_tuning import tune_process
+from mozaiks_core.runtime.runs.writer import EventRow, PendingRow, UsageRow, WriteEntry, get_writer
 
 logger = logging.getLogger(__name__)
-
-PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def budget_check_seconds() -> float:
-    """How long a "budget not exhausted" answer is trusted (``MOZAIKS_BUDGET_CHECK_SECONDS``).
-
-    Metering results reach the run at once; this only bounds how late a run notices that
-    *other* runs of the organization used the budget up.
-    """
-    return float(getattr(settings, "MOZAIKS_BUDGET_CHECK_SECONDS", 1.0))
-
-
-def heartbeat_seconds() -> float:
-    """How often a run proves it is alive (``MOZAIKS_RUN_HEARTBEAT_SECONDS``)."""
-    return float(getattr(settings, "MOZAIKS_RUN_HEARTBEAT_SECONDS", 10))
 
 
 def _to_json(data: dict[str, Any]) -> str:
@@ -72,13 +55,13 @@ def _json_safe(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 
 
 class RunService:
-    """Implements :class:`~mozaiks_core.runtime.hooks.RunHooks` for one run of one chat."""
+    """Implements :class:`~mozaiks_core.runtime.engine.hooks.RunHooks` for one run of one chat."""
 
     def __init__(self, session: ChatSession, last_event_id: str) -> None:
         self.session = session
         self.chat_id = session.chat_id
         self.run_id = uuid.uuid4().hex
-        self.claim = session.run_claim  # every write of the run is guarded by it (event_log._write)
+        self.claim = session.run_claim  # every write of the run is guarded by it (writer._write)
         self.seq = session.last_seq
         self.last_event_id = last_event_id
         self.writer = get_writer()
@@ -190,7 +173,7 @@ class RunService:
 
     def llm_call_ready(self, agent: str) -> bool:
         """The engine's fast path (any thread): True when the process holds a fresh "not exhausted"
-        answer for the organization (:mod:`~mozaiks_core.runtime.budgets`) and nothing stops the run.
+        answer for the organization (:mod:`~mozaiks_core.runtime.runs.budgets`) and nothing stops the run.
 
         Plain reads only, so the run can ask in place, from any thread, without a hook round trip.
         """
@@ -347,7 +330,7 @@ class RunState:
 
 def _load_run_state(chat_id: str, claim: str | None = None) -> RunState:
     from mozaiks_core.entitlements.services import check_token_budget
-    from mozaiks_core.runtime.services import get_bundle
+    from mozaiks_core.runtime.bundles import get_registry
 
     last_event = ChatEvent.objects.filter(chat=OuterRef("pk"), seq=OuterRef("last_seq")).values("event_id")[:1]
     session = (ChatSession.objects.select_related("organization", "user")
@@ -363,7 +346,7 @@ def _load_run_state(chat_id: str, claim: str | None = None) -> RunState:
         budget = budgets.fresh(session.organization_id, budget_check_seconds())
         if budget is None or budget.exhausted:
             budget, read_at = check_token_budget(organization=session.organization), time.monotonic()
-    return RunState(session, last or "", history or None, get_bundle(session.workflow), budget, read_at)
+    return RunState(session, last or "", history or None, get_registry().bundles.get(session.workflow), budget, read_at)
 
 
 async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None,

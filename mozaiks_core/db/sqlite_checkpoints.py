@@ -2,7 +2,7 @@
 
 In WAL mode the connection whose commit grows the log past ``wal_autocheckpoint`` pages (1,000 by
 default) copies the log back into the database file inside that commit. With writes on the event
-loop's thread (:func:`mozaiks_core.async_db.call_on_loop`) that was the loop: at fifty busy chats
+loop's thread (:func:`mozaiks_core.db.async_db.call_on_loop`) that was the loop: at fifty busy chats
 one commit in twenty took 9-12 ms instead of 1.3 (the copy costs ~8 µs a page and a commit adds
 ~40), and every socket of the process waited for it.
 

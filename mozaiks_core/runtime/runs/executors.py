@@ -14,10 +14,12 @@ import logging
 from typing import Protocol
 
 from asgiref.sync import async_to_sync
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
-from mozaiks_core.async_db import suspended_loop
+from mozaiks_core.db.async_db import suspended_loop
+from mozaiks_core.runtime.runs.queued import RUN_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class AsyncioExecutor:
         self._create_task(chat_id, user_message, claim)
 
     def _create_task(self, chat_id: str, user_message: str | None, claim: str | None = None) -> None:
-        from mozaiks_core.runtime.runs import execute_run
+        from mozaiks_core.runtime.runs.execution import execute_run
 
         # A fresh context: the run must not inherit the caller's asgiref thread executor, which
         # ends with the request or consumer call that started it.
@@ -83,8 +85,8 @@ class CeleryExecutor:
 
     def dispatch(self, chat_id: str, *, user_message: str | None = None, claim: str | None = None) -> None:
         """Send the task after commit, so a worker never sees an uncommitted claim."""
-        from mozaiks_core.runtime.tasks import run_chat
-
+        # By name: the task is the app's (``runtime/tasks.py``), and runs/ never imports the app's face.
+        run_chat = current_app.tasks[RUN_TASK]
         kwargs = {"user_message": user_message, "claim": claim}
         transaction.on_commit(lambda: run_chat.apply_async(args=[chat_id], kwargs=kwargs, queue=RUNS_QUEUE))
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mozaiks_core.async_db import db_call
+from mozaiks_core.db.async_db import db_call
 from mozaiks_core.runtime.models import ChatSession, PendingRequest
 
 logger = logging.getLogger(__name__)

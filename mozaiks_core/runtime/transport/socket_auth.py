@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 from channels.auth import AuthMiddlewareStack
 from django.contrib.auth import get_user_model
 
-from mozaiks_core.async_db import db_call
 from mozaiks_core.auth.tokens import ExecutionTokenError, verify_execution_token
+from mozaiks_core.db.async_db import db_call
 
 
 @db_call

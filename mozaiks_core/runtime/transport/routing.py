@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, re_path
 
-from mozaiks_core.runtime.consumers import ChatConsumer
+from mozaiks_core.runtime.transport.consumers import ChatConsumer
 
 websocket_urlpatterns: list[URLPattern] = [
     re_path(

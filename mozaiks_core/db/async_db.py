@@ -27,7 +27,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
 
-from mozaiks_core.sqlite_checkpoints import checkpointer, prepare_loop_connection
+from mozaiks_core.db.sqlite_checkpoints import checkpointer, prepare_loop_connection
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -104,7 +104,7 @@ def call_on_loop(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     connection waits for nothing during the call (``busy_timeout`` 0, given back after it):
     :class:`LockBusy` when another connection writes, and the caller makes the call on a thread
     instead. A thread copies the WAL back into the database after it
-    (:mod:`mozaiks_core.sqlite_checkpoints`), not the loop's commits. The call must be short and
+    (:mod:`mozaiks_core.db.sqlite_checkpoints`), not the loop's commits. The call must be short and
     must not await: nothing else runs on the loop meanwhile.
     """
     loop = asyncio.get_running_loop()

@@ -23,25 +23,16 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from mozaiks_core.async_db import LockBusy, call_on_loop, writes_on_loop
-from mozaiks_core.fast_sql import Guard, insert_many, update_many_by_pk
-from mozaiks_core.runtime.layers import LocalChannelLayer, group_send_many
+from mozaiks_core.db.async_db import LockBusy, call_on_loop, writes_on_loop
+from mozaiks_core.db.fast_sql import Guard, insert_many, update_many_by_pk
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+from mozaiks_core.runtime.protocol.groups import chat_group
+from mozaiks_core.runtime.protocol.layers import LocalChannelLayer, group_send_many
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 IDLE_CLOSE_SECONDS = 2.0
-
-
-def chat_group(chat_id: str) -> str:
-    """Channel-layer group of a chat's sockets."""
-    return f"mozaiks.chat.{chat_id}"
-
-
-def run_group(chat_id: str) -> str:
-    """Channel-layer group of the run holding a chat (answers and cancellation go there)."""
-    return f"mozaiks.run.{chat_id}"
 
 
 @dataclass(slots=True)
@@ -320,7 +311,7 @@ def _write(events: list[EventRow], pending: list[PendingRow], updates: dict[int,
     meter goes last, and on PostgreSQL it is one statement read only after ``COMMIT``, so the row
     is locked for the server's commit only.
     """
-    from mozaiks_core.runtime.services import record_llm_usage
+    from mozaiks_core.runtime.runs.usage import record_llm_usage
 
     if events:
         _insert_events(events)

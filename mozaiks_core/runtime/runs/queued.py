@@ -73,7 +73,7 @@ def beat() -> int:
 
 
 def _beat_forever() -> None:
-    from mozaiks_core.runtime.runs import heartbeat_seconds
+    from mozaiks_core.runtime.runs.config import heartbeat_seconds
 
     while True:
         time.sleep(heartbeat_seconds())

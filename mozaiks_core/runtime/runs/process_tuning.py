@@ -29,7 +29,9 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 # Imported before freezing: the engine pulls in AG2 (autogen), OpenAI and pydantic models.
-WARM_IMPORTS = ("mozaiks_core.runtime.engine", "mozaiks_core.runtime.runs", "mozaiks_core.runtime.consumers")
+WARM_IMPORTS = (
+    "mozaiks_core.runtime.engine", "mozaiks_core.runtime.runs.execution", "mozaiks_core.runtime.transport.consumers",
+)
 
 # Collect the youngest generation every 10,000 allocations instead of 700: a turn's short-lived
 # objects die before a collection sees them, so fewer are promoted and full collections are rarer.

@@ -113,10 +113,6 @@ def _datetime_adapter() -> Callable[[datetime], Any]:
     return adapt
 
 
-def _adapt(value: Any) -> Any:
-    return _adapted((value,))[0]
-
-
 @functools.lru_cache(maxsize=256)
 def _positions_to_adapt(model: type[models.Model], columns: tuple[str, ...]) -> tuple[int, ...]:
     """Positions of ``columns`` whose values :func:`_adapted` may change: date-times, JSON, and any

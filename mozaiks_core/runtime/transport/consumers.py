@@ -26,12 +26,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 
-from mozaiks_core.async_db import db_call, db_write
 from mozaiks_core.conf import mozaiks_settings
+from mozaiks_core.db.async_db import db_call, db_write
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.dispatch import Receive, dispatch_in_turn
-from mozaiks_core.runtime.event_log import chat_group, run_group
-from mozaiks_core.runtime.frames import (
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+from mozaiks_core.runtime.protocol.frames import (
     RATE_LIMITED,
     FrameError,
     InboundFrame,
@@ -41,8 +40,9 @@ from mozaiks_core.runtime.frames import (
     parse_inbound,
     resume_position,
 )
-from mozaiks_core.runtime.layers import attach_receiver, detach_receiver
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+from mozaiks_core.runtime.protocol.groups import chat_group, run_group
+from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
+from mozaiks_core.runtime.transport.dispatch import Receive, dispatch_in_turn
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     delivered_seq: int
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Callable[..., Awaitable[None]]) -> None:
-        """Channels' ``AsyncConsumer.__call__`` with :func:`~mozaiks_core.runtime.dispatch.dispatch_in_turn`
+        """Channels' ``AsyncConsumer.__call__`` with :func:`~mozaiks_core.runtime.transport.dispatch.dispatch_in_turn`
         instead of ``await_many_dispatch`` (two turns of the loop fewer per client frame)."""
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
