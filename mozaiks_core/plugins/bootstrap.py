@@ -68,11 +68,6 @@ def cached_workspace(app_dir: Path, pack_roots: Iterable[str | Path] = (), licen
     return _cache[key]
 
 
-def forget_workspaces() -> None:
-    """Drop cached workspaces (tests that load several fixture workspaces in one process)."""
-    _cache.clear()
-
-
 @functools.cache
 def python_plugins() -> list[LoadedPlugin]:
     """Entry-point plugins, discovered once per process."""
