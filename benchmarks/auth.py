@@ -22,8 +22,10 @@ TARGET_RATIO = 1.5
 
 def _setup() -> None:
     sys.path.insert(0, str(REPO))
-    os.environ.setdefault("MOZAIKS_VAR_DIR", tempfile.mkdtemp(prefix="mozaiks-bench-auth-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mozaiks_core.settings")
+    from benchmarks.harness import benchmark_environment
+
+    os.environ.update(benchmark_environment(Path(tempfile.mkdtemp(prefix="mozaiks-bench-auth-")),
+                                            os.environ.get("DATABASE_URL")))
     os.environ["LOG_LEVEL"] = "error"
     import django
     from django.core.management import call_command

@@ -1,4 +1,4 @@
-"""What the benchmarks share: free ports, the closed-loop chat workflow, the benchmark user.
+"""What the benchmarks share: their settings, child processes, free ports, the chat workflow, the user.
 
 ``runtime.py`` and ``load.py`` drive the same UserDriven chat: each user message gets one
 scripted answer, then an input request, for as many rounds as a run lasts.
@@ -6,9 +6,18 @@ scripted answer, then an input request, for as many rounds as a run lasts.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CHAT_WORKFLOW = "BenchChat"
 
@@ -30,6 +39,47 @@ def benchmark_environment(tmp: Path, database_url: str | None = None) -> dict[st
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
     }
+
+
+class Processes:
+    """The benchmark's child processes (servers, workers, services), each logging to ``log_dir/<name>.log``."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``command`` in its own process group (so :meth:`stop` ends its children too)."""
+        log = (self.log_dir / f"{name}.log").open("wb")
+        process = subprocess.Popen(command, cwd=ROOT, env=env or os.environ.copy(), stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append(process)
+        return process
+
+    def wait_until(self, check: Callable[[], Any], what: str, timeout: float = 60) -> None:
+        """Poll ``check`` until it is true; a timeout names ``what`` and where the logs are."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                if check():
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"{what} did not come up; logs in {self.log_dir}")
+
+    def wait_for_health(self, port: int, what: str, timeout: float = 60) -> None:
+        """Wait until ``/health`` on ``port`` answers 200."""
+        self.wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).status == 200,
+                        what, timeout)
+
+    def stop(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        """SIGTERM ``process`` (or every process, newest first) and wait for it."""
+        targets = [process] if process is not None else list(reversed(self.started))
+        for target in targets:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(target.pid, signal.SIGTERM)
+        for target in targets:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                target.wait(timeout=20)
 
 
 def free_port() -> int:

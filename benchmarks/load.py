@@ -26,13 +26,11 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,28 +39,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHAT_WORKFLOW, bench_user, free_port, write_chat_workflow  # noqa: E402
+from benchmarks.harness import CHAT_WORKFLOW, Processes, bench_user, free_port, write_chat_workflow  # noqa: E402
 
 TMP = Path(tempfile.mkdtemp(prefix="mozaiks-load-"))
-PROCESSES: list[subprocess.Popen[bytes]] = []
-
-
-def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    log = (TMP / f"{name}.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env or os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    PROCESSES.append(process)
-    return process
-
-
-def wait_until(check: Any, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if check():
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not come up; logs in {TMP}")
+PROCESSES = Processes(TMP)
+spawn, wait_until = PROCESSES.spawn, PROCESSES.wait_until
 
 
 def private_postgres() -> str:
@@ -124,8 +105,7 @@ def start_topology(max_chats: int) -> list[int]:
                                "-P", "threads", "-c", threads, "-n", f"runs{index}@%h", "--without-gossip",
                                "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"])
     for port in ports:
-        wait_until(lambda port=port: urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).status
-                   == 200, f"uvicorn on {port}")
+        PROCESSES.wait_for_health(port, f"uvicorn on {port}")
     time.sleep(3)  # workers connect to the broker
     return ports
 
@@ -285,7 +265,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     user = bench_user("load@example.com")
     ports = start_topology(max(sizes, default=args.idle // 10))
-    web_pids = PROCESSES[2].pid, PROCESSES[3].pid
+    web_pids = PROCESSES.started[2].pid, PROCESSES.started[3].pid
     print(f"topology: 2 uvicorn + 2 Celery run workers (threads), PostgreSQL (private), Redis pub/sub layer "
           f"(private); {os.cpu_count()} cores; python {sys.version.split()[0]}")
     print(f"closed loop, {args.seconds:.0f}s measured after {args.warmup + 2:.0f}s warm-up; clients alternate "
@@ -316,17 +296,8 @@ def main() -> None:
         print(f"  chat (authorized, subscribed) {chat_kb:6.1f} KB  ({chat_failed} failed)  target <= 100 KB")
 
 
-def shutdown() -> None:
-    for process in reversed(PROCESSES):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in PROCESSES:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=20)
-
-
 if __name__ == "__main__":
     try:
         main()
     finally:
-        shutdown()
+        PROCESSES.stop()

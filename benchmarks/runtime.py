@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,11 +49,11 @@ import websockets  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from benchmarks.harness import CHAT_WORKFLOW, bench_user, free_port, write_chat_workflow  # noqa: E402
+from benchmarks.harness import CHAT_WORKFLOW, Processes, bench_user, free_port, write_chat_workflow  # noqa: E402
 from mozaiks_core.runtime import services  # noqa: E402
 from mozaiks_core.runtime.engine.baseline import bare_ag2_run, benchmark_bundle  # noqa: E402
 from mozaiks_core.runtime.models import ChatEvent, ChatSession  # noqa: E402
-from mozaiks_core.runtime.runs import execute_run  # noqa: E402
+from mozaiks_core.runtime.runs.execution import execute_run  # noqa: E402
 from mozaiks_core.workspace_info import app_id  # noqa: E402
 
 
@@ -111,21 +110,19 @@ def part_a(user: Any, runs: int = 40) -> None:
 # --- (b) concurrent chats over real sockets ---------------------------------------------
 
 
+SERVERS = Processes(TMP)
+
+
 def start_server(port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "benchmarks.runtime_asgi:application", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--backlog", "4096"]
-    log = (TMP / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError((TMP / "server.log").read_text())
+    process = SERVERS.spawn("server", command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        SERVERS.wait_for_health(port, "the benchmark server", timeout=30)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process
 
 
 class Window:
@@ -255,8 +252,7 @@ def part_b(user: Any, sizes: tuple[int, ...] = (50, 200), rounds: int = 3, warmu
             print(row.format(count, "echo (baseline)", echo.row()) + f"   all {rounds} rounds")
             print(row.format(count, "chat runs", chat.row()) + f"   -> {against(chat, echo)}")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
+        SERVERS.stop(server)
 
 
 def main() -> None:

@@ -17,9 +17,9 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from mozaiks_core.asgi import django_asgi_app
-from mozaiks_core.runtime.frames import now_iso
-from mozaiks_core.runtime.routing import websocket_urlpatterns
-from mozaiks_core.runtime.ws_auth import WebSocketAuthMiddleware
+from mozaiks_core.runtime.protocol.frames import now_iso
+from mozaiks_core.runtime.transport.routing import websocket_urlpatterns
+from mozaiks_core.runtime.transport.socket_auth import WebSocketAuthMiddleware
 
 
 class EchoConsumer(AsyncWebsocketConsumer):
