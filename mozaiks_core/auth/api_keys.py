@@ -99,8 +99,12 @@ def revoke_api_key(actor: Membership, key_id: Any) -> APIKey:
     if api_key is None:
         raise ActionRefused("NOT_FOUND", "No such API key in this organization.", 404)
     if api_key.revoked_at is None:
+        from mozaiks_core.auth.signals import announce_credentials_changed
+
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        if api_key.created_by_id is not None:  # sockets of tokens the key started are re-checked
+            announce_credentials_changed(api_key.created_by_id, api_key.organization_id, "api_key_revoked")
     return api_key
 
 

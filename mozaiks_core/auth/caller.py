@@ -26,7 +26,8 @@ class Caller:
     """An authenticated caller acting for one organization.
 
     ``via`` is ``session``, ``api_key`` or ``execution_token``; ``scopes`` is empty for sessions
-    and execution tokens (full rights of the role) and the key's scopes for API keys.
+    and execution tokens (full rights of the role) and the key's scopes for API keys;
+    ``session_key`` is the signed-in session's key (sessions only: tokens minted for it die with it).
     """
 
     user: Any
@@ -36,6 +37,7 @@ class Caller:
     claims: ExecutionClaims | None = None
     scopes: tuple[str, ...] = field(default=())
     api_key_id: int | None = None
+    session_key: str = ""
 
     @property
     def can_manage(self) -> bool:

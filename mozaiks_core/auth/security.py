@@ -2,7 +2,10 @@
 
 The bearer token is an API key (``mzk_...``) or an execution token (a JWT). Each class attaches
 a :class:`~mozaiks_core.auth.caller.Caller` to the request; endpoints use ``auth=api_auth`` and
-:func:`~mozaiks_core.auth.caller.get_caller`. Refusals raise
+:func:`~mozaiks_core.auth.caller.get_caller`. ``api_auth`` refuses execution tokens (403
+``TOKEN_SCOPE``): a token opens only its chat's runtime surface, whose routes declare
+``auth=chat_surface_auth`` and look the chat up through the token's claims. Keys and tokens are
+checked at every use by :func:`~mozaiks_core.auth.liveness.check_credential`. Refusals raise
 :class:`~mozaiks_core.auth.errors.CredentialRefused` (``{error, message}`` bodies); a database
 that cannot be reached while a credential is checked answers 503 with ``Retry-After``, so
 clients retry instead of discarding a valid key.
@@ -14,9 +17,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
@@ -24,6 +25,7 @@ from ninja.security import HttpBearer, SessionAuth
 from mozaiks_core.auth.api_keys import KEY_PREFIX, APIKeyError, authenticate_api_key
 from mozaiks_core.auth.caller import ORG_HEADER, Caller, build_caller
 from mozaiks_core.auth.errors import CredentialRefused, database_unavailable
+from mozaiks_core.auth.liveness import Credential, CredentialRevoked, check_credential, execution_credential
 from mozaiks_core.auth.models import Membership
 from mozaiks_core.auth.services import MANAGER_ROLES
 from mozaiks_core.auth.tokens import ExecutionTokenError, verify_execution_token
@@ -58,6 +60,7 @@ class SessionCallerAuth(SessionAuth):
         if caller is None:
             raise CredentialRefused(403, "NOT_A_MEMBER",
                                     "X-Mozaiks-Organization names an organization you are not a member of.")
+        caller = replace(caller, session_key=getattr(getattr(request, "session", None), "session_key", None) or "")
         request.caller = caller  # type: ignore[attr-defined]
         return caller
 
@@ -68,14 +71,17 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
     except APIKeyError as error:
         raise CredentialRefused(401, "API_KEY_INVALID", str(error)) from None
     creator = api_key.created_by
-    membership = (
-        Membership.objects.filter(user=creator, organization=api_key.organization).first()
-        if creator is not None and creator.is_active
-        else None
-    )
-    if membership is None:
-        raise CredentialRefused(401, "API_KEY_INVALID",
-                                "The API key's creator no longer belongs to its organization; create a new key.")
+    if creator is None:
+        raise CredentialRefused(401, "API_KEY_INVALID", "The API key's creator no longer exists; create a new key.")
+    try:
+        membership = check_credential(Credential(kind="api_key", user_id=creator.pk,
+                                                 organization_id=api_key.organization_id,
+                                                 issued_at=api_key.created_at, api_key_id=api_key.pk),
+                                      user=creator)
+    except CredentialRevoked:
+        raise CredentialRefused(401, "API_KEY_INVALID", "The API key's creator no longer belongs to its "
+                                "organization (keys die with the membership that created them); create a new "
+                                "key.") from None
     header = request.META.get(ORG_HEADER)
     if header and header not in {str(api_key.organization_id), api_key.organization.slug}:
         raise CredentialRefused(403, "API_KEY_OTHER_ORGANIZATION",
@@ -99,29 +105,39 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
     )
 
 
-def _execution_caller(request: HttpRequest, token: str) -> Caller:
+def _execution_caller(request: HttpRequest, token: str, *, allowed: bool) -> Caller:
     try:
         claims = verify_execution_token(token)
     except ExecutionTokenError as error:
         raise CredentialRefused(401, error.code, error.message) from None
-    user: Any = get_user_model().objects.filter(pk=claims.user_id, is_active=True).first()
-    caller = build_caller(request, user, "execution_token", claims) if user is not None else None
-    if caller is None:
-        raise CredentialRefused(401, "TOKEN_INVALID",
-                                "The execution token's user or organization membership no longer exists.")
+    if not allowed:
+        raise CredentialRefused(403, "TOKEN_SCOPE", "An execution token opens only its own chat (socket, answers, "
+                                "meta, export); call this endpoint with your session or an API key.")
+    try:
+        membership = check_credential(execution_credential(claims))
+    except CredentialRevoked as revoked:
+        raise CredentialRefused(401, revoked.code, revoked.message) from None
     # The token travels in WebSocket URLs (and so in logs): it runs chats, it never manages the organization.
-    return replace(caller, role=Membership.Role.MEMBER) if caller.role in MANAGER_ROLES else caller
+    return Caller(user=membership.user, organization=membership.organization, role=Membership.Role.MEMBER,
+                  via="execution_token", claims=claims)
 
 
 class BearerCallerAuth(HttpBearer):
-    """``Authorization: Bearer <API key>`` (``mzk_...``) or ``Bearer <execution token>`` (JWT)."""
+    """``Authorization: Bearer <API key>`` (``mzk_...``) or ``Bearer <execution token>`` (JWT).
+
+    ``execution_tokens=False`` (``api_auth``) refuses execution tokens with 403 ``TOKEN_SCOPE``.
+    """
+
+    def __init__(self, *, execution_tokens: bool = False) -> None:
+        super().__init__()
+        self.execution_tokens = execution_tokens
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
         with _database_reachable():
             if token.startswith(KEY_PREFIX):
                 caller = _api_key_caller(request, token)
             elif token.count(".") == 2:
-                caller = _execution_caller(request, token)
+                caller = _execution_caller(request, token, allowed=self.execution_tokens)
             else:
                 return None
         if caller is not None:
@@ -131,3 +147,6 @@ class BearerCallerAuth(HttpBearer):
 
 
 api_auth = [BearerCallerAuth(), SessionCallerAuth()]
+chat_surface_auth = [BearerCallerAuth(execution_tokens=True), SessionCallerAuth()]
+"""``api_auth`` plus execution tokens: only for a chat's runtime surface (its answers, meta, export,
+cancel, the session list narrowed to it) and module actions, which check the token's claims."""

@@ -4,16 +4,24 @@ Signed with ``MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY`` (RS256/ES256, public half pu
 ``/.well-known/jwks.json``), else ``MOZAIKS_EXECUTION_TOKEN_KEY`` (HS256), else a key derived
 from ``SECRET_KEY`` and a salt, so there is never a literal default. The runtime checks every
 claim against the WebSocket path with :func:`assert_claims_match`.
+
+A token names the membership it acts with (``mid``: a member removed and invited back has a new
+one) and what minted it: ``sid`` (the signed-in session's key, encrypted: the token travels
+in URLs and its claims are readable) or ``key`` (the API key's id). Both are checked at every use
+(:mod:`mozaiks_core.auth.liveness`), so signing out or revoking the key ends the token.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 from mozaiks_core.auth.keys import SigningKey, build_signing_key
@@ -51,6 +59,9 @@ class ExecutionClaims:
     issued_at: int
     expires_at: int
     jti: str
+    session_key: str = ""
+    api_key_id: int | None = None
+    membership_id: int | None = None
 
 
 def current_signing_key() -> SigningKey:
@@ -60,6 +71,12 @@ def current_signing_key() -> SigningKey:
         getattr(settings, "MOZAIKS_EXECUTION_TOKEN_PRIVATE_KEY", "") or "",
         settings.SECRET_KEY,
     )
+
+
+def _session_sealer() -> Fernet:
+    """Encrypts the minting session's key into the ``sid`` claim (a key derived from ``SECRET_KEY``)."""
+    digest = hashlib.sha256(b"mozaiks.execution-token.sid.v1:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 def token_audience() -> str:
@@ -82,8 +99,15 @@ def issue_execution_token(
     workflow: str,
     capability: str = "",
     plan: str = "",
+    session_key: str = "",
+    api_key_id: int | None = None,
+    membership_id: int | None = None,
 ) -> str:
-    """Sign a token bound to this user, organization, app, chat and workflow."""
+    """Sign a token bound to this user, organization, app, chat and workflow.
+
+    ``session_key`` or ``api_key_id`` name the credential that asked for it, ``membership_id`` the
+    membership it acts with; the token dies with either.
+    """
     key = current_signing_key()
     now = int(time.time())
     claims = {
@@ -101,6 +125,12 @@ def issue_execution_token(
         "jti": uuid.uuid4().hex,
         "token_use": TOKEN_USE,
     }
+    if session_key:
+        claims["sid"] = _session_sealer().encrypt(session_key.encode()).decode()
+    if api_key_id is not None:
+        claims["key"] = int(api_key_id)
+    if membership_id is not None:
+        claims["mid"] = int(membership_id)
     return jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers={"kid": key.kid})
 
 
@@ -131,6 +161,15 @@ def verify_execution_token(token: str, *, audience: str | None = None) -> Execut
     lifetime = int(claims["exp"]) - int(claims["iat"])
     if lifetime > MAX_MINUTES * 60 or lifetime <= 0:
         raise ExecutionTokenError("TOKEN_INVALID", "The execution token's lifetime is outside 1–60 minutes.")
+    session_key = ""
+    if claims.get("sid"):
+        try:
+            session_key = _session_sealer().decrypt(str(claims["sid"]).encode()).decode()
+        except (InvalidToken, UnicodeDecodeError):
+            raise ExecutionTokenError("TOKEN_INVALID", "The execution token's session claim is invalid.") from None
+    api_key_id, membership_id = claims.get("key"), claims.get("mid")
+    if not all(value is None or isinstance(value, int) for value in (api_key_id, membership_id)):
+        raise ExecutionTokenError("TOKEN_INVALID", "The execution token's key or membership claim is invalid.")
     return ExecutionClaims(
         user_id=str(claims["sub"]),
         organization_id=str(claims["organization"]),
@@ -142,6 +181,9 @@ def verify_execution_token(token: str, *, audience: str | None = None) -> Execut
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
         jti=str(claims["jti"]),
+        session_key=session_key,
+        api_key_id=api_key_id,
+        membership_id=membership_id,
     )
 
 

@@ -1,7 +1,10 @@
 """HTTP side of the chat protocol: start chats, answer requests, read metadata, export events.
 
-Every endpoint authenticates with ``api_auth`` and sees only the caller's own chats; an
-execution token only reaches the chat it is bound to. Errors are ``{error, message, ...}``.
+Every endpoint sees only the caller's own chats in the organization the credential acts for.
+The chat's runtime surface (answers, meta, exists, cancel, session list, export) authenticates
+with ``chat_surface_auth``, which also takes the chat's execution token, bound to that one chat;
+everything else (start, launch, the catalogues) uses ``api_auth``, which refuses execution tokens,
+so a token never mints another. Errors are ``{error, message, ...}``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from ninja import Router, Schema
 
 from mozaiks_core.auth.caller import Caller, get_caller
-from mozaiks_core.auth.security import api_auth
+from mozaiks_core.auth.security import api_auth, chat_surface_auth
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.models import ChatSession, PendingRequest
 
@@ -60,7 +63,7 @@ def _not_found(chat_id: str) -> JsonResponse:
 
 
 def _chat(caller: Caller, chat_id: str) -> ChatSession | None:
-    return services.chat_for(caller.user, chat_id, claims=caller.claims)
+    return services.chat_for(caller.user, chat_id, organization_id=caller.organization.pk, claims=caller.claims)
 
 
 def _websocket_url(request: HttpRequest, session: ChatSession, token: str) -> str:
@@ -68,20 +71,15 @@ def _websocket_url(request: HttpRequest, session: ChatSession, token: str) -> st
     return f"{scheme}://{request.get_host()}{services.websocket_path(session)}?access_token={token}"
 
 
-def _started(request: HttpRequest, session: ChatSession, reused: bool, capability_id: str = "") -> dict[str, Any]:
-    token = services.issue_chat_token(session, capability_id)
+def _started(request: HttpRequest, caller: Caller, session: ChatSession, reused: bool,
+             capability_id: str = "") -> dict[str, Any]:
+    token = services.issue_chat_token(session, capability_id, session_key=caller.session_key,
+                                      api_key_id=caller.api_key_id)
     return {
         "success": True, "chat_id": session.chat_id, "workflow_name": session.workflow, "app_id": session.app_id,
         "user_id": str(session.user_id), "websocket_url": _websocket_url(request, session, token), "reused": reused,
         "cache_seed": session.cache_seed, "access_token": token, "status": session.status,
     }
-
-
-def _token_allows(caller: Caller, *, workflow: str) -> services.ChatError | None:
-    if caller.claims is not None and caller.claims.workflow != workflow:
-        return services.ChatError("TOKEN_SCOPE", "This execution token is bound to another workflow; use your "
-                                  "session or an API key to start chats.", 403)
-    return None
 
 
 @router.post("/chats/{app_id}/{workflow}/start", auth=api_auth)
@@ -92,24 +90,22 @@ def start_chat(request: HttpRequest, app_id: str, workflow: str, payload: StartC
     if body.user_id not in (None, "", str(caller.user.pk)):
         return JsonResponse({"error": "USER_MISMATCH", "message": "user_id must be your own user id (or left out)."},
                             status=403)
-    denied = _token_allows(caller, workflow=workflow)
-    if denied is not None:
-        return _error(denied)
     try:
         session, reused = services.create_chat(
             user=caller.user, organization=caller.organization, app_id=app_id, workflow=workflow,
             client_request_id=body.client_request_id, force_new=body.force_new, can_manage=caller.can_manage)
     except services.ChatError as error:
         return _error(error)
-    return JsonResponse(_started(request, session, reused))
+    return JsonResponse(_started(request, caller, session, reused))
 
 
-@router.post("/ui-tool/submit", auth=api_auth)
+@router.post("/ui-tool/submit", auth=chat_surface_auth)
 def submit_ui_tool(request: HttpRequest, payload: UIToolSubmitIn) -> HttpResponse:
     """Answer a UI tool the run is blocked on; a second answer is refused with 409."""
     caller = get_caller(request)
     request_row = PendingRequest.objects.filter(
-        request_id=payload.event_id, kind=PendingRequest.Kind.UI_TOOL, chat__user=caller.user
+        request_id=payload.event_id, kind=PendingRequest.Kind.UI_TOOL, chat__user=caller.user,
+        chat__organization=caller.organization,
     ).select_related("chat").first()
     session = _chat(caller, request_row.chat.chat_id) if request_row else None
     if session is None:
@@ -122,7 +118,7 @@ def submit_ui_tool(request: HttpRequest, payload: UIToolSubmitIn) -> HttpRespons
     return JsonResponse({"status": "success", "event_id": payload.event_id, "chat_id": session.chat_id})
 
 
-@router.post("/user-input/submit", auth=api_auth)
+@router.post("/user-input/submit", auth=chat_surface_auth)
 def submit_user_input(request: HttpRequest, payload: UserInputIn) -> HttpResponse:
     """Answer the chat's input request (or continue a finished chat with a new message)."""
     caller = get_caller(request)
@@ -139,7 +135,7 @@ def submit_user_input(request: HttpRequest, payload: UserInputIn) -> HttpRespons
     return JsonResponse({"status": "success", "outcome": outcome, "chat_id": session.chat_id})
 
 
-@router.get("/chats/meta/{app_id}/{chat_id}", auth=api_auth)
+@router.get("/chats/meta/{app_id}/{chat_id}", auth=chat_surface_auth)
 def chat_meta(request: HttpRequest, app_id: str, chat_id: str) -> HttpResponse:
     """The chat's status, last seq, last artifact and cache seed."""
     session = _chat(get_caller(request), chat_id)
@@ -148,14 +144,14 @@ def chat_meta(request: HttpRequest, app_id: str, chat_id: str) -> HttpResponse:
     return JsonResponse({"exists": True, **services.session_summary(session)})
 
 
-@router.get("/chats/exists/{app_id}/{chat_id}", auth=api_auth)
+@router.get("/chats/exists/{app_id}/{chat_id}", auth=chat_surface_auth)
 def chat_exists(request: HttpRequest, app_id: str, chat_id: str) -> HttpResponse:
     """``{exists}``: false for missing chats and for other users' chats alike."""
     session = _chat(get_caller(request), chat_id)
     return JsonResponse({"exists": session is not None and session.app_id == app_id, "chat_id": chat_id})
 
 
-@router.post("/chats/{chat_id}/cancel", auth=api_auth)
+@router.post("/chats/{chat_id}/cancel", auth=chat_surface_auth)
 def cancel_chat(request: HttpRequest, chat_id: str) -> HttpResponse:
     """Stop the chat's run at its next step."""
     session = _chat(get_caller(request), chat_id)
@@ -164,7 +160,7 @@ def cancel_chat(request: HttpRequest, chat_id: str) -> HttpResponse:
     return JsonResponse({"status": "success", "cancelled": services.cancel_chat(session), "chat_id": chat_id})
 
 
-@router.get("/sessions/list/{app_id}/{user_id}", auth=api_auth)
+@router.get("/sessions/list/{app_id}/{user_id}", auth=chat_surface_auth)
 def list_sessions(request: HttpRequest, app_id: str, user_id: str, limit: int = 50) -> HttpResponse:
     """The caller's chats in this app, newest first."""
     caller = get_caller(request)
@@ -189,7 +185,7 @@ def list_workflows(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"workflows": workflows, "unavailable": sorted(services.bundle_errors())})
 
 
-@router.get("/chats/{chat_id}/events.ndjson", auth=api_auth)
+@router.get("/chats/{chat_id}/events.ndjson", auth=chat_surface_auth)
 def export_events(request: HttpRequest, chat_id: str) -> HttpResponse:
     """The chat's events as NDJSON in the frozen MozaiksAI envelope."""
     session = _chat(get_caller(request), chat_id)
@@ -228,16 +224,13 @@ def launch(request: HttpRequest, payload: LaunchIn) -> HttpResponse:
         return JsonResponse({"error": "CAPABILITY_NOT_FOUND", "message": f"No capability {payload.capability_id!r}; "
                              "GET /api/ai/capabilities lists them.", "capability_id": payload.capability_id},
                             status=404)
-    denied = _token_allows(caller, workflow=workflow)
-    if denied is not None:
-        return _error(denied)
     try:
         session, reused = services.create_chat(
             user=caller.user, organization=caller.organization, app_id=app_id(), workflow=workflow,
             force_new=payload.force_new, capability_id=payload.capability_id, can_manage=caller.can_manage)
     except services.ChatError as error:
         return _error(error)
-    body = _started(request, session, reused, payload.capability_id)
+    body = _started(request, caller, session, reused, payload.capability_id)
     body["capability_id"] = payload.capability_id
     return JsonResponse(body)
 

@@ -13,15 +13,18 @@ class MozaiksRuntimeConfig(AppConfig):
 
     def ready(self) -> None:
         """Serve the MozaiksAI import path for tool code, report bundle problems in ``mozaiks validate``,
-        register the Celery tasks (the run executor sends ``run_chat`` by name) and name the workflows
-        for the capability checks."""
+        register the Celery tasks (the run executor sends ``run_chat`` by name), name the workflows
+        for the capability checks, and close sockets whose credentials die."""
+        from mozaiks_core.auth.liveness import credentials_changed
         from mozaiks_core.entitlements.capabilities import provide_workflow_names
         from mozaiks_core.runtime import tasks  # noqa: F401
         from mozaiks_core.runtime.bundles import get_registry
         from mozaiks_core.runtime.bundles.registry import validate_workflows
         from mozaiks_core.runtime.engine import mozaiksai_shim
+        from mozaiks_core.runtime.revocations import on_credentials_changed
         from mozaiks_core.validation import register_validator
 
         mozaiksai_shim.install()
         register_validator("workflows", validate_workflows)
         provide_workflow_names(lambda: set(get_registry().bundles) | set(get_registry().errors))
+        credentials_changed.connect(on_credentials_changed, dispatch_uid="mozaiks_runtime_credentials_changed")

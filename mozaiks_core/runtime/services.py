@@ -1,7 +1,8 @@
 """The runtime's actions: start chats, answer requests, cancel, meter usage, export.
 
 HTTP endpoints, the WebSocket consumer, the admin and Celery tasks all call these functions;
-each query is scoped to the calling user (a chat of someone else does not exist for them).
+each query is scoped to the calling user and the organization their credential acts for (a chat
+of someone else, or of another organization, does not exist for them).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mozaiks_core import workspace_info
+from mozaiks_core.auth.models import Membership
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
 from mozaiks_core.db.fast_sql import update_where
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_chat_id, new_event_id
@@ -148,16 +150,35 @@ def create_chat(
     return session, False
 
 
-def chat_for(user: Any, chat_id: str, *, claims: ExecutionClaims | None = None) -> ChatSession | None:
-    """The caller's chat ``chat_id``, or None: another user's chat, or one a token is not bound to."""
+def chat_for(user: Any, chat_id: str, *, organization_id: Any,
+             claims: ExecutionClaims | None = None) -> ChatSession | None:
+    """The caller's chat ``chat_id`` in the organization the credential acts for, or None.
+
+    None for another user's chat, a chat of another organization (an API key of organization A
+    never reaches its creator's chats in B), and any chat but the one a token is bound to.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not isinstance(chat_id, str):
         return None
-    if claims is not None and claims.chat_id != chat_id:
+    if claims is not None and (claims.chat_id != chat_id or claims.organization_id != str(organization_id)):
         return None
-    queryset = ChatSession.objects.filter(chat_id=chat_id, user=user)
-    if claims is not None:
-        queryset = queryset.filter(organization_id=claims.organization_id)
-    return queryset.select_related("organization").first()
+    return (ChatSession.objects.filter(chat_id=chat_id, user=user, organization_id=organization_id)
+            .select_related("organization").first())
+
+
+def member_chat(user: Any, chat_id: str) -> ChatSession | None:
+    """The user's chat ``chat_id`` while they are a member of its organization (pages, session sockets)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not isinstance(chat_id, str):
+        return None
+    return (ChatSession.objects.filter(chat_id=chat_id, user=user, organization__memberships__user=user)
+            .select_related("organization").first())
+
+
+def stop_member_chats(user_id: Any, organization_id: Any) -> int:
+    """Cancel the chats a former member left running in the organization (its quota is not theirs to spend);
+    their pending requests close, so no answer is accepted any more. Returns how many were cancelled."""
+    open_statuses = (ChatSession.Status.CREATED, *ChatSession.ACTIVE_STATUSES, ChatSession.Status.INTERRUPTED)
+    chats = ChatSession.objects.filter(user_id=user_id, organization_id=organization_id, status__in=open_statuses)
+    return sum(1 for session in chats if cancel_chat(session))
 
 
 def websocket_path(session: ChatSession) -> str:
@@ -165,11 +186,17 @@ def websocket_path(session: ChatSession) -> str:
     return f"/ws/{session.workflow}/{session.app_id}/{session.chat_id}/{session.user_id}"
 
 
-def issue_chat_token(session: ChatSession, capability_id: str = "") -> str:
-    """A short-lived execution token bound to this chat's user, organization, app and workflow."""
+def issue_chat_token(session: ChatSession, capability_id: str = "", *, session_key: str = "",
+                     api_key_id: int | None = None) -> str:
+    """A short-lived execution token bound to this chat's user, organization, app and workflow, and to the
+    credential that asked for it (``session_key`` or ``api_key_id``) and to the user's membership: it dies
+    with either."""
+    membership_id = (Membership.objects.filter(user_id=session.user_id, organization_id=session.organization_id)
+                     .values_list("pk", flat=True).first())
     return issue_execution_token(user_id=session.user_id, organization_id=session.organization_id,
                                  app_id=session.app_id, chat_id=session.chat_id, workflow=session.workflow,
-                                 capability=capability_id or session.workflow)
+                                 capability=capability_id or session.workflow, session_key=session_key,
+                                 api_key_id=api_key_id, membership_id=membership_id)
 
 
 def session_summary(session: ChatSession) -> dict[str, Any]:
@@ -210,7 +237,8 @@ def start_run(session: ChatSession, *, user_message: str | None = None) -> bool:
     return True
 
 
-def _publish(group: str, message: dict[str, Any]) -> None:
+def publish_to_group(group: str, message: dict[str, Any]) -> None:
+    """Send ``message`` to a channel-layer group from synchronous code; a failure is logged, not raised."""
     try:
         async_to_sync(get_channel_layer().group_send)(group, message)
     except Exception:
@@ -245,7 +273,8 @@ def answer_request(session: ChatSession, request_id: str, response: Any, *, kind
         raise ChatError("REQUEST_CLOSED", f"The run that asked {request_id!r} has ended; start the chat again.",
                         409, {"request_id": request_id})
     if publish:  # at once in autocommit mode; after the caller's commit inside a transaction
-        transaction.on_commit(lambda: _publish(run_group(session.chat_id), answer_message(request_id, response)))
+        message = answer_message(request_id, response)
+        transaction.on_commit(lambda: publish_to_group(run_group(session.chat_id), message))
 
 
 def submit_user_text(session: ChatSession, text: str, request_id: str | None = None, *,
@@ -292,9 +321,9 @@ def cancel_chat(session: ChatSession) -> bool:
             changes["last_seq"] = closing.seq
             message = {"type": "chat.frames",
                        "frames": [[closing.seq, event_frame(closing.type, closing.payload, closing.seq, now)]]}
-            transaction.on_commit(lambda: _publish(chat_group(session.chat_id), message))
+            transaction.on_commit(lambda: publish_to_group(chat_group(session.chat_id), message))
         else:
-            transaction.on_commit(lambda: _publish(run_group(session.chat_id), {"type": "run.cancel"}))
+            transaction.on_commit(lambda: publish_to_group(run_group(session.chat_id), {"type": "run.cancel"}))
         ChatSession.objects.filter(pk=session.pk).update(**changes)
         PendingRequest.objects.filter(chat=session, answered_at__isnull=True).update(closed=True)
     return True
@@ -334,7 +363,7 @@ def reap_stale_runs(chat_ids: Sequence[str] | None = None) -> int:
                              "Send a message to continue the chat.", status=ChatSession.Status.INTERRUPTED)
         message = {"type": "chat.frames", "frames": [[None, notice]]}
         groups = [chat_group(session.chat_id) for session in reaped]
-        transaction.on_commit(lambda: [_publish(group, message) for group in groups])
+        transaction.on_commit(lambda: [publish_to_group(group, message) for group in groups])
     if reaped:
         logger.warning("marked %d chat run(s) interrupted (no heartbeat since %s)", len(reaped), cutoff.isoformat())
     return len(reaped)

@@ -165,17 +165,19 @@ def test_production_refuses_the_published_demo_key_and_weak_secrets() -> None:
         check_execution_key_config(secret="", private_key=_pem(small), production=False, published=frozenset())
 
 
-def test_the_bearer_execution_token_authenticates_the_api(make_user, make_team) -> None:
+def test_a_bearer_execution_token_authenticates_only_its_chats_surface(make_user, make_team) -> None:
     user = make_user()
     team = make_team(user, name="Runners")
     token = issue_execution_token(**{**CLAIMS, "user_id": user.pk, "organization_id": team.pk})
-    me = Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert me.status_code == 200
-    assert me.json()["via"] == "execution_token"
-    assert me.json()["organization_id"] == team.pk
-    assert me.json()["role"] == "member", "an execution token runs chats; it never manages the organization"
-    assert Client().get(f"/api/orgs/{team.pk}/api-keys", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+    chat_route = f"/api/chats/exists/{CLAIMS['app_id']}/{CLAIMS['chat_id']}"
+    exists = Client().get(chat_route, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert exists.status_code == 200, "the token authenticates on its chat's routes"
+    assert exists.json()["exists"] is False
+    for path in ("/api/me", f"/api/orgs/{team.pk}/api-keys", f"/api/orgs/{team.pk}/members"):
+        refused = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert refused.status_code == 403, path
+        assert refused.json()["error"] == "TOKEN_SCOPE", "an execution token runs its chat; it never manages"
     forged = _tamper(token, organization=str(team.pk + 1000))
-    refused = Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    refused = Client().get(chat_route, HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert refused.status_code == 401
     assert "invalid" in refused.json()["detail"]

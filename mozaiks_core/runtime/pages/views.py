@@ -43,9 +43,9 @@ def _organization(request: HttpRequest) -> Any:
     return membership.organization if membership is not None else None
 
 
-def user_chats(user: Any, query: str = "") -> QuerySet[Any]:
-    """The user's chats in this app, newest activity first, filtered by title or workflow."""
-    chats = _chat_sessions().objects.filter(user=user, app_id=app_id())
+def user_chats(user: Any, organization: Any, query: str = "") -> QuerySet[Any]:
+    """The user's chats in this app and organization, newest activity first, filtered by title or workflow."""
+    chats = _chat_sessions().objects.filter(user=user, organization=organization, app_id=app_id())
     if query:
         chats = chats.filter(Q(title__icontains=query) | Q(workflow__icontains=query) | Q(chat_id__startswith=query))
     return chats.order_by("-updated_at")
@@ -81,10 +81,12 @@ def one_snapshot() -> Iterator[None]:
 @ensure_csrf_cookie
 @require_GET
 def chat_home(request: HttpRequest) -> HttpResponse:
-    """The chat home: what this user may start, and a searchable history of their chats."""
+    """The chat home: what this user may start, and a searchable history of their chats, both in the active
+    organization (the one launches run in and whose quota the page shows)."""
     query = request.GET.get("q", "").strip()[:100]
-    chats = list(user_chats(request.user, query)[:HISTORY_LIMIT])
-    context = {**_shared_context(organization_quota(_organization(request))), "chats": chats, "query": query}
+    organization = _organization(request)
+    chats = list(user_chats(request.user, organization, query)[:HISTORY_LIMIT])
+    context = {**_shared_context(organization_quota(organization)), "chats": chats, "query": query}
     return render(request, "mozaiks/chat/home.html", context)
 
 
@@ -102,13 +104,18 @@ def transcript_frames(chat: Any) -> list[dict[str, Any]]:
 @ensure_csrf_cookie
 @require_GET
 def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
-    """One conversation. Another user's chat (or an unknown id) is a 404, never a 403 that leaks it."""
+    """One conversation, while the user is a member of its organization (whose quota the page shows).
+
+    Another user's chat, a chat of an organization the user left, or an unknown id is a 404, never a
+    403 that leaks it.
+    """
     if not _CHAT_ID.match(chat_id):
         raise Http404("No such chat.")
     with one_snapshot():
-        chat = get_object_or_404(_chat_sessions(), chat_id=chat_id, user=request.user, app_id=app_id())
+        chat = get_object_or_404(_chat_sessions().objects.select_related("organization"), chat_id=chat_id,
+                                 user=request.user, organization__memberships__user=request.user, app_id=app_id())
         events = transcript_frames(chat)
-        quota = organization_quota(_organization(request))
+        quota = organization_quota(chat.organization)
     boot = {
         "chat_id": chat.chat_id,
         "app_id": chat.app_id,

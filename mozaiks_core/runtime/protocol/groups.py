@@ -11,3 +11,8 @@ def chat_group(chat_id: str) -> str:
 def run_group(chat_id: str) -> str:
     """Channel-layer group of the run holding a chat (answers and cancellation go there)."""
     return f"mozaiks.run.{chat_id}"
+
+
+def user_group(user_id: object) -> str:
+    """Channel-layer group of every chat socket of one user (credential re-checks go there)."""
+    return f"mozaiks.user.{user_id}"

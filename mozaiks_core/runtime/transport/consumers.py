@@ -26,6 +26,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 
+from mozaiks_core.auth.liveness import (
+    Credential,
+    CredentialRevoked,
+    check_credential,
+    execution_credential,
+    session_fingerprint,
+)
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.db.async_db import db_call, db_write
 from mozaiks_core.runtime import services
@@ -40,13 +47,14 @@ from mozaiks_core.runtime.protocol.frames import (
     parse_inbound,
     resume_position,
 )
-from mozaiks_core.runtime.protocol.groups import chat_group, run_group
+from mozaiks_core.runtime.protocol.groups import chat_group, run_group, user_group
 from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
 from mozaiks_core.runtime.transport.dispatch import Receive, dispatch_in_turn
 
 logger = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
+CREDENTIAL_REVOKED = 4003  # the credential died while the socket was open (membership ended, signed out, ...)
 SLOW_CLIENT = 4008
 # Events read from the database per query of a replay or gap fill (a replay of any length is paged).
 REPLAY_PAGE = 1000
@@ -81,26 +89,38 @@ class _RateLimit:
         return True
 
 
-def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession | None, str, str]:
-    """The chat this socket may join, or (None, error_code, message) for a 1008 close."""
+def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession | None, Credential | None, str, str]:
+    """The chat this socket may join and the credential it joins with, or (None, None, error_code, message)."""
     user = scope.get("user")
     claims = scope.get("execution_claims")
     if user is None or not user.is_authenticated:
         code = scope.get("execution_token_error") or "AUTHENTICATION_REQUIRED"
-        return None, code, "Sign in, or connect with ?access_token=<execution token> from the start endpoint."
-    denied = (None, "CHAT_ACCESS_DENIED", "This chat does not exist or is not yours; start a chat first.")
+        return None, None, code, "Sign in, or connect with ?access_token=<execution token> from the start endpoint."
+    denied = (None, None, "CHAT_ACCESS_DENIED", "This chat does not exist or is not yours; start a chat first.")
     if path["user_id"] != str(user.pk):
         return denied
     if claims is not None and (claims.app_id, claims.chat_id, claims.workflow, claims.user_id) != (
         path["app_id"], path["chat_id"], path["workflow"], path["user_id"]
     ):
         return denied
-    session = services.chat_for(user, path["chat_id"], claims=claims)
+    if claims is not None:
+        credential = execution_credential(claims)
+        session = services.chat_for(user, path["chat_id"], organization_id=claims.organization_id, claims=claims)
+    else:
+        session = ChatSession.objects.filter(chat_id=path["chat_id"], user=user).first()
+        credential = None if session is None else Credential(
+            kind="session", user_id=user.pk, organization_id=session.organization_id,
+            session_key=getattr(scope.get("session"), "session_key", None) or "")
+    if credential is not None:
+        try:
+            check_credential(credential)
+        except CredentialRevoked as revoked:
+            return None, None, revoked.code, revoked.message
     if session is None or session.app_id != path["app_id"] or session.workflow != path["workflow"]:
         return denied
     services.reap_stale_runs(chat_ids=[session.chat_id])
     session.refresh_from_db()
-    return session, "", ""
+    return session, credential, "", ""
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -136,17 +156,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.receiving_directly = False
         self.limiter = _RateLimit()
         path = self.scope["url_route"]["kwargs"]
-        session, code, message = await db_call(_authorize)(self.scope, path)
+        session, credential, code, message = await db_call(_authorize)(self.scope, path)
         await self.accept()
-        if session is None:
+        if session is None or credential is None:
             await self.send(text_data=error_frame(code, message))
             await self.close(code=POLICY_VIOLATION)
             return
+        self.credential = credential
         self.session = await db_call(ChatSession.objects.get)(pk=session.pk)
         self.delivered_seq = self.session.last_seq
         self.receiving_directly = attach_receiver(self.channel_layer, self.channel_name, self._receive_directly)
+        # Joined before the chat's group: a revocation published from here on reaches this socket.
+        await self.channel_layer.group_add(user_group(credential.user_id), self.channel_name)
         await self.channel_layer.group_add(chat_group(session.chat_id), self.channel_name)
         self.subscribed = True
+        if not await self._credential_still_live():
+            return
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._send_loop()), loop.create_task(self._ping_loop())]
         meta = await db_call(services.session_summary)(self.session)
@@ -172,6 +197,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # (queued for dispatch) and not yet handled. Class defaults: dispatch runs before connect.
     dispatching = False
     declined = 0
+    credential: Credential | None = None
 
     def _receive_directly(self, message: dict[str, Any]) -> bool:
         """The channel layer's receiver (see ``layers.attach_receiver``): handle ``chat.frames`` now
@@ -209,8 +235,54 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._stop_receiving_directly()
         if self.subscribed:
             await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
+        if self.credential is not None:
+            await self.channel_layer.group_discard(user_group(self.credential.user_id), self.channel_name)
         for task in getattr(self, "tasks", []):
             task.cancel()
+
+    # --- credential re-checks ----------------------------------------------------------
+
+    async def credential_recheck(self, message: dict[str, Any]) -> None:
+        """A credential of this socket's user may have died (``credentials_changed`` in another process or
+        this one): check it again now; the announced end of this socket's own session closes it at once."""
+        if self.closing or self.credential is None:
+            return
+        organization_id = message.get("organization_id")
+        if organization_id is not None and str(organization_id) != str(self.credential.organization_id):
+            return
+        ended = message.get("ended_session") or ""
+        if ended and self.credential.session_key and ended == session_fingerprint(self.credential.session_key):
+            await self._revoke("TOKEN_REVOKED", "You signed out; sign in and open the chat again.")
+            return
+        await self._credential_still_live()
+
+    async def _credential_still_live(self) -> bool:
+        """Check the socket's credential; a dead one gets ``chat.error`` and the socket closes with 4003."""
+        if self.credential is None:
+            return False
+        try:
+            await db_call(check_credential)(self.credential)
+        except CredentialRevoked as revoked:
+            await self._revoke(revoked.code, revoked.message)
+            return False
+        return True
+
+    async def _revoke(self, code: str, message: str) -> None:
+        """Close for a credential that died: nothing more is sent or accepted, then 4003 after the error."""
+        if self.closing:
+            return
+        self.closing = True
+        logger.info("closing chat socket of chat %s: %s", self.session.chat_id, code)
+        self._stop_receiving_directly()
+        for task in self.tasks:
+            task.cancel()
+        if self.subscribed:
+            self.subscribed = False
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
+        with contextlib.suppress(Exception):
+            await self.send_frame(error_frame(code, message))
+            await self.close(code=CREDENTIAL_REVOKED, reason="credential revoked")
 
     # --- outbound ----------------------------------------------------------------------
 
@@ -328,6 +400,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if not self.limiter.allow():
             self._queue(error_frame(RATE_LIMITED, "Too many frames; slow down (20 per second)."))
+            return
+        if not await self._credential_still_live():
             return
         try:
             frame = parse_inbound(text_data, bytes_data, mozaiks_settings().ws_max_frame_bytes)

@@ -21,11 +21,12 @@ def session_cookie(user: Any) -> str:
     return client.cookies["sessionid"].value
 
 
-def post_json(url: str, body: dict[str, Any], *, session: str) -> tuple[int, dict[str, Any]]:
-    """POST JSON to the live server with the session cookie and CSRF token."""
+def post_json(url: str, body: dict[str, Any], *, session: str,
+              headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """POST JSON to the live server with the session cookie and CSRF token (and any extra ``headers``)."""
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
         "Content-Type": "application/json", "X-CSRFToken": CSRF,
-        "Cookie": f"sessionid={session}; csrftoken={CSRF}",
+        "Cookie": f"sessionid={session}; csrftoken={CSRF}", **(headers or {}),
     })
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
