@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from mozaiks_core.auth.api_keys import create_api_key, revoke_api_key
 from mozaiks_core.auth.models import Membership
 from mozaiks_core.runtime.models import ChatSession
-from mozaiks_core.runtime.transport.consumers import POLICY_VIOLATION
+from mozaiks_core.runtime.transport.consumers import CREDENTIAL_REVOKED, POLICY_VIOLATION
 from tests.runtime.transport.conftest import APP_ID, Client
 from tests.security.teams import ORG_HEADER, bearer, signed_in, team
 
@@ -76,13 +76,20 @@ async def test_an_execution_token_dies_when_the_session_that_minted_it_logs_out(
     session, started = await database_sync_to_async(mint)()
     meta = f"/api/chats/meta/{APP_ID}/{started['chat_id']}"
     assert (await database_sync_to_async(bearer(started["access_token"]).get)(meta)).status_code == 200
+    path = started["websocket_url"].split("testserver", 1)[1]
+    open_socket = Client(path)
+    assert await open_socket.connect()
+    await open_socket.until("chat_meta")
 
     await database_sync_to_async(session.logout)()
+
+    assert (await open_socket.until("chat.error"))["data"]["error_code"] == "TOKEN_REVOKED"
+    assert (await open_socket.next())["code"] == CREDENTIAL_REVOKED
 
     refused = await database_sync_to_async(bearer(started["access_token"]).get)(meta)
     assert refused.status_code == 401
     assert refused.json()["error"] == "TOKEN_REVOKED"
-    socket = Client(started["websocket_url"].split("testserver", 1)[1])
+    socket = Client(path)
     assert await socket.connect()
     refusal = await socket.next()
     assert refusal["data"]["error_code"] == "TOKEN_REVOKED"
