@@ -88,17 +88,18 @@ def _api_key_is_live(api_key_id: int, user: Any, organization_id: Any) -> bool:
     return api_key is not None and api_key.status == "active"
 
 
-def check_credential(credential: Credential, *, user: Any = None) -> Membership:
+def check_credential(credential: Credential) -> Membership:
     """The membership ``credential`` acts with now; raises :class:`CredentialRevoked` if it is dead.
 
-    ``user`` is the credential's user when the caller already loaded it (its ``is_active`` is read).
+    One query on the common path (the membership with its user and organization), one more for a
+    minting session or key.
     """
-    if user is None or str(user.pk) != str(credential.user_id):
-        user = get_user_model().objects.filter(pk=credential.user_id).first()
+    membership = (Membership.objects.select_related("organization", "user")
+                  .filter(user_id=credential.user_id, organization_id=credential.organization_id).first())
+    user = membership.user if membership is not None else (
+        get_user_model().objects.filter(pk=credential.user_id).first())
     if user is None or not user.is_active:
         raise CredentialRevoked(USER_INACTIVE, "This account is deactivated or gone; its credentials no longer work.")
-    membership = (Membership.objects.select_related("organization", "user")
-                  .filter(user=user, organization_id=credential.organization_id).first())
     if membership is None:
         raise CredentialRevoked(MEMBERSHIP_ENDED, "You are no longer a member of this organization; its chats and "
                                 "data are closed to you. Ask an owner to invite you again.")

@@ -76,8 +76,7 @@ def _api_key_caller(request: HttpRequest, token: str) -> Caller:
     try:
         membership = check_credential(Credential(kind="api_key", user_id=creator.pk,
                                                  organization_id=api_key.organization_id,
-                                                 issued_at=api_key.created_at, api_key_id=api_key.pk),
-                                      user=creator)
+                                                 issued_at=api_key.created_at, api_key_id=api_key.pk))
     except CredentialRevoked:
         raise CredentialRefused(401, "API_KEY_INVALID", "The API key's creator no longer belongs to its "
                                 "organization (keys die with the membership that created them); create a new "

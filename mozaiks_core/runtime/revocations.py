@@ -9,11 +9,14 @@ close, so no answer is accepted and the organization's quota is not spent on the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mozaiks_core.auth.liveness import session_fingerprint
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.protocol.groups import user_group
+
+logger = logging.getLogger(__name__)
 
 
 def recheck_message(organization_id: Any, session_key: str = "") -> dict[str, Any]:
@@ -26,5 +29,10 @@ def on_credentials_changed(sender: Any, *, user_id: Any, organization_id: Any, r
                            **kwargs: Any) -> None:
     """Receiver of ``credentials_changed``: stop a former member's chats, then have the user's sockets re-check."""
     if reason == "membership_ended":
-        services.stop_member_chats(user_id, organization_id)
+        try:
+            services.stop_member_chats(user_id, organization_id)
+        except Exception:
+            # The removal has committed; its answer must not turn into a 500. The sockets still re-check
+            # below and every answer is refused, so only the stop of the run is lost (logged).
+            logger.exception("stopping the chats of user %s in organization %s failed", user_id, organization_id)
     services.publish_to_group(user_group(user_id), recheck_message(organization_id, session_key))
