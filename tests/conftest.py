@@ -89,11 +89,35 @@ def redis_server_url() -> str:
     return REDIS_URL
 
 
+REDIS_CLAIM_KEY = "mozaiks-tests:claimed-by"
+REDIS_CLAIM_SECONDS = 600
+
+
 @pytest.fixture
-def redis_url(redis_server_url: str) -> str:
-    """A Redis URL on a randomly chosen database index, so parallel test runs do not collide."""
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """A Redis database index of its own for this test (brokers and queues have fixed names).
+
+    The index is claimed with a key (``SET NX``) that other test runs on the same server respect,
+    and chosen with the system's randomness: pytest-randomly seeds ``random`` per test, so the same
+    test would pick the same index in every run with the same seed. Released on teardown.
+    """
+    import redis
+
     base = redis_server_url.rsplit("/", 1)[0] if redis_server_url.count("/") > 2 else redis_server_url
-    return f"{base}/{random.randint(1, 15)}"
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
+    indexes = random.SystemRandom().sample(range(1, 16), 15)
+    for index in indexes:
+        client = redis.Redis.from_url(f"{base}/{index}")
+        if client.set(REDIS_CLAIM_KEY, token, nx=True, ex=REDIS_CLAIM_SECONDS):
+            break
+        client.close()
+    else:  # every index is busy: share one rather than fail
+        index, client = indexes[0], None
+    yield f"{base}/{index}"
+    if client is not None:
+        if client.get(REDIS_CLAIM_KEY) == token.encode():
+            client.delete(REDIS_CLAIM_KEY)
+        client.close()
 
 
 @pytest.fixture
