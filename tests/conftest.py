@@ -137,6 +137,34 @@ def redis_channel_layer(redis_server_url: str, settings: Any) -> Iterator[str]:
     channel_layers.backends.clear()
 
 
+@pytest.fixture
+def celery_broker() -> Iterator[Callable[[str], None]]:
+    """``celery_broker(url)`` sends this test's tasks to a real broker instead of running them eagerly.
+
+    Afterwards the project's Celery app is back on its settings, and no connection pool made for
+    ``url`` survives: ``Celery.close()`` forgets the connection pool but not the producer pool
+    (``app.amqp._producer_pool``), which keeps publishing to the broker it was made for, so a later
+    test pointing the app at its own worker would send every task to an earlier test's Redis.
+    """
+    from mozaiks_core.celery import app
+
+    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+
+    def forget_pools() -> None:  # what Celery itself does after a fork
+        app._pool = None
+        amqp = app.__dict__.get("amqp")
+        if amqp is not None:
+            amqp._producer_pool = None
+
+    def use(url: str) -> None:
+        forget_pools()
+        app.conf.update(broker_url=url, task_always_eager=False)
+
+    yield use
+    forget_pools()
+    app.conf.update(**previous)
+
+
 # --- real processes --------------------------------------------------------------------------
 
 ServerFactory = Callable[..., ManagedProcess]
