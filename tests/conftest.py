@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -67,6 +68,25 @@ def postgres_db(db: None) -> None:
 
     if connection.vendor != "postgresql":
         service_missing("this test needs PostgreSQL; run it with DATABASE_URL=postgres://... (make test does)")
+
+
+EVENT_WRITER_MODULE = "mozaiks_core.runtime.event_log"
+
+
+@pytest.fixture(autouse=True)
+def _close_event_writer_connection() -> Iterator[None]:
+    """Close the database connection the event writer's thread keeps between batches.
+
+    The writer gives it back when idle, which it notices only while its event loop runs; a test's
+    loop ends first, so the connection would outlive the test, and at the end of the PostgreSQL leg
+    the test database could not be dropped ("is being accessed by other users").
+    """
+    yield
+    writer = sys.modules.get(EVENT_WRITER_MODULE)  # not imported: no writer ran in this process
+    if writer is not None and writer._WRITER_THREAD._threads:
+        from django.db import connections
+
+        writer._WRITER_THREAD.submit(connections.close_all).result(timeout=30)
 
 
 # --- Redis -----------------------------------------------------------------------------------
