@@ -12,6 +12,11 @@ PORT ?= 8000
 # The PostgreSQL leg of `make test` (pytest-django creates and drops test_<name>).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mozaiks
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Both legs run in the random order of one seed (pytest-randomly), printed first; repeat an order
+# with `make test SEED=N`.
+ifndef SEED
+SEED := $(shell $(PYTHON) -c 'import random; print(random.randrange(1, 2**32))')
+endif
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,8 +72,9 @@ lint: $(STAMP)
 test: $(STAMP) system-deps test-deps
 	$(VENV)/bin/ruff check .
 	mkdir -p var && NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d var/site >var/mkdocs.log 2>&1 || { cat var/mkdocs.log; exit 1; }
-	$(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "postgres or dbmatrix" $(PYTEST_ARGS)
+	@echo "random test order: seed $(SEED) (make test SEED=$(SEED) repeats it)"
+	$(PY) -m pytest -p randomly --randomly-seed=$(SEED) -m "not postgres" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -p randomly --randomly-seed=$(SEED) -m "postgres or dbmatrix" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,6 +70,25 @@ def postgres_db(db: None) -> None:
         service_missing("this test needs PostgreSQL; run it with DATABASE_URL=postgres://... (make test does)")
 
 
+EVENT_WRITER_MODULE = "mozaiks_core.runtime.event_log"
+
+
+@pytest.fixture(autouse=True)
+def _close_event_writer_connection() -> Iterator[None]:
+    """Close the database connection the event writer's thread keeps between batches.
+
+    The writer gives it back when idle, which it notices only while its event loop runs; a test's
+    loop ends first, so the connection would outlive the test, and at the end of the PostgreSQL leg
+    the test database could not be dropped ("is being accessed by other users").
+    """
+    yield
+    writer = sys.modules.get(EVENT_WRITER_MODULE)  # not imported: no writer ran in this process
+    if writer is not None and writer._WRITER_THREAD._threads:
+        from django.db import connections
+
+        writer._WRITER_THREAD.submit(connections.close_all).result(timeout=30)
+
+
 # --- Redis -----------------------------------------------------------------------------------
 
 
@@ -89,11 +109,35 @@ def redis_server_url() -> str:
     return REDIS_URL
 
 
+REDIS_CLAIM_KEY = "mozaiks-tests:claimed-by"
+REDIS_CLAIM_SECONDS = 600
+
+
 @pytest.fixture
-def redis_url(redis_server_url: str) -> str:
-    """A Redis URL on a randomly chosen database index, so parallel test runs do not collide."""
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """A Redis database index of its own for this test (brokers and queues have fixed names).
+
+    The index is claimed with a key (``SET NX``) that other test runs on the same server respect,
+    and chosen with the system's randomness: pytest-randomly seeds ``random`` per test, so the same
+    test would pick the same index in every run with the same seed. Released on teardown.
+    """
+    import redis
+
     base = redis_server_url.rsplit("/", 1)[0] if redis_server_url.count("/") > 2 else redis_server_url
-    return f"{base}/{random.randint(1, 15)}"
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
+    indexes = random.SystemRandom().sample(range(1, 16), 15)
+    for index in indexes:
+        client = redis.Redis.from_url(f"{base}/{index}")
+        if client.set(REDIS_CLAIM_KEY, token, nx=True, ex=REDIS_CLAIM_SECONDS):
+            break
+        client.close()
+    else:  # every index is busy: share one rather than fail
+        index, client = indexes[0], None
+    yield f"{base}/{index}"
+    if client is not None:
+        if client.get(REDIS_CLAIM_KEY) == token.encode():
+            client.delete(REDIS_CLAIM_KEY)
+        client.close()
 
 
 @pytest.fixture
@@ -111,6 +155,34 @@ def redis_channel_layer(redis_server_url: str, settings: Any) -> Iterator[str]:
     channel_layers.backends.clear()
     yield prefix
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+def celery_broker() -> Iterator[Callable[[str], None]]:
+    """``celery_broker(url)`` sends this test's tasks to a real broker instead of running them eagerly.
+
+    Afterwards the project's Celery app is back on its settings, and no connection pool made for
+    ``url`` survives: ``Celery.close()`` forgets the connection pool but not the producer pool
+    (``app.amqp._producer_pool``), which keeps publishing to the broker it was made for, so a later
+    test pointing the app at its own worker would send every task to an earlier test's Redis.
+    """
+    from mozaiks_core.celery import app
+
+    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+
+    def forget_pools() -> None:  # what Celery itself does after a fork
+        app._pool = None
+        amqp = app.__dict__.get("amqp")
+        if amqp is not None:
+            amqp._producer_pool = None
+
+    def use(url: str) -> None:
+        forget_pools()
+        app.conf.update(broker_url=url, task_always_eager=False)
+
+    yield use
+    forget_pools()
+    app.conf.update(**previous)
 
 
 # --- real processes --------------------------------------------------------------------------

@@ -207,7 +207,13 @@ class Route:
 
 
 def iter_routes(api: Any, mount: str = "/api") -> Iterator[Route]:
-    """Every operation of a NinjaAPI, with its full path (``/api/orgs/{org_id}/members``)."""
+    """Every operation of a NinjaAPI, with its full path (``/api/orgs/{org_id}/members``).
+
+    django-ninja lists nested routers (a module's ``api_router`` inside the plugins router) in
+    ``api._routers`` only once it has bound the API, which building its URLs does; build them here
+    so the answer does not depend on whether the URLconf was loaded before.
+    """
+    api.urls  # noqa: B018 -- the property binds every router once (cached by ninja)
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:

@@ -243,31 +243,17 @@ def test_concurrent_deliveries_of_one_event_store_it_once_and_apply_it_once(post
     assert Subscription.objects.get(organization=org).status == "active"
 
 
-def _reset_broker_pools(app) -> None:
-    """Forget connection pools made for an earlier broker (what Celery itself does after a fork)."""
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.mark.redis
 @pytest.mark.slow
 def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_celery_worker(
-        transactional_db, celery_worker, redis_url, monkeypatch) -> None:
+        transactional_db, celery_worker, celery_broker) -> None:
     from django.test import Client
-
-    from mozaiks_core.celery import app as celery_app
 
     worker = celery_worker(queues="mozaiks.default")
     _, org = make_member("worker-hook@example.com")
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    monkeypatch.setitem(celery_app.conf, "broker_url", redis_url)
-    _reset_broker_pools(celery_app)
+    celery_broker(worker.info["redis_url"])
     payload = _sub_event("evt_worker", "customer.subscription.created", org, "active", 1000, plan="team")
-    try:
-        response = Client().post(URL, data=payload, content_type="application/json",
-                                 HTTP_STRIPE_SIGNATURE=sign(payload))
-    finally:
-        _reset_broker_pools(celery_app)  # later tests run eagerly again
+    response = Client().post(URL, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(payload))
     assert response.status_code == 200
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

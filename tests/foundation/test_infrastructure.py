@@ -32,8 +32,11 @@ def test_celery_worker_fixture_runs_a_task_sent_through_redis(celery_worker: Any
 
     worker = celery_worker()
     key = f"ping-{uuid.uuid4().hex}"
-    sender = Celery(broker=redis_url)
+    # Not the current app: shared_task proxies (billing, runtime tasks) resolve through
+    # current_app, so a current throwaway app would send later tests' tasks to this broker.
+    sender = Celery(broker=redis_url, set_as_current=False)
     sender.send_task("mozaiks.ping", args=[key], queue="mozaiks.default")
+    sender.close()
     client = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

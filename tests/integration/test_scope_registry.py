@@ -68,3 +68,17 @@ def test_every_registered_declaration_names_a_mounted_view_or_route() -> None:
     known = {scoping.view_key(route.view) for route in routes} | {route_key(r.method, r.path) for r in routes}
     stale = sorted(set(scoping._registry) - known)
     assert not stale, f"api_scopes declarations for views or routes that no longer exist: {stale}"
+
+
+def test_routes_of_nested_routers_are_listed_before_the_api_has_built_its_urls() -> None:
+    """A module's ``api_router`` is nested in the plugins router; ninja lists nested routers only
+    once the API is bound, so the check must not depend on the URLconf having loaded first."""
+    from ninja import NinjaAPI, Router
+
+    parent, child = Router(), Router()
+    parent.get("/top")(_unregistered_view)
+    child.get("/nested")(_unregistered_view)
+    parent.add_router("/child", child)
+    fresh = NinjaAPI(urls_namespace="scope-registry-test")
+    fresh.add_router("/parent", parent)
+    assert {route.path for route in iter_routes(fresh)} == {"/api/parent/top", "/api/parent/child/nested"}

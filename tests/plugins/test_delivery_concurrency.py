@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from mozaiks_core import celery_app
 from mozaiks_core.auth.services import ensure_personal_organization
 from mozaiks_core.packs.audit.models import ActivityEntry
 from mozaiks_core.packs.notifications.models import Notification
@@ -67,21 +66,16 @@ def test_parallel_deliverers_of_the_same_events_run_each_reaction_exactly_once(
 @pytest.mark.redis
 @pytest.mark.slow
 def test_a_real_celery_worker_delivers_each_event_once_even_when_dispatched_three_times(
-        owner: Any, celery_worker: Any) -> None:
+        owner: Any, celery_worker: Any, celery_broker: Any) -> None:
     worker = celery_worker(queues="mozaiks.default")
-    previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.close()
-    celery_app.conf.update(broker_url=worker.info["redis_url"], task_always_eager=False)
-    try:
-        event_ids = create_tasks(owner, 10)  # dispatched once after commit
-        events.dispatch(event_ids)
-        events.dispatch(event_ids[:5])
-        deadline = time.monotonic() + 30
-        while OutboxEvent.objects.filter(status="pending").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)  # let the duplicate tasks finish too
-    finally:
-        celery_app.close()
-        celery_app.conf.update(broker_url=previous[0], task_always_eager=previous[1])
+    celery_broker(worker.info["redis_url"])
+    event_ids = create_tasks(owner, 10)  # dispatched once after commit
+    events.dispatch(event_ids)
+    events.dispatch(event_ids[:5])
+    deadline = time.monotonic() + 30
+    while OutboxEvent.objects.filter(status="pending").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the duplicate tasks finish too
+    assert not OutboxEvent.objects.filter(status="pending").exists(), f"never delivered:\n{worker.log()[-3000:]}"
     assert_delivered_once(10)
     assert "mozaiks.plugins.deliver_events" in worker.log()

@@ -9,14 +9,17 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from mozaiks_core.auth.caller import get_caller
+from mozaiks_core.auth.scoping import org_scoped
 from mozaiks_core.auth.security import api_auth
 
+from ..api_scopes import listed_task
 from ..models import Task
 
 router = Router(tags=["module: tasks"])
 
 
 @router.get("/export.csv", auth=api_auth, summary="The organization's tasks as CSV")
+@org_scoped(listed_task)  # the CSV lists the caller's organization's tasks: org A's title is the marker
 def export_csv(request: HttpRequest) -> HttpResponse:
     """Download every task of the caller's organization."""
     caller = get_caller(request)
