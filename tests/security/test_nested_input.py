@@ -169,14 +169,15 @@ def test_hostile_yaml_in_a_bundle_file_is_a_precise_problem_not_an_exception(tmp
     assert "MOZAIKS_PARSE_MAX" in check.problems[0].message
 
 
-@pytest.mark.parametrize("name,text", [("module.yaml", ALIAS_BOMB), ("module.yaml", "x: &a [*a]"),
+@pytest.mark.parametrize(("name", "text"), [("module.yaml", ALIAS_BOMB), ("module.yaml", "x: &a [*a]"),
                                        ("app.json", NESTED)])
 def test_hostile_documents_in_a_module_are_a_syntax_problem_not_an_exception(
         tmp_path: Path, name: str, text: str) -> None:
     (tmp_path / name).write_text(text)
     problems: list[Any] = []
     assert DocumentReader(tmp_path, problems).read(tmp_path / name) is None
-    assert len(problems) == 1 and "MOZAIKS_PARSE_MAX" in problems[0].message, problems
+    assert len(problems) == 1, problems
+    assert "MOZAIKS_PARSE_MAX" in problems[0].message, problems
 
 
 def test_hostile_yaml_in_the_catalog_and_capabilities_is_a_problem_not_an_exception() -> None:
@@ -184,9 +185,11 @@ def test_hostile_yaml_in_the_catalog_and_capabilities_is_a_problem_not_an_except
     from mozaiks_core.entitlements.capabilities import parse_capabilities_text
 
     catalog, problems = parse_catalog_text(ALIAS_BOMB, "subscriptions.yaml")
-    assert catalog is None and "MOZAIKS_PARSE_MAX_NODES" in problems[0].message, problems
+    assert catalog is None
+    assert "MOZAIKS_PARSE_MAX_NODES" in problems[0].message, problems
     specs, problems = parse_capabilities_text("capabilities: " + "[" * 200 + "]" * 200, "capabilities.yaml")
-    assert specs == [] and "MOZAIKS_PARSE_MAX_DEPTH" in problems[0].message, problems
+    assert specs == []
+    assert "MOZAIKS_PARSE_MAX_DEPTH" in problems[0].message, problems
 
 
 def test_an_ordinary_yaml_document_with_anchors_and_merge_keys_still_loads(tmp_path: Path) -> None:
