@@ -89,6 +89,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _DEV_HOSTS if DEBUG else [])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise EnvError("ALLOWED_HOSTS is empty and DEBUG is false; set ALLOWED_HOSTS=example.com,www.example.com.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Proxies whose X-Forwarded-For the ASGI server may honour (the Procfile passes them to uvicorn's
+# --forwarded-allow-ips); none by default. Django, allauth and ninja read the client address from
+# REMOTE_ADDR only, never from the header itself.
+MOZAIKS_TRUSTED_PROXIES = env_list("MOZAIKS_TRUSTED_PROXIES", [])
+NINJA_NUM_PROXIES = 0
 
 INSTALLED_APPS = [
     "daphne",
