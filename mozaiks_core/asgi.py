@@ -14,15 +14,17 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from mozaiks_core.runtime.transport.daphne_close import allow_rfc_close_codes  # noqa: E402
+from mozaiks_core.runtime.transport.origins import SameOriginValidator  # noqa: E402
 from mozaiks_core.runtime.transport.routing import websocket_urlpatterns  # noqa: E402
 from mozaiks_core.runtime.transport.socket_auth import WebSocketAuthMiddleware  # noqa: E402
 
+allow_rfc_close_codes()  # daphne (runserver) closes with 1008 like uvicorn: see daphne_close
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 

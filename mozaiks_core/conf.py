@@ -31,6 +31,10 @@ class MozaiksSettings:
     ws_ping_seconds: int = 45
     ws_outbox_frames: int = 2000
     ws_stall_seconds: float = 30
+    ws_max_sockets_per_user: int = 50
+    parse_max_depth: int = 64
+    parse_max_bytes: int = 1_048_576
+    parse_max_nodes: int = 100_000
     execution_token_minutes: int = 15
     pack_roots: list[Path] = field(default_factory=list)
     licensed_services: list[str] = field(default_factory=list)
@@ -56,6 +60,10 @@ def mozaiks_settings() -> MozaiksSettings:
         ws_ping_seconds=getattr(settings, "MOZAIKS_WS_PING_SECONDS", 45),
         ws_outbox_frames=getattr(settings, "MOZAIKS_WS_OUTBOX_FRAMES", 2000),
         ws_stall_seconds=getattr(settings, "MOZAIKS_WS_STALL_SECONDS", 30),
+        ws_max_sockets_per_user=getattr(settings, "MOZAIKS_WS_MAX_SOCKETS_PER_USER", 50),
+        parse_max_depth=getattr(settings, "MOZAIKS_PARSE_MAX_DEPTH", 64),
+        parse_max_bytes=getattr(settings, "MOZAIKS_PARSE_MAX_BYTES", 1_048_576),
+        parse_max_nodes=getattr(settings, "MOZAIKS_PARSE_MAX_NODES", 100_000),
         execution_token_minutes=getattr(settings, "MOZAIKS_EXECUTION_TOKEN_MINUTES", 15),
         pack_roots=[Path(root) for root in getattr(settings, "MOZAIKS_PACK_ROOTS", [])],
         licensed_services=list(getattr(settings, "MOZAIKS_LICENSED_SERVICES", [])),

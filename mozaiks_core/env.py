@@ -15,12 +15,21 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from mozaiks_core.log_redaction import redact
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 class EnvError(ImproperlyConfigured):
-    """An environment variable is missing or malformed; the message says how to fix it."""
+    """An environment variable is missing or malformed; the message says how to fix it.
+
+    The message never carries a credential: passwords in URLs and keys are masked
+    (:func:`mozaiks_core.log_redaction.redact`), whichever variable or check built it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def run_with_config_errors(main: Callable[[], Any]) -> Any:

@@ -89,6 +89,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _DEV_HOSTS if DEBUG else [])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise EnvError("ALLOWED_HOSTS is empty and DEBUG is false; set ALLOWED_HOSTS=example.com,www.example.com.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Proxies whose X-Forwarded-For the ASGI server may honour (the Procfile passes them to uvicorn's
+# --forwarded-allow-ips); none by default. Django, allauth and ninja read the client address from
+# REMOTE_ADDR only, never from the header itself.
+MOZAIKS_TRUSTED_PROXIES = env_list("MOZAIKS_TRUSTED_PROXIES", [])
+NINJA_NUM_PROXIES = 0
 
 INSTALLED_APPS = [
     "daphne",
@@ -117,6 +122,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mozaiks_core.body_limits.BoundedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -199,6 +205,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # --- auth (django-allauth) --------------------------------------------------------------
 
 from mozaiks_core.auth.keys import KeyConfigError, check_execution_key_config  # noqa: E402
+from mozaiks_core.auth.mail_backends import CONSOLE_BACKEND, HOW_TO_CONFIGURE, UNCONFIGURED_BACKEND  # noqa: E402
 from mozaiks_core.auth.mail_config import email_settings_from_url  # noqa: E402
 
 # allauth's pages render inside the shell: our overrides of allauth/layouts and elements are a
@@ -262,11 +269,17 @@ for _provider, _scope in (("github", ["read:user", "user:email"]), ("google", ["
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never merge into an existing account by email alone
 SOCIALACCOUNT_LOGIN_ON_GET = False
 
-# Email: the console backend by default; EMAIL_URL=smtp://user:pass@host:587?tls=true for SMTP.
+# Email: EMAIL_URL=smtp://user:pass@host:587?tls=true for SMTP. Without it: the console backend in
+# development; in production a backend that sends and prints nothing (check --deploy: mozaiks.E020).
 EMAIL_URL = env_str("EMAIL_URL")
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", CONSOLE_BACKEND if DEBUG else UNCONFIGURED_BACKEND)
 if EMAIL_URL:
     globals().update(email_settings_from_url("EMAIL_URL", EMAIL_URL))
+if PRODUCTION and EMAIL_BACKEND == CONSOLE_BACKEND:
+    raise EnvError(
+        "The console mail backend prints every email, password-reset and invitation links included, into the "
+        f"server log, and DEBUG is false; {HOW_TO_CONFIGURE}."
+    )
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MozaiksCore <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -337,6 +350,11 @@ MOZAIKS_WS_MAX_FRAME_BYTES = env_int("MOZAIKS_WS_MAX_FRAME_BYTES", 65536, minimu
 MOZAIKS_WS_PING_SECONDS = env_int("MOZAIKS_WS_PING_SECONDS", 45, minimum=30, maximum=120)
 MOZAIKS_WS_OUTBOX_FRAMES = env_int("MOZAIKS_WS_OUTBOX_FRAMES", 2000, minimum=50)
 MOZAIKS_WS_STALL_SECONDS = env_int("MOZAIKS_WS_STALL_SECONDS", 30, minimum=1, maximum=600)
+MOZAIKS_WS_MAX_SOCKETS_PER_USER = env_int("MOZAIKS_WS_MAX_SOCKETS_PER_USER", 50, minimum=1)
+# Every JSON/YAML document from outside (frames, bodies, webhooks, workspace files): mozaiks_core/parsing.py.
+MOZAIKS_PARSE_MAX_DEPTH = env_int("MOZAIKS_PARSE_MAX_DEPTH", 64, minimum=8, maximum=500)
+MOZAIKS_PARSE_MAX_BYTES = env_int("MOZAIKS_PARSE_MAX_BYTES", 1_048_576, minimum=1024)
+MOZAIKS_PARSE_MAX_NODES = env_int("MOZAIKS_PARSE_MAX_NODES", 100_000, minimum=1000)
 MOZAIKS_RUN_HEARTBEAT_SECONDS = env_int("MOZAIKS_RUN_HEARTBEAT_SECONDS", 10, minimum=1, maximum=300)
 
 

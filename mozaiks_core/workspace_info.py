@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 
+from mozaiks_core.parsing import loads_json
+
 
 @lru_cache(maxsize=4)
 def _read_app_json(path: Path) -> dict[str, object]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_json(path.read_text(encoding="utf-8"), "app.json")
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

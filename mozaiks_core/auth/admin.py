@@ -87,7 +87,7 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role", "created_at", "expires_at"]
     search_fields = ["email", "organization__name", "organization__slug"]
     raw_id_fields = ["organization", "invited_by", "accepted_by"]
-    readonly_fields = ["token_hash", "created_at", "sent_at", "accepted_at", "accepted_by"]
+    readonly_fields = ["created_at", "sent_at", "accepted_at", "accepted_by"]  # never token_hash
     actions = ["revoke"]
 
     @admin.display(description="status")
@@ -110,7 +110,7 @@ class APIKeyAdmin(admin.ModelAdmin):
     list_filter = ["created_at", "last_used_at"]
     search_fields = ["name", "prefix", "organization__name", "organization__slug", "created_by__email"]
     raw_id_fields = ["organization", "created_by"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]  # never key_hash
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from mozaiks_core.auth.mail_backends import HOW_TO_CONFIGURE, UNCONFIGURED_BACKEND
 
 
 @register("security")
@@ -22,3 +24,15 @@ def rate_limits_need_a_real_cache(app_configs: Any = None, **kwargs: Any) -> lis
         return [Warning("ACCOUNT_RATE_LIMITS = False turns off brute-force protection.",
                         hint="Remove the override.", id="mozaiks_auth.W002")]
     return []
+
+
+@register("security", deploy=True)
+def production_needs_a_mail_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """With DEBUG=false and no mail backend, verification, reset and invitation emails are never sent."""
+    if settings.DEBUG or settings.EMAIL_BACKEND != UNCONFIGURED_BACKEND:
+        return []
+    return [Error(
+        "No mail backend is configured and DEBUG is false: account, password-reset and invitation emails "
+        "are not sent (the console backend, which would print their links into the log, is refused).",
+        hint=HOW_TO_CONFIGURE[0].upper() + HOW_TO_CONFIGURE[1:] + ".", id="mozaiks.E020",
+    )]

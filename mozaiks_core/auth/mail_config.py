@@ -7,12 +7,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-_EXPECTED = "expected smtp://user:password@host:587?tls=true, smtps://user:password@host:465 or console://"
+_EXPECTED = ("expected smtp://user:password@host:587?tls=true, smtps://user:password@host:465, file:// "
+             "(into EMAIL_FILE_PATH) or console:// (development only)")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 _BACKENDS = {
     "console": "django.core.mail.backends.console.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",  # into EMAIL_FILE_PATH, never the log
 }
 
 
@@ -28,10 +30,9 @@ def _flag(name: str, url: str, options: dict[str, str], key: str) -> bool:
 
 
 def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
+    from mozaiks_core.log_redaction import redact
+
+    return redact(url)
 
 
 def email_settings_from_url(name: str, url: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
+from mozaiks_core.parsing import DocumentTooComplex, load_yaml
 from mozaiks_core.validation import ERROR, WARNING, Problem
 
 CATALOG_RELATIVE_PATH = Path("config") / "subscriptions.yaml"
@@ -249,7 +250,10 @@ def parse_catalog_text(text: str, file: str) -> tuple[Catalog | None, list[Probl
     """Parse catalog YAML ``text``; returns the catalog (None on errors) and every problem."""
     check = ProblemCollector(file)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader), file)
+    except DocumentTooComplex as exc:
+        check.error("", exc.message, "write the catalog out plainly")
+        return None, check.problems
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

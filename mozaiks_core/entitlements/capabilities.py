@@ -27,6 +27,7 @@ import yaml
 from django.conf import settings
 from django.db import DatabaseError
 
+from mozaiks_core.parsing import DocumentTooComplex, load_yaml
 from mozaiks_core.validation import ERROR, WARNING, Problem
 
 CAPABILITIES_RELATIVE_PATH = Path("config") / "capabilities.yaml"
@@ -64,7 +65,10 @@ def parse_capabilities_text(text: str, file: str) -> tuple[list[CapabilitySpec],
         problems.append(Problem(ERROR, "entitlements.capabilities", file, path, message, hint))
 
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader), file) or {}
+    except DocumentTooComplex as exc:
+        error("", exc.message, "write the file out plainly; until then no capability is declared")
+        return [], problems
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         error(f"line {mark.line + 1}" if mark else "", f"YAML syntax error: {getattr(exc, 'problem', exc)}",

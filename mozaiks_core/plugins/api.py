@@ -6,7 +6,6 @@ mutations POST) with their input schema in the OpenAPI document.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from ninja.throttling import AuthRateThrottle
 
 from mozaiks_core.auth.caller import get_caller
 from mozaiks_core.auth.security import api_auth
+from mozaiks_core.parsing import TOO_DEEP, DocumentTooComplex, loads_json
 from mozaiks_core.plugins.actions import ActionFailure, coerce_query, run_action
 from mozaiks_core.plugins.registry import get_workspace, import_dotted, loaded_plugins
 from mozaiks_core.plugins.shell import navigation_for, theme_config
@@ -59,7 +59,10 @@ def _read_input(request: HttpRequest, action: ActionSpec) -> Any:
     if not request.body:
         return {}
     try:
-        return json.loads(request.body)
+        return loads_json(request.body, "The request body")
+    except DocumentTooComplex as exc:
+        raise ActionFailure(400, "BODY_TOO_DEEP" if exc.reason == TOO_DEEP else "BODY_TOO_LARGE",
+                            exc.message) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ActionFailure(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from exc
 

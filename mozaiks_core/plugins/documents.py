@@ -13,6 +13,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
+from mozaiks_core.parsing import DocumentTooComplex, load_yaml, loads_json
 from mozaiks_core.validation import ERROR, WARNING, Problem
 
 SYNTAX = "mozaiks.E001"
@@ -65,15 +66,17 @@ class DocumentReader:
         except (OSError, UnicodeDecodeError) as exc:
             self.add(ERROR, SYNTAX, path, "", f"cannot be read: {exc}", "check the file exists and is UTF-8 text")
             return None
-        if path.suffix == ".json":
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as exc:
-                self.add(ERROR, SYNTAX, path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}",
-                         "fix the JSON syntax (a trailing comma or a missing quote is the usual cause)")
-                return None
         try:
-            return yaml.load(text, Loader=ManifestLoader)  # noqa: S506 (a SafeLoader subclass)
+            if path.suffix == ".json":
+                return loads_json(text, self.name(path))
+            return load_yaml(text, ManifestLoader, self.name(path))
+        except DocumentTooComplex as exc:
+            self.add(ERROR, SYNTAX, path, "", exc.message, "split or flatten the file")
+            return None
+        except json.JSONDecodeError as exc:
+            self.add(ERROR, SYNTAX, path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}",
+                     "fix the JSON syntax (a trailing comma or a missing quote is the usual cause)")
+            return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""

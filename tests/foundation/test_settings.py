@@ -26,7 +26,8 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 def production_env(**overrides: str) -> dict[str, str]:
     env = {"DEBUG": "false", "SECRET_KEY": STRONG_SECRET, "ALLOWED_HOSTS": "example.com",
-           "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"}
+           "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+           "EMAIL_URL": "smtp://mailer:mail-password@smtp.example.com:587?tls=true"}
     env.update(overrides)
     return env
 

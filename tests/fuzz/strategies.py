@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -63,3 +64,28 @@ def replace_at(tree: Any, path: list[Any], value: Any) -> Any:
 
 
 PATHS = st.lists(st.integers(min_value=0, max_value=20), max_size=4)
+
+
+def _nest(depth: int, shape: str, leaf: str) -> str:
+    if shape == "array":
+        return "[" * depth + leaf + "]" * depth
+    if shape == "object":
+        return '{"data":' * depth + leaf + "}" * depth
+    return '{"a":[' * (depth // 2) + leaf + "]}" * (depth // 2)
+
+
+def nested_json(max_depth: int = 3000) -> st.SearchStrategy[str]:
+    """JSON text nested up to ``max_depth`` levels (arrays, objects or both), built as text because
+    ``json.dumps`` itself recurses; around the configured limit (64) and past the interpreter's
+    recursion limit (1,000), so both the limit and the crash it prevents are reached."""
+    return st.builds(_nest, st.one_of(st.integers(1, 80), st.integers(min(1000, max_depth), max_depth)),
+                     st.sampled_from(["array", "object", "mixed"]), json_trees(3).map(json.dumps))
+
+
+def nested_yaml(max_depth: int = 1500) -> st.SearchStrategy[str]:
+    """YAML nested deep (flow or block style) or an alias bomb of a random fan-out."""
+    flow = nested_json(max_depth)
+    block = st.one_of(st.integers(1, 80), st.integers(300, max_depth)).map(lambda depth: "- " * depth + "x\n")
+    bomb = st.integers(2, 12).map(lambda fan: "a: &a [" + ", ".join(["1"] * fan) + "]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * fan)}]\n" for i in range(7)))
+    return st.one_of(flow, block, bomb, st.just("x: &a [*a]\n"))

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mozaiks_core.runtime.bundles.loader import load_bundle
-from tests.fuzz.strategies import PATHS, json_trees, replace_at, yaml_documents
+from tests.fuzz.strategies import PATHS, json_trees, nested_yaml, replace_at, yaml_documents
 
 VALID = Path(__file__).resolve().parents[1] / "runtime" / "bundles" / "fixtures" / "HelloWorld"
 BUNDLE_FILES = ["orchestrator.yaml", "agents.yaml", "tools.yaml", "handoffs.yaml", "context_variables.yaml",
@@ -59,3 +59,10 @@ def test_one_mutated_node_in_a_valid_bundle_gives_problems_never_an_exception(na
     original = yaml.safe_load((VALID / name).read_text(encoding="utf-8"))
     mutated = replace_at(original, path, value)
     _assert_structured(*_load_with({name: yaml.safe_dump(mutated, allow_unicode=True)}))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(name=st.sampled_from(BUNDLE_FILES), text=nested_yaml())
+def test_a_deeply_nested_or_alias_bomb_bundle_file_gives_problems_never_an_exception(name: str, text: str) -> None:
+    _assert_structured(*_load_with({name: text}))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mozaiks_core.plugins.documents import DocumentReader
 from mozaiks_core.plugins.module_manifest import load_module
 from mozaiks_core.validation import Problem
-from tests.fuzz.strategies import PATHS, json_trees, replace_at, yaml_documents
+from tests.fuzz.strategies import PATHS, json_trees, nested_yaml, replace_at, yaml_documents
 from tests.plugins.conftest import NOTES_EVENTS, NOTES_MODULE, NOTES_REACTIONS
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
@@ -63,3 +63,10 @@ def test_one_mutated_node_in_a_valid_manifest_gives_check_messages_never_an_exce
     original = {"module.yaml": NOTES_MODULE, "contracts/events.yaml": NOTES_EVENTS,
                 "contracts/reactions.yaml": NOTES_REACTIONS}[document]
     _assert_checked(*_load({document: yaml.safe_dump(replace_at(original, path, value), allow_unicode=True)}))
+
+
+@FUZZ
+@given(document=st.sampled_from(["module.yaml", "contracts/events.yaml", "contracts/reactions.yaml", "settings.yaml"]),
+       text=nested_yaml())
+def test_deeply_nested_or_alias_bomb_documents_give_check_messages_never_an_exception(document: str, text: str) -> None:
+    _assert_checked(*_load({document: text}))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from mozaiks_core.billing.models import WebhookEvent
 from tests.billing.support import WEBHOOK_SECRET, install_test_catalog, make_member, sign, subscription_object
-from tests.fuzz.strategies import PATHS, json_trees, replace_at
+from tests.fuzz.strategies import PATHS, json_trees, nested_json, replace_at
 
 URL = "/billing/webhooks/stripe/"
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True,
@@ -59,7 +59,8 @@ def _event(event_id: str, event_type: str, obj: Any, created: Any) -> str:
 
 
 @FUZZ
-@given(body=st.one_of(json_trees().map(json.dumps), st.text(max_size=300)))
+@given(body=st.one_of(json_trees().map(json.dumps), st.text(max_size=300), nested_json(),
+                     nested_json().map(lambda value: '{"id": "evt_n", "type": "invoice.paid", "data": ' + value + "}")))
 def test_validly_signed_random_bodies_get_a_structured_answer(stripe_endpoint: Any, body: str) -> None:
     _assert_structured(stripe_endpoint(body))
 

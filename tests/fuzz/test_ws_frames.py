@@ -1,7 +1,8 @@
 """Fuzzing the chat socket's inbound frames against the real consumer (WebsocketCommunicator).
 
 Every example opens a socket on a user-driven chat, sends a few generated frames (random JSON,
-frames of the right type with wrong fields, binary, oversized), then ``client.resume``. The socket
+frames of the right type with wrong fields, binary, oversized, nested thousands of levels deep),
+then ``client.resume``. The socket
 must answer each refused frame with a structured ``chat.error`` (no ``seq``), stay open, and still
 answer the resume with ``chat.resume_boundary``; the consumer must never crash.
 """
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.protocol.frames import INBOUND_TYPES, FrameError, parse_inbound
-from tests.fuzz.strategies import json_trees
+from tests.fuzz.strategies import json_trees, nested_json
 from tests.runtime.transport.conftest import Client, new_chat, socket_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +41,9 @@ typed_frames = st.builds(
 )
 huge_frames = st.integers(min_value=1, max_value=3).map(
     lambda factor: json.dumps({"type": "user.input.submit", "data": {"text": "x" * (MAX_BYTES * factor)}}))
-text_frames = st.one_of(json_trees().map(json.dumps), typed_frames, st.text(max_size=200), huge_frames)
+nested_frames = st.one_of(nested_json(), nested_json(400).map(
+    lambda value: '{"type": "ui_tool_response", "eventId": "e1", "response": ' + value + "}"))
+text_frames = st.one_of(json_trees().map(json.dumps), typed_frames, st.text(max_size=200), huge_frames, nested_frames)
 frames = st.one_of(text_frames.map(lambda text: ("text", text)), st.binary(max_size=300).map(lambda b: ("bytes", b)))
 
 

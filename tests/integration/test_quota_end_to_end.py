@@ -32,6 +32,7 @@ WORKFLOW = "QuotaBurner"
 APP_ID = "mozaiks-demo"
 TOKENS_PER_RUN = 120_000
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]
 
@@ -70,7 +71,7 @@ def _launch(client: Client) -> Any:
 async def _run(websocket_url: str) -> list[dict[str, Any]]:
     """Connect to the chat (the AgentDriven run starts) and collect frames until the run completes."""
     parts = urlsplit(websocket_url)
-    communicator = WebsocketCommunicator(application, f"{parts.path}?{parts.query}", headers=[ORIGIN])
+    communicator = WebsocketCommunicator(application, f"{parts.path}?{parts.query}", headers=[ORIGIN, HOST])
     connected, _ = await communicator.connect(timeout=10)
     assert connected
     frames: list[dict[str, Any]] = []

@@ -7,7 +7,6 @@ write call carries an idempotency key. Tests inject a ``stripe.HTTPClient`` via 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from mozaiks_core.billing.adapters.base import (
     WebhookSignatureError,
 )
 from mozaiks_core.billing.models import Plan, Subscription, WebhookEvent
+from mozaiks_core.parsing import DocumentTooComplex, loads_json
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -150,7 +150,9 @@ class StripeAdapter(BillingAdapter):
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise WebhookSignatureError(str(exc)) from exc
         try:
-            data = json.loads(text)
+            data = loads_json(text, "The webhook body")
+        except DocumentTooComplex as exc:
+            raise WebhookPayloadError(exc.message) from exc
         except ValueError as exc:
             raise WebhookPayloadError(f"the body is not JSON: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from mozaiks_core.parsing import DocumentTooComplex, load_yaml, loads_json
 from mozaiks_core.validation import ERROR, WARNING, Problem
 
 _MISSING = object()
@@ -56,8 +57,10 @@ class ProblemCollector:
         text = path.read_text(encoding="utf-8")
         try:
             if path.suffix == ".json":
-                return json.loads(text) if text.strip() else None
-            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (a safe loader)
+                return loads_json(text, file) if text.strip() else None
+            return load_yaml(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader), file)
+        except DocumentTooComplex as exc:
+            self.error("bundle.too_complex", file, "", exc.message, "Split or flatten the file.")
         except yaml.MarkedYAMLError as exc:
             mark, context = exc.problem_mark, exc.context_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

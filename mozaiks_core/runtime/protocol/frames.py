@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mozaiks_core.parsing import TOO_DEEP, DocumentTooComplex, check_json
+
 EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 SCHEMA_VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED"
 FRAME_TOO_LARGE = "FRAME_TOO_LARGE"
+FRAME_TOO_DEEP = "FRAME_TOO_DEEP"
 RATE_LIMITED = "RATE_LIMITED"
 
 INBOUND_TYPES = ("user.input.submit", "ui_tool_response", "client.resume", "chat.start_workflow", "pong")
@@ -73,10 +76,11 @@ def parse_inbound(text: str | None, binary: bytes | None, max_bytes: int) -> Inb
     if binary is not None:
         raise FrameError(SCHEMA_VALIDATION_FAILED, "Binary frames are not accepted; send JSON text frames.")
     raw = text or ""
-    size = len(raw.encode("utf-8"))
-    if size > max_bytes:
-        raise FrameError(FRAME_TOO_LARGE, f"The frame has {size} bytes; the limit is {max_bytes} bytes.",
-                         limit=max_bytes)
+    try:
+        check_json(raw, "The frame", max_bytes=max_bytes, size_setting="MOZAIKS_WS_MAX_FRAME_BYTES")
+    except DocumentTooComplex as error:
+        code = FRAME_TOO_DEEP if error.reason == TOO_DEEP else FRAME_TOO_LARGE
+        raise FrameError(code, error.message, limit=error.limit) from None
     try:
         message = json.loads(raw)
     except ValueError as error:

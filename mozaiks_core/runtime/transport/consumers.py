@@ -17,6 +17,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -55,7 +56,11 @@ logger = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 CREDENTIAL_REVOKED = 4003  # the credential died while the socket was open (membership ended, signed out, ...)
+INTERNAL_ERROR = 1011
 SLOW_CLIENT = 4008
+TOO_MANY_SOCKETS = 4029
+# Open chat sockets per user id in this process (MOZAIKS_WS_MAX_SOCKETS_PER_USER caps them).
+_sockets_per_user: Counter[str] = Counter()
 # Events read from the database per query of a replay or gap fill (a replay of any length is paged).
 REPLAY_PAGE = 1000
 
@@ -74,18 +79,33 @@ def frame_sender(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Callable[
 
 
 class _RateLimit:
-    """Token bucket for inbound frames: ``rate`` per second, bursts up to ``burst``."""
+    """Token bucket for inbound frames: ``rate`` per second, bursts up to ``burst``. A frame over the
+    limit is dropped, and the socket is not read again until a token is back."""
 
     def __init__(self, rate: float = 20.0, burst: float = 60.0) -> None:
         self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, time.monotonic()
 
+    warned = 0.0  # when the client was last told it is over the limit
+
     def allow(self) -> bool:
+        """Take a token for one frame; False when the bucket is empty (the frame is dropped)."""
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens < 1:
             return False
         self.tokens -= 1
+        return True
+
+    def seconds_to_next_token(self) -> float:
+        """How long until the bucket holds a token again."""
+        return max(0.0, (1 - self.tokens) / self.rate)
+
+    def warn_now(self) -> bool:
+        """Whether to answer a dropped frame with RATE_LIMITED: once a second, so a flood costs no replies."""
+        if self.stamp - self.warned < 1.0:
+            return False
+        self.warned = self.stamp
         return True
 
 
@@ -139,8 +159,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            await dispatch_in_turn(receive, channel_receive, self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):
+                await dispatch_in_turn(receive, channel_receive, self.dispatch)
+        except Exception:
+            # A bug, not a client's mistake (those get a chat.error): log it, close with 1011.
+            logger.exception("chat socket %s failed; closing it with 1011", scope.get("path", ""))
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": INTERNAL_ERROR})
+        finally:
+            await self._clean_up()
 
     async def connect(self) -> None:
         """Authorize against the path, subscribe, send ``chat_meta``, start AgentDriven runs."""
@@ -163,6 +191,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=POLICY_VIOLATION)
             return
         self.credential = credential
+        user_id = path["user_id"]
+        if _sockets_per_user[user_id] >= conf.ws_max_sockets_per_user:
+            await self.send(text_data=error_frame(
+                "TOO_MANY_SOCKETS", f"You have {conf.ws_max_sockets_per_user} chat sockets open on this server, "
+                "the limit (MOZAIKS_WS_MAX_SOCKETS_PER_USER); close one and connect again.",
+                limit=conf.ws_max_sockets_per_user))
+            await self.close(code=TOO_MANY_SOCKETS)
+            return
+        _sockets_per_user[user_id] += 1
+        self.counted_user = user_id
         self.session = await db_call(ChatSession.objects.get)(pk=session.pk)
         self.delivered_seq = self.session.last_seq
         self.receiving_directly = attach_receiver(self.channel_layer, self.channel_name, self._receive_directly)
@@ -192,6 +230,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.dispatching = False
             if not message["type"].startswith("websocket.") and self.declined:
                 self.declined -= 1
+
+    counted_user: str | None = None  # the user whose socket count this socket holds, once admitted
 
     # Set by dispatch while a handler runs; counts the layer messages declined by _receive_directly
     # (queued for dispatch) and not yet handled. Class defaults: dispatch runs before connect.
@@ -232,13 +272,30 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Unsubscribe; the run keeps going without this socket."""
-        self._stop_receiving_directly()
-        if self.subscribed:
-            await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
-        if self.credential is not None:
-            await self.channel_layer.group_discard(user_group(self.credential.user_id), self.channel_name)
+        await self._clean_up()
+
+    async def _clean_up(self) -> None:
+        """Cancel every task this socket started, leave the chat's and the user's groups, release its
+        slot of the per-user cap. Runs on every exit, a handler's exception included; safe to run twice."""
         for task in getattr(self, "tasks", []):
             task.cancel()
+        self.tasks = []
+        self._stop_receiving_directly()
+        if getattr(self, "subscribed", False):
+            self.subscribed = False
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
+        credential = getattr(self, "credential", None)
+        if credential is not None:
+            self.credential = None
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(user_group(credential.user_id), self.channel_name)
+        counted = getattr(self, "counted_user", None)
+        if counted is not None:
+            self.counted_user = None
+            _sockets_per_user[counted] -= 1
+            if _sockets_per_user[counted] <= 0:
+                del _sockets_per_user[counted]
 
     # --- credential re-checks ----------------------------------------------------------
 
@@ -346,7 +403,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
 
     def _stop_receiving_directly(self) -> None:
-        if self.receiving_directly:
+        if getattr(self, "receiving_directly", False):
             self.receiving_directly = False
             detach_receiver(self.channel_layer, self.channel_name)
 
@@ -399,15 +456,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing or not self.subscribed:
             return
         if not self.limiter.allow():
-            self._queue(error_frame(RATE_LIMITED, "Too many frames; slow down (20 per second)."))
+            if self.limiter.warn_now():
+                self._queue(error_frame(RATE_LIMITED, "Too many frames; slow down (20 per second). Frames over "
+                                        "the limit are dropped; this error is sent at most once a second."))
+            # Read nothing more from this socket until the bucket refills: a flooding client's frames
+            # wait in its own TCP buffers instead of costing this process a turn of the loop each.
+            await asyncio.sleep(self.limiter.seconds_to_next_token())
             return
         if not await self._credential_still_live():
             return
         try:
             frame = parse_inbound(text_data, bytes_data, mozaiks_settings().ws_max_frame_bytes)
-            await self._handle(frame)
         except FrameError as error:
             self._queue(error_frame(error.code, error.message, **error.details))
+            return
+        try:
+            await self._handle(frame)
         except services.ChatError as error:
             self._queue(error_frame(error.code, error.message, **error.details))
 

@@ -26,6 +26,7 @@ from mozaiks_core.runtime.models import ChatEvent, ChatSession
 WORKFLOWS = Path(__file__).parent / "workflows"
 APP_ID = "mozaiks-demo"
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")  # a browser's handshake names the host it opened, as the origin check needs
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +106,7 @@ class Client:
     """A WebsocketCommunicator that collects frames and waits for the ones a test needs."""
 
     def __init__(self, path: str) -> None:
-        self.communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+        self.communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, HOST])
         self.frames: list[dict[str, Any]] = []
 
     async def connect(self) -> bool:
