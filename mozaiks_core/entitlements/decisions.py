@@ -1,7 +1,7 @@
 """decide(): plan + per-organization overrides + trial state → one fail-closed Decision.
 
-An organization's rules are loaded in one query (subscription, plan id and overrides joined)
-and its meter counters in a second, lazily, on the first meter decision; both are kept on the
+An organization's rules are loaded in one query (subscription, plan id and overrides joined,
+and what it holds of each counted limit: seats, API keys, module rows) and its meter counters in a second, lazily, on the first meter decision; both are kept on the
 organization instance, so a request that decides many keys for one organization costs at most
 two queries. Seams that must see other processes' writes pass ``fresh=True``.
 """
@@ -19,6 +19,7 @@ from mozaiks_core.auth.models import Organization
 from mozaiks_core.billing.catalog import MeterSpec
 from mozaiks_core.billing.plans import ENTITLEMENTS_CACHE_ATTR, PlanRules, plan_index
 from mozaiks_core.entitlements import types as t
+from mozaiks_core.entitlements.counted import counted_limit, counted_limits
 from mozaiks_core.entitlements.models import UsageCounter
 from mozaiks_core.entitlements.periods import period_bounds
 
@@ -40,6 +41,7 @@ class OrgEntitlements:
     meters: dict[str, MeterSpec]
     key_kinds: dict[str, str]
     counters: dict[str, int] | None = None  # meter key -> used in its current period
+    limit_used: dict[str, int] = field(default_factory=dict)  # counted limit key -> held now (read once)
     loaded_at: datetime = field(default_factory=timezone.now)
 
     def period(self, meter: MeterSpec, now: datetime | None = None) -> tuple[datetime, datetime | None]:
@@ -60,9 +62,13 @@ def _effective_plan(status: str | None, trial_end: datetime | None, plan_id: str
 
 
 def load_entitlements(organization_id: int) -> OrgEntitlements:
-    """Load one organization's rules: one query, plus the cached plan index."""
+    """Load one organization's rules and the counts of its counted limits: one query, plus the cached plan index."""
+    index = plan_index()
+    counted = {key: limit for key, limit in counted_limits().items() if index.key_kinds.get(key) == "limit"}
+    held = {f"held_{number}": limit.expression() for number, limit in enumerate(counted.values())}
     rows = list(
-        Organization.objects.filter(pk=organization_id).values(
+        Organization.objects.filter(pk=organization_id).annotate(**held).values(
+            *held,
             "billing_subscription__status",
             "billing_subscription__trial_end",
             "billing_subscription__plan__plan_id",
@@ -74,7 +80,6 @@ def load_entitlements(organization_id: int) -> OrgEntitlements:
             "entitlement_overrides__expires_at",
         )
     )
-    index = plan_index()
     first = rows[0] if rows else {}
     trial_end = first.get("billing_subscription__trial_end")
     plan_id, status = _effective_plan(first.get("billing_subscription__status"), trial_end,
@@ -90,9 +95,10 @@ def load_entitlements(organization_id: int) -> OrgEntitlements:
         if not key or (expires is not None and expires <= now):
             continue
         _apply_override(key, row, kinds, features, limits, meters, index.meter_specs)
+    limit_used = {key: int(first.get(f"held_{number}") or 0) for number, key in enumerate(counted)}
     return OrgEntitlements(organization_id=organization_id, plan_id=rules.plan_id, plan_label=rules.label,
                            status=status, trial_end=trial_end, features=features, limits=limits, meters=meters,
-                           key_kinds=kinds)
+                           key_kinds=kinds, limit_used=limit_used)
 
 
 def _apply_override(key: str, row: dict[str, Any], kinds: dict[str, str], features: dict[str, bool],
@@ -178,15 +184,29 @@ def decide_for(entitlements: OrgEntitlements, key: str) -> t.Decision:
         return t.Decision(granted, t.GRANTED if granted else t.ENTITLEMENT_REQUIRED, key, kind="feature",
                           plan_id=plan_id)
     if key in entitlements.limits:
-        limit = entitlements.limits[key]
-        granted = limit is None or limit > 0
-        return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, kind="limit",
-                          plan_id=plan_id)
+        return _decide_limit(entitlements, key)
     if key in entitlements.meters:
         return _decide_meter(entitlements, entitlements.meters[key])
     if key in entitlements.key_kinds:
         return t.Decision(False, t.ENTITLEMENT_REQUIRED, key, kind=entitlements.key_kinds[key], plan_id=plan_id)
     return t.Decision(False, t.UNKNOWN_KEY, key, plan_id=plan_id)
+
+
+def _decide_limit(entitlements: OrgEntitlements, key: str) -> t.Decision:
+    """A limit: granted while what the organization holds is under it (counted limits count, once per request)."""
+    limit = entitlements.limits[key]
+    counted = counted_limit(key)
+    if counted is None:
+        granted = limit is None or limit > 0
+        return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, kind="limit",
+                          plan_id=entitlements.plan_id)
+    used = entitlements.limit_used.get(key)
+    if used is None:
+        used = entitlements.limit_used[key] = counted.count(entitlements.organization_id)
+    granted = limit is None or used < limit
+    remaining = None if limit is None else max(limit - used, 0)
+    return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, used=used,
+                      remaining=remaining, kind="limit", plan_id=entitlements.plan_id)
 
 
 def _decide_meter(entitlements: OrgEntitlements, meter: MeterSpec) -> t.Decision:
