@@ -10,19 +10,44 @@ after the other.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from mozaiks_core.auth.models import Organization
 
+
+@dataclass(frozen=True)
+class LimitStatus:
+    """How much of a limit an organization uses, as a page shows it ("3 of 3 seats used")."""
+
+    key: str
+    label: str
+    used: int
+    limit: int | None
+    phrase: str
+    at_limit: bool
+    upgrade_url: str
+
+
 LimitGuard = Callable[[Organization, str, int], None]
+LimitDescriber = Callable[[Organization, str], "LimitStatus | None"]
 _guard: list[LimitGuard] = []
+_describer: list[LimitDescriber] = []
 
 SEATS = "members"  # the catalog key of seats: members plus pending invitations
 API_KEYS = "api_keys"
 
 
-def install_limit_guard(guard: LimitGuard) -> None:
-    """Install the check :func:`guard_addition` runs (the entitlements app does this in ``ready()``)."""
+def install_limit_guard(guard: LimitGuard, describe: LimitDescriber) -> None:
+    """Install the check :func:`guard_addition` runs and the :func:`limit_status` reader (entitlements' ``ready()``)."""
     _guard[:] = [guard]
+    _describer[:] = [describe]
+
+
+def limit_status(organization: Organization, key: str) -> LimitStatus | None:
+    """How much of ``key`` the organization uses under its plan (None: nothing limits it)."""
+    for describe in _describer:
+        return describe(organization, key)
+    return None
 
 
 def guard_addition(organization: Organization, key: str, adding: int = 1) -> None:

@@ -387,7 +387,7 @@ _KEYS_CACHE: dict[str, tuple[float, dict[str, KeySpec]]] = {}
 
 
 def catalog_keys() -> dict[str, KeySpec]:
-    """The workspace catalog's ``entitlements:`` section (re-read when the file changes; empty when absent or broken)."""
+    """The workspace catalog's ``entitlements:`` section (re-read when the file changes; empty when absent/broken)."""
     path = catalog_path()
     try:
         mtime = path.stat().st_mtime

@@ -18,9 +18,9 @@ class MozaiksEntitlementsConfig(AppConfig):
         from mozaiks_core.auth.limits import install_limit_guard
         from mozaiks_core.entitlements.capabilities import validate_capabilities_file
         from mozaiks_core.entitlements.counted import register_core_limits
-        from mozaiks_core.entitlements.limits import enforce_limit
+        from mozaiks_core.entitlements.limits import describe_limit, enforce_limit
         from mozaiks_core.validation import register_validator
 
         register_validator("entitlements", validate_capabilities_file)
         register_core_limits()
-        install_limit_guard(enforce_limit)
+        install_limit_guard(enforce_limit, describe_limit)

@@ -1,8 +1,9 @@
 """decide(): plan + per-organization overrides + trial state → one fail-closed Decision.
 
 An organization's rules are loaded in one query (subscription, plan id and overrides joined,
-and what it holds of each counted limit: seats, API keys, module rows) and its meter counters in a second, lazily, on the first meter decision; both are kept on the
-organization instance, so a request that decides many keys for one organization costs at most
+and what it holds of each counted limit: seats, API keys, module rows) and its meter counters
+in a second, lazily, on the first meter decision; both are kept on the organization instance,
+so a request that decides many keys for one organization costs at most
 two queries. Seams that must see other processes' writes pass ``fresh=True``.
 """
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
+from mozaiks_core.auth.limits import LimitStatus
 from mozaiks_core.auth.models import Organization
 from mozaiks_core.auth.services import ActionRefused
 from mozaiks_core.billing.catalog import key_spec
@@ -80,6 +81,21 @@ def enforce_limit(organization: Organization, key: str, adding: int = 1) -> None
     entitlements.limit_used[key] = used
     if used + adding > limit:
         raise LimitExceeded(key, limit, used, entitlements.plan_label)
+
+
+def describe_limit(organization: Organization, key: str) -> LimitStatus | None:
+    """:class:`~mozaiks_core.auth.limits.LimitStatus` of ``key`` for auth's pages (None when the plan has no limit)."""
+    from mozaiks_core.entitlements.decisions import decide_for
+    from mozaiks_core.entitlements.services import upgrade_url
+
+    entitlements = entitlements_for(organization)
+    if key not in entitlements.limits or counted_limit(key) is None:
+        return None
+    decision = decide_for(entitlements, key)
+    used, limit = decision.used or 0, decision.limit
+    return LimitStatus(key=key, label=key_spec(key, "limit").label, used=used, limit=limit,
+                       phrase=used_phrase(key, used, limit), at_limit=limit is not None and used >= limit,
+                       upgrade_url=upgrade_url(key))
 
 
 @dataclass(frozen=True)

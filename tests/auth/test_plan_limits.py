@@ -114,3 +114,25 @@ def test_an_operator_override_raises_the_seat_limit_and_decide_reports_the_real_
     assert _invite(client, team, "g3@example.com").status_code == 201
     decision = decide(_fresh(team), "members")
     assert (decision.granted, decision.used, decision.limit, decision.remaining) == (True, 4, 5, 1)
+
+
+def test_the_organization_and_api_key_pages_say_how_much_of_the_plan_is_used_with_an_upgrade_link(
+        make_user, make_team, client_for) -> None:
+    owner = make_user("page@example.com")
+    team = make_team(owner, name="Pages")
+    client = client_for(owner)
+    page = client.get(f"/orgs/{team.slug}/").content.decode()
+    assert "1 of 3 seats used" in page
+    assert "Upgrade your plan" not in page
+    for n in (1, 2):
+        assert _invite(client, team, f"v{n}@example.com").status_code == 201
+    page = client.get(f"/orgs/{team.slug}/").content.decode()
+    assert "3 of 3 seats used" in page
+    assert 'href="/billing/pricing/?key=members">Upgrade your plan</a>' in page
+
+    for name in ("a", "b"):
+        assert _new_key(client, team, name).status_code == 201
+    keys_page = client.get(f"/orgs/{team.slug}/api-keys/").content.decode()
+    assert "2 of 2 API keys used" in keys_page
+    refused = client.post(f"/orgs/{team.slug}/api-keys/", {"name": "c", "scopes": ["read"]}).content.decode()
+    assert "2 of 2 API keys used on the Free plan" in refused
