@@ -45,6 +45,8 @@ class UsageEvent(models.Model):
     transaction_id = models.CharField(max_length=200, unique=True)
     period_start = models.DateTimeField()
     granted = models.BooleanField(default=True, help_text="False: refused by a hard limit (nothing counted).")
+    reserved = models.BigIntegerField(default=0, help_text="What the call reserved before it ran (its estimate); "
+                                      "released when this row is recorded.")
     user_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -63,6 +65,7 @@ class UsageCounter(models.Model):
     meter = models.CharField(max_length=80)
     period_start = models.DateTimeField()
     used = models.BigIntegerField(default=0)
+    reserved = models.BigIntegerField(default=0, help_text="Held by admitted calls still running (hard meters).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -30,7 +30,7 @@ from mozaiks_core.runtime.protocol.groups import run_group
 from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
 from mozaiks_core.runtime.runs.answer_poll import answer_poller
 from mozaiks_core.runtime.runs.budgets import budgets
-from mozaiks_core.runtime.runs.config import budget_check_seconds, heartbeat_seconds
+from mozaiks_core.runtime.runs.config import budget_check_seconds, heartbeat_seconds, reserve_tokens
 from mozaiks_core.runtime.runs.process_tuning import tune_process
 from mozaiks_core.runtime.runs.writer import EventRow, PendingRow, UsageRow, WriteEntry, get_writer
 
@@ -74,6 +74,9 @@ class RunService:
         self._asked: set[str] = set()  # request ids this run asked (closed when it ends)
         self._budget_exhausted = False
         self._organization_pk = session.organization_id
+        self._held: list[int] = []  # tokens reserved for admitted LLM calls not yet recorded (oldest first)
+        self._plan_id = ""
+        self.budget_message = ""  # why the run stopped at the token budget, in the user's words
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -89,8 +92,13 @@ class RunService:
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
 
     async def close(self) -> None:
-        """Flush, stop listening, and refuse answers to requests nobody will read any more."""
+        """Flush, give back unused token reservations, stop listening, refuse answers nobody will read."""
         await self.flush()
+        if self._held:
+            from mozaiks_core.entitlements.services import release_llm_tokens
+
+            held, self._held = sum(self._held), []
+            await db_call(release_llm_tokens)(organization=self.session.organization, tokens=held)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -180,10 +188,15 @@ class RunService:
         if self._write_error is not None or self.cancelled or self._budget_exhausted:
             return False
         budget = budgets.fresh(self._organization_pk, budget_check_seconds())
-        return budget is not None and not budget.exhausted
+        return budget is not None and not budget.exhausted and not budget.reserve
 
-    async def before_llm_call(self, *, agent: str) -> None:
-        """Stop the run with :class:`BudgetExceeded` when the organization's budget is exhausted."""
+    async def before_llm_call(self, *, agent: str, prompt_tokens: int = 0, max_tokens: int | None = None) -> None:
+        """Admit one LLM call, or stop the run with :class:`BudgetExceeded`.
+
+        Under a hard token limit the call's estimate (``prompt_tokens`` plus ``max_tokens``, else
+        ``MOZAIKS_LLM_RESERVE_TOKENS``) is reserved first; a call the remaining budget cannot
+        cover is not made. Soft and unlimited meters admit every call (the meter flags overage).
+        """
         from mozaiks_core.entitlements.services import check_token_budget
 
         self._check_running()
@@ -192,8 +205,30 @@ class RunService:
             budget = await budgets.current(self._organization_pk, budget_check_seconds(),
                                            lambda: db_call(check_token_budget)(organization=organization))
             self._budget_exhausted = budget.exhausted
+            self._plan_id = budget.plan_id or self._plan_id
+            if budget.reserve and not self._budget_exhausted:
+                await self._reserve(int(prompt_tokens) + (max_tokens or reserve_tokens()))
         if self._budget_exhausted:
-            raise BudgetExceeded(f"The token budget of {self.session.organization} is exhausted.")
+            raise BudgetExceeded(self.budget_message or "Your organization's AI tokens for this period are used up. "
+                                 "Upgrade your plan or wait for the next period to continue.")
+
+    async def _reserve(self, estimate: int) -> None:
+        """Hold ``estimate`` tokens for the next call; refused: the run stops before the call."""
+        from mozaiks_core.entitlements.services import reserve_llm_tokens
+
+        reservation = await db_call(reserve_llm_tokens)(organization=self.session.organization, tokens=estimate,
+                                                        entitlements_max_age=budget_check_seconds())
+        self._plan_id = reservation.plan_id or self._plan_id
+        if reservation.granted:
+            if reservation.reserved:
+                self._held.append(reservation.reserved)
+            return
+        self._budget_exhausted = True
+        left = reservation.remaining or 0
+        self.budget_message = (
+            f"Your organization's AI tokens for this period are nearly used up: the next step needs up to "
+            f"{estimate:,} tokens and {left:,} of {reservation.limit or 0:,} are left. Upgrade your plan or wait "
+            f"for the next period to continue.")
 
     async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
         """Emit ``chat.usage_delta`` and queue its :class:`UsageRecord` row for the same transaction."""
@@ -207,6 +242,7 @@ class RunService:
             completion_tokens=int(completion_tokens), total_tokens=total, workflow=self.session.workflow,
             user=self.session.user, organization=self.session.organization,
             transaction_id=f"llm:{self.chat_id}:{seq}", created_at=timezone.now(),
+            reserved=self._held.pop(0) if self._held else 0, plan_id=self._plan_id,
         )
         self._submit(usage=usage, on_error=self._write_failed, on_metered=self._metered)
 
@@ -214,6 +250,7 @@ class RunService:
         """Share a budget answer read at ``at`` (monotonic; default now) with the process's runs."""
         budgets.note(self._organization_pk, budget, at)
         self._budget_exhausted = self._budget_exhausted or budget.exhausted
+        self._plan_id = budget.plan_id or self._plan_id
 
     def _metered(self, budget: TokenBudget) -> None:
         """The meter's answer after a usage record (called from the writer's database thread): it is
