@@ -29,7 +29,13 @@ class EntitlementOverride(models.Model):
         return f"{self.organization}: {self.key}"
 
     def clean(self) -> None:
-        """An override must change something; a negative limit is meaningless."""
+        """The key must be one the catalog declares; an override must change something; no negative limit."""
+        from mozaiks_core.billing.plans import plan_index
+
+        kinds = plan_index().key_kinds
+        if self.key not in kinds:
+            raise ValidationError({"key": f"{self.key!r} is not an entitlement of any plan. Choose one of: "
+                                          f"{', '.join(sorted(kinds)) or '(no plans are configured)'}."})
         if self.granted is None and self.limit is None and not self.unlimited and not self.enforcement:
             raise ValidationError("Set granted, limit, unlimited or enforcement; an empty override changes nothing.")
         if self.limit is not None and self.limit < 0:
