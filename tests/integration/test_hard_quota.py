@@ -132,6 +132,11 @@ async def test_one_run_stops_before_the_call_that_would_pass_a_hard_limit() -> N
     decision = await sync_to_async(lambda: decide(type(organization).objects.get(pk=organization.pk),
                                                   "tokens_monthly"))()
     assert (decision.used, decision.remaining) == (900, 100)
+    records = await sync_to_async(lambda: list(UsageRecord.objects.filter(organization=organization).values_list(
+        "plan_id", "reserved_tokens", "total_tokens", "currency")))()
+    assert len(records) == 9
+    assert all(plan == "free" and reserved >= total and currency == "usd"  # the plan in force, the admission
+               for plan, reserved, total, currency in records)
     await _close_connections()
 
 

@@ -22,6 +22,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from mozaiks_core.db.async_db import db_call
+from mozaiks_core.entitlements.pricing import price_table
 from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
@@ -233,6 +234,7 @@ class RunService:
     async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
         """Emit ``chat.usage_delta`` and queue its :class:`UsageRecord` row for the same transaction."""
         total = int(prompt_tokens) + int(completion_tokens)
+        prices = price_table()
         seq = self.enqueue_event("chat.usage_delta", {
             "agent_name": agent, "model_name": model, "prompt_tokens": int(prompt_tokens),
             "completion_tokens": int(completion_tokens), "total_tokens": total, "workflow_name": self.session.workflow,
@@ -243,6 +245,7 @@ class RunService:
             user=self.session.user, organization=self.session.organization,
             transaction_id=f"llm:{self.chat_id}:{seq}", created_at=timezone.now(),
             reserved=self._held.pop(0) if self._held else 0, plan_id=self._plan_id,
+            cost=prices.cost(model, int(prompt_tokens), int(completion_tokens)), currency=prices.currency,
         )
         self._submit(usage=usage, on_error=self._write_failed, on_metered=self._metered)
 
