@@ -48,8 +48,8 @@ T = TypeVar("T")
 __all__ = [
     "CapabilityView", "ConsumeResult", "Decision", "LLMCall", "Reservation", "RunPermission", "TokenBudget",
     "UsageError", "capabilities_for", "check_run_allowed", "check_token_budget", "decide", "denial_body",
-    "denial_status", "meter_llm_calls", "meter_llm_tokens", "release_llm_tokens", "reserve_llm_tokens",
-    "resolve_capability", "token_meter_key", "upgrade_url",
+    "denial_status", "meter_llm_calls", "meter_llm_tokens", "quota_warning_percent", "release_llm_tokens",
+    "reserve_llm_tokens", "resolve_capability", "token_meter_key", "upgrade_url",
     "workflow_run_meter_key",
 ]
 
@@ -57,6 +57,11 @@ __all__ = [
 def token_meter_key() -> str:
     """The meter LLM tokens are counted against (``MOZAIKS_TOKEN_METER``, default tokens_monthly)."""
     return getattr(settings, "MOZAIKS_TOKEN_METER", "tokens_monthly")
+
+
+def quota_warning_percent() -> int:
+    """From which share of a limit pages and chats warn (``MOZAIKS_QUOTA_WARNING_PERCENT``, default 80)."""
+    return int(getattr(settings, "MOZAIKS_QUOTA_WARNING_PERCENT", 80))
 
 
 def workflow_run_meter_key() -> str:

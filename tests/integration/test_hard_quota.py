@@ -135,6 +135,13 @@ async def test_one_run_stops_before_the_call_that_would_pass_a_hard_limit() -> N
     records = await sync_to_async(lambda: list(UsageRecord.objects.filter(organization=organization).values_list(
         "plan_id", "reserved_tokens", "total_tokens", "currency")))()
     assert len(records) == 9
+    summaries = await sync_to_async(lambda: list(ChatEvent.objects.filter(
+        chat__organization=organization, type="chat.usage_summary").order_by("seq")
+        .values_list("payload", flat=True)))()
+    assert [summary["used"] for summary in summaries] == list(range(100, 1000, 100))
+    last = summaries[-1]
+    assert (last["limit"], last["remaining"], last["percent"], last["state"]) == (1000, 100, 90, "warning")
+    assert summaries[6]["state"] == "ok"  # 700 of 1,000: under the 80 % threshold
     assert all(plan == "free" and reserved >= total and currency == "usd"  # the plan in force, the admission
                for plan, reserved, total, currency in records)
     await _close_connections()

@@ -31,7 +31,11 @@ from mozaiks_core.runtime.protocol.groups import run_group
 from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
 from mozaiks_core.runtime.runs.answer_poll import answer_poller
 from mozaiks_core.runtime.runs.budgets import budgets
-from mozaiks_core.runtime.runs.config import budget_check_seconds, heartbeat_seconds, reserve_tokens
+from mozaiks_core.runtime.runs.config import (
+    budget_check_seconds,
+    heartbeat_seconds,
+    reserve_tokens,
+)
 from mozaiks_core.runtime.runs.process_tuning import tune_process
 from mozaiks_core.runtime.runs.writer import EventRow, PendingRow, UsageRow, WriteEntry, get_writer
 
@@ -77,6 +81,7 @@ class RunService:
         self._organization_pk = session.organization_id
         self._held: list[int] = []  # tokens reserved for admitted LLM calls not yet recorded (oldest first)
         self._plan_id = ""
+        self._quota: tuple[int | None, int | None] = (None, None)  # (used, limit) of the token meter as last known
         self.budget_message = ""  # why the run stopped at the token budget, in the user's words
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -207,6 +212,7 @@ class RunService:
                                            lambda: db_call(check_token_budget)(organization=organization))
             self._budget_exhausted = budget.exhausted
             self._plan_id = budget.plan_id or self._plan_id
+            self._note_quota(budget.used, budget.limit)
             if budget.reserve and not self._budget_exhausted:
                 await self._reserve(int(prompt_tokens) + (max_tokens or reserve_tokens()))
         if self._budget_exhausted:
@@ -220,6 +226,7 @@ class RunService:
         reservation = await db_call(reserve_llm_tokens)(organization=self.session.organization, tokens=estimate,
                                                         entitlements_max_age=budget_check_seconds())
         self._plan_id = reservation.plan_id or self._plan_id
+        self._note_quota(reservation.used, reservation.limit)
         if reservation.granted:
             if reservation.reserved:
                 self._held.append(reservation.reserved)
@@ -248,12 +255,36 @@ class RunService:
             cost=prices.cost(model, int(prompt_tokens), int(completion_tokens)), currency=prices.currency,
         )
         self._submit(usage=usage, on_error=self._write_failed, on_metered=self._metered)
+        self._emit_usage_summary(total)
+
+    def _note_quota(self, used: int | None, limit: int | None) -> None:
+        """Keep the highest usage seen: a read may predate this run's own calls still in the writer."""
+        if limit is not None and used is not None:
+            self._quota = (max(used, self._quota[0] or 0), limit)
+
+    def _emit_usage_summary(self, tokens: int) -> None:
+        """``chat.usage_summary``: the organization's token quota after this call (when a limit applies)."""
+        from mozaiks_core.entitlements.services import quota_warning_percent, token_meter_key, upgrade_url
+
+        used, limit = self._quota
+        if limit is None:
+            return
+        used = (used or 0) + tokens
+        self._quota = (used, limit)
+        percent = min(100, round(100 * used / limit)) if limit else 100
+        warning = quota_warning_percent()
+        state = "limit" if used >= limit else ("warning" if 100 * used >= warning * limit else "ok")
+        self.enqueue_event("chat.usage_summary", {
+            "key": token_meter_key(), "used": used, "limit": limit, "remaining": max(limit - used, 0),
+            "percent": percent, "state": state, "warning_percent": warning, "upgrade_url": upgrade_url(
+                token_meter_key())})
 
     def budget_checked(self, budget: TokenBudget, at: float | None = None) -> None:
         """Share a budget answer read at ``at`` (monotonic; default now) with the process's runs."""
         budgets.note(self._organization_pk, budget, at)
         self._budget_exhausted = self._budget_exhausted or budget.exhausted
         self._plan_id = budget.plan_id or self._plan_id
+        self._note_quota(budget.used, budget.limit)
 
     def _metered(self, budget: TokenBudget) -> None:
         """The meter's answer after a usage record (called from the writer's database thread): it is
