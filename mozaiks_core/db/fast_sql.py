@@ -445,6 +445,7 @@ def ledger_and_counter_sql(ledger: type[models.Model], columns: Sequence[str], r
     selected += ["%s"] * len(also_set)
     updates = [f"{quote(total)} = {table}.{quote(total)} + EXCLUDED.{quote(total)}"]
     if release:
+        # Identifiers come from the models and the caller's constants; values are parameters.
         updates.append(f"{quote(release)} = GREATEST({table}.{quote(release)} - "  # noqa: S608
                        f"(SELECT COALESCE(SUM({quote(release)}), 0) FROM new_rows), 0)")
     updates += [f"{quote(name)} = EXCLUDED.{quote(name)}" for name in also_set]
