@@ -172,3 +172,19 @@ def test_twenty_threads_reserving_at_once_on_postgresql_never_hold_more_than_the
     counter = UsageCounter.objects.get(organization=organization, meter="tokens_monthly")
     assert sum(granted) == counter.reserved == 1470  # 21 reservations of 70 fit in 1,500; the 22nd never
     assert counter.used == 0
+
+
+@pytest.mark.dbmatrix
+async def test_a_soft_limit_lets_the_run_finish_and_flags_the_overage() -> None:
+    user, organization = await sync_to_async(_organization_with_hard_limit)(500)
+    await sync_to_async(EntitlementOverride.objects.filter(organization=organization).update)(enforcement="soft")
+    chats = await sync_to_async(_claimed_chats)(user, organization, 1)
+    (outcome,) = await _run_concurrently(chats)
+    figures = await sync_to_async(_figures)(organization)
+    assert outcome.status == "completed", outcome
+    assert figures["used"] == figures["records"] >= 1000  # every call of the run, far past the 500
+    assert figures["reserved"] == 0  # nothing is held for a soft meter
+    decision = await sync_to_async(lambda: decide(type(organization).objects.get(pk=organization.pk),
+                                                  "tokens_monthly"))()
+    assert (decision.granted, decision.reason, decision.used) == (True, "SOFT_LIMIT_EXCEEDED", figures["used"])
+    await _close_connections()

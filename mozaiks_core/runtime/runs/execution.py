@@ -29,6 +29,7 @@ from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, 
 from mozaiks_core.runtime.protocol.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.protocol.groups import run_group
 from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
+from mozaiks_core.runtime.runs.admission import TokenAdmission
 from mozaiks_core.runtime.runs.answer_poll import answer_poller
 from mozaiks_core.runtime.runs.budgets import budgets
 from mozaiks_core.runtime.runs.config import (
@@ -79,10 +80,7 @@ class RunService:
         self._asked: set[str] = set()  # request ids this run asked (closed when it ends)
         self._budget_exhausted = False
         self._organization_pk = session.organization_id
-        self._held: list[int] = []  # tokens reserved for admitted LLM calls not yet recorded (oldest first)
-        self._plan_id = ""
-        self._quota: tuple[int | None, int | None] = (None, None)  # (used, limit) of the token meter as last known
-        self.budget_message = ""  # why the run stopped at the token budget, in the user's words
+        self.admission = TokenAdmission()  # reservations under a hard token limit, quota figures
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -100,11 +98,7 @@ class RunService:
     async def close(self) -> None:
         """Flush, give back unused token reservations, stop listening, refuse answers nobody will read."""
         await self.flush()
-        if self._held:
-            from mozaiks_core.entitlements.services import release_llm_tokens
-
-            held, self._held = sum(self._held), []
-            await db_call(release_llm_tokens)(organization=self.session.organization, tokens=held)
+        await self.admission.release_unused(self.session.organization)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -211,32 +205,13 @@ class RunService:
             budget = await budgets.current(self._organization_pk, budget_check_seconds(),
                                            lambda: db_call(check_token_budget)(organization=organization))
             self._budget_exhausted = budget.exhausted
-            self._plan_id = budget.plan_id or self._plan_id
-            self._note_quota(budget.used, budget.limit)
+            self.admission.note_budget(budget)
             if budget.reserve and not self._budget_exhausted:
-                await self._reserve(int(prompt_tokens) + (max_tokens or reserve_tokens()))
+                estimate = int(prompt_tokens) + (max_tokens or reserve_tokens())
+                self._budget_exhausted = not await self.admission.reserve(organization, estimate)
         if self._budget_exhausted:
-            raise BudgetExceeded(self.budget_message or "Your organization's AI tokens for this period are used up. "
-                                 "Upgrade your plan or wait for the next period to continue.")
-
-    async def _reserve(self, estimate: int) -> None:
-        """Hold ``estimate`` tokens for the next call; refused: the run stops before the call."""
-        from mozaiks_core.entitlements.services import reserve_llm_tokens
-
-        reservation = await db_call(reserve_llm_tokens)(organization=self.session.organization, tokens=estimate,
-                                                        entitlements_max_age=budget_check_seconds())
-        self._plan_id = reservation.plan_id or self._plan_id
-        self._note_quota(reservation.used, reservation.limit)
-        if reservation.granted:
-            if reservation.reserved:
-                self._held.append(reservation.reserved)
-            return
-        self._budget_exhausted = True
-        left = reservation.remaining or 0
-        self.budget_message = (
-            f"Your organization's AI tokens for this period are nearly used up: the next step needs up to "
-            f"{estimate:,} tokens and {left:,} of {reservation.limit or 0:,} are left. Upgrade your plan or wait "
-            f"for the next period to continue.")
+            raise BudgetExceeded(self.admission.refusal or "Your organization's AI tokens for this period are used "
+                                 "up. Upgrade your plan or wait for the next period to continue.")
 
     async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
         """Emit ``chat.usage_delta`` and queue its :class:`UsageRecord` row for the same transaction."""
@@ -251,40 +226,19 @@ class RunService:
             completion_tokens=int(completion_tokens), total_tokens=total, workflow=self.session.workflow,
             user=self.session.user, organization=self.session.organization,
             transaction_id=f"llm:{self.chat_id}:{seq}", created_at=timezone.now(),
-            reserved=self._held.pop(0) if self._held else 0, plan_id=self._plan_id,
+            reserved=self.admission.take_reserved(), plan_id=self.admission.plan_id,
             cost=prices.cost(model, int(prompt_tokens), int(completion_tokens)), currency=prices.currency,
         )
         self._submit(usage=usage, on_error=self._write_failed, on_metered=self._metered)
-        self._emit_usage_summary(total)
-
-    def _note_quota(self, used: int | None, limit: int | None) -> None:
-        """Keep the highest usage seen: a read may predate this run's own calls still in the writer."""
-        if limit is not None and used is not None:
-            self._quota = (max(used, self._quota[0] or 0), limit)
-
-    def _emit_usage_summary(self, tokens: int) -> None:
-        """``chat.usage_summary``: the organization's token quota after this call (when a limit applies)."""
-        from mozaiks_core.entitlements.services import quota_warning_percent, token_meter_key, upgrade_url
-
-        used, limit = self._quota
-        if limit is None:
-            return
-        used = (used or 0) + tokens
-        self._quota = (used, limit)
-        percent = min(100, round(100 * used / limit)) if limit else 100
-        warning = quota_warning_percent()
-        state = "limit" if used >= limit else ("warning" if 100 * used >= warning * limit else "ok")
-        self.enqueue_event("chat.usage_summary", {
-            "key": token_meter_key(), "used": used, "limit": limit, "remaining": max(limit - used, 0),
-            "percent": percent, "state": state, "warning_percent": warning, "upgrade_url": upgrade_url(
-                token_meter_key())})
+        summary = self.admission.summary_after(total)
+        if summary is not None:
+            self.enqueue_event("chat.usage_summary", summary)
 
     def budget_checked(self, budget: TokenBudget, at: float | None = None) -> None:
         """Share a budget answer read at ``at`` (monotonic; default now) with the process's runs."""
         budgets.note(self._organization_pk, budget, at)
         self._budget_exhausted = self._budget_exhausted or budget.exhausted
-        self._plan_id = budget.plan_id or self._plan_id
-        self._note_quota(budget.used, budget.limit)
+        self.admission.note_budget(budget)
 
     def _metered(self, budget: TokenBudget) -> None:
         """The meter's answer after a usage record (called from the writer's database thread): it is
