@@ -1,10 +1,10 @@
 """decide(): plan + per-organization overrides + trial state → one fail-closed Decision.
 
-An organization's rules are loaded in one query (subscription, plan id and overrides joined,
-and what it holds of each counted limit: seats, API keys, module rows) and its meter counters
-in a second, lazily, on the first meter decision; both are kept on the organization instance,
-so a request that decides many keys for one organization costs at most
-two queries. Seams that must see other processes' writes pass ``fresh=True``.
+An organization's rules are loaded in one query (subscription, plan id and overrides joined),
+its meter counters in a second, lazily, on the first meter decision, and what it holds of its
+counted limits (seats, API keys, module rows) in a third, lazily, on the first counted limit;
+all are kept on the organization instance, so one gated key costs at most two queries and a
+request that decides keys of every kind at most three. Seams that must see other processes' writes pass ``fresh=True``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class OrgEntitlements:
     meters: dict[str, MeterSpec]
     key_kinds: dict[str, str]
     counters: dict[str, int] | None = None  # meter key -> used in its current period
-    limit_used: dict[str, int] = field(default_factory=dict)  # counted limit key -> held now (read once)
+    limit_used: dict[str, int] | None = None  # counted limit key -> held now (read once, on the first one)
     loaded_at: datetime = field(default_factory=timezone.now)
 
     def period(self, meter: MeterSpec, now: datetime | None = None) -> tuple[datetime, datetime | None]:
@@ -65,11 +65,8 @@ def _effective_plan(status: str | None, trial_end: datetime | None, plan_id: str
 def load_entitlements(organization_id: int) -> OrgEntitlements:
     """Load one organization's rules and the counts of its counted limits: one query, plus the cached plan index."""
     index = plan_index()
-    counted = {key: limit for key, limit in counted_limits().items() if index.key_kinds.get(key) == "limit"}
-    held = {f"held_{number}": limit.expression() for number, limit in enumerate(counted.values())}
     rows = list(
-        Organization.objects.filter(pk=organization_id).annotate(**held).values(
-            *held,
+        Organization.objects.filter(pk=organization_id).values(
             "billing_subscription__status",
             "billing_subscription__trial_end",
             "billing_subscription__plan__plan_id",
@@ -96,10 +93,9 @@ def load_entitlements(organization_id: int) -> OrgEntitlements:
         if not key or (expires is not None and expires <= now):
             continue
         _apply_override(key, row, kinds, features, limits, meters, index.meter_specs)
-    limit_used = {key: int(first.get(f"held_{number}") or 0) for number, key in enumerate(counted)}
     return OrgEntitlements(organization_id=organization_id, plan_id=rules.plan_id, plan_label=rules.label,
                            status=status, trial_end=trial_end, features=features, limits=limits, meters=meters,
-                           key_kinds=kinds, limit_used=limit_used)
+                           key_kinds=kinds)
 
 
 def _apply_override(key: str, row: dict[str, Any], kinds: dict[str, str], features: dict[str, bool],
@@ -120,6 +116,16 @@ def _apply_override(key: str, row: dict[str, Any], kinds: dict[str, str], featur
         meters[key] = MeterSpec(key=key, limit=limit if has_limit else base.limit, reset=base.reset,
                                 enforcement=enforcement or base.enforcement,
                                 provider_event_name=base.provider_event_name)
+
+
+def load_limit_counts(entitlements: OrgEntitlements) -> dict[str, int]:
+    """What the organization holds of each counted limit of its plan (one query for all of them)."""
+    counted = {key: limit for key, limit in counted_limits().items() if key in entitlements.limits}
+    if not counted:
+        return {}
+    held = {f"held_{number}": limit.expression() for number, limit in enumerate(counted.values())}
+    row = Organization.objects.filter(pk=entitlements.organization_id).annotate(**held).values(*held).first() or {}
+    return {key: int(row.get(f"held_{number}") or 0) for number, key in enumerate(counted)}
 
 
 def load_counters(entitlements: OrgEntitlements) -> dict[str, int]:
@@ -201,9 +207,9 @@ def _decide_limit(entitlements: OrgEntitlements, key: str) -> t.Decision:
         granted = limit is None or limit > 0
         return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, kind="limit",
                           plan_id=entitlements.plan_id)
-    used = entitlements.limit_used.get(key)
-    if used is None:
-        used = entitlements.limit_used[key] = counted.count(entitlements.organization_id)
+    if entitlements.limit_used is None or key not in entitlements.limit_used:
+        entitlements.limit_used = {**(entitlements.limit_used or {}), **load_limit_counts(entitlements)}
+    used = entitlements.limit_used.get(key, 0)
     granted = limit is None or used < limit
     remaining = None if limit is None else max(limit - used, 0)
     return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, used=used,

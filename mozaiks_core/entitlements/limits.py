@@ -78,7 +78,7 @@ def enforce_limit(organization: Organization, key: str, adding: int = 1) -> None
     if limit is None:
         return
     used = counted.count(organization.pk)
-    entitlements.limit_used[key] = used
+    entitlements.limit_used = {**(entitlements.limit_used or {}), key: used}
     if used + adding > limit:
         raise LimitExceeded(key, limit, used, entitlements.plan_label)
 
