@@ -286,7 +286,7 @@ def llm_usage(request: HttpRequest, group_by: str = "user", start: date | None =
 
     caller = get_caller(request)
     if not caller.can_manage:
-        return JsonResponse({"error": "MANAGER_REQUIRED", "message": "Only owners and admins of the organization "
+        return JsonResponse({"error": "PERMISSION_DENIED", "message": "Only owners and admins of the organization "
                              "see its usage and cost (an API key needs the manage scope).", "field": ""}, status=403)
     try:
         first, last = analytics.period(start, end)
