@@ -115,7 +115,7 @@ def _signed(payload: str) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def _events(orgs: list, count: int, prefix: str) -> list[dict]:
+def _events(orgs: list, count: int, prefix: str, first_created: int = 1_000_000) -> list[dict]:
     from tests.billing.support import subscription_object
 
     statuses = ["trialing", "active", "past_due", "active"]
@@ -125,7 +125,7 @@ def _events(orgs: list, count: int, prefix: str) -> list[dict]:
         obj = subscription_object(f"sub_{org.pk}", f"cus_{org.pk}", org.pk, statuses[number % 4],
                                   plan_id="pro" if number % 2 else "team")
         events.append({"id": f"{prefix}_{number}", "object": "event", "type": "customer.subscription.updated",
-                       "created": 1_000_000 + number, "data": {"object": obj}})
+                       "created": first_created + number, "data": {"object": obj}})
     return events
 
 
@@ -150,7 +150,10 @@ def bench_webhooks(count: int, round_number: int) -> dict[str, float]:
     processing = count / (time.perf_counter() - started)
     processing_cpu = count / (time.process_time() - cpu_started)
     client = Client()
-    payloads = [json.dumps(event) for event in _events(orgs, count, f"evt_delivered_{round_number}")]
+    # Later than the stored events: an event of the same second as the last one applied is a notice
+    # whose subscription is re-read from Stripe, which this benchmark does not measure.
+    payloads = [json.dumps(event) for event in _events(orgs, count, f"evt_delivered_{round_number}",
+                                                       first_created=2_000_000)]
     started = time.perf_counter()
     for payload in payloads:
         response = client.post("/billing/webhooks/stripe/", data=payload, content_type="application/json",

@@ -26,6 +26,7 @@ from mozaiks_core.auth.schemas import (
     CreatedAPIKeyOut,
     InvitationIn,
     InvitationOut,
+    LimitProblem,
     MemberOut,
     MeOut,
     OrganizationIn,
@@ -39,12 +40,13 @@ from mozaiks_core.auth.security import api_auth
 from mozaiks_core.auth.services import ActionRefused
 
 router = Router(tags=["accounts"], auth=api_auth)
-REFUSALS: dict[int, Any] = {400: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem, 429: Problem}
+REFUSALS: dict[int, Any] = {400: Problem, 402: LimitProblem, 403: Problem, 404: Problem, 409: Problem, 410: Problem,
+                            429: Problem}
 
 
 def refusal(error: ActionRefused) -> JsonResponse:
     """The JSON answer for a refused action: the shared error envelope with the action's status."""
-    return error_response(error.status, error.code, error.message)
+    return error_response(error.status, error.code, error.message, details=error.details)
 
 
 def acting_membership(request: HttpRequest, org_id: str) -> Membership:

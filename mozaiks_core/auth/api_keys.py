@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from mozaiks_core.auth.limits import API_KEYS, guard_addition
 from mozaiks_core.auth.models import APIKey, Membership
 from mozaiks_core.auth.services import ActionRefused, parse_id, require_manager
 
@@ -75,6 +76,7 @@ def create_api_key(
     if expires_at is not None and expires_at <= timezone.now():
         raise ActionRefused("EXPIRY_IN_PAST", "The expiry date is in the past; pick a future date or none.")
     chosen = clean_scopes(scopes)
+    guard_addition(actor.organization, API_KEYS)
     while True:
         public = secrets.token_hex(4)
         if not APIKey.objects.filter(prefix=f"{KEY_PREFIX}{public}").exists():

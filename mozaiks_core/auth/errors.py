@@ -10,6 +10,7 @@ credentials" 401, into that envelope.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
@@ -21,9 +22,11 @@ logger = logging.getLogger(__name__)
 DATABASE_RETRY_SECONDS = 5
 
 
-def error_response(status: int, code: str, message: str, *, retry_after: int | None = None) -> JsonResponse:
-    """``{error, message}`` plus the accounts API's legacy ``{code, detail}``, with ``status``."""
-    response = JsonResponse({"error": code, "message": message, "code": code, "detail": message}, status=status)
+def error_response(status: int, code: str, message: str, *, retry_after: int | None = None,
+                   details: dict[str, Any] | None = None) -> JsonResponse:
+    """``{error, message}`` plus the accounts API's legacy ``{code, detail}`` and ``details``, with ``status``."""
+    body = {**(details or {}), "error": code, "message": message, "code": code, "detail": message}
+    response = JsonResponse(body, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response

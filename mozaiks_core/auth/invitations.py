@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from mozaiks_core.auth.limits import SEATS, guard_addition
 from mozaiks_core.auth.models import Invitation, Membership, Organization
 from mozaiks_core.auth.services import ActionRefused, parse_id, require_manager, validate_email_address
 
@@ -101,11 +102,12 @@ def invite_member(
         raise ActionRefused("OWNER_REQUIRED", "Only an owner can invite another owner.", 403)
     if Membership.objects.filter(organization=organization, user__email__iexact=address).exists():
         raise ActionRefused("ALREADY_MEMBER", f"{address} is already a member of {organization.name}.", 409)
-    _count_invitation(organization)
     now = timezone.now()
     Invitation.objects.filter(
         organization=organization, email=address, accepted_at=None, revoked_at=None
     ).update(revoked_at=now)
+    guard_addition(organization, SEATS)  # after revoking the address's old invitation: re-inviting takes no seat
+    _count_invitation(organization)
     invitation = Invitation(organization=organization, email=address, role=role, invited_by=actor.user)
     token = _new_token(invitation)
     invitation.save()
@@ -189,6 +191,8 @@ def accept_invitation(token: Any, user: Any) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    # The pending seat became a member: still within the limit unless the plan shrank since the invitation.
+    guard_addition(invitation.organization, SEATS, adding=0)
     return membership
 
 

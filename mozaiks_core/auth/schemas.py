@@ -21,6 +21,16 @@ class Problem(Schema):
     detail: str
 
 
+class LimitProblem(Problem):
+    """A refusal at a plan limit (402 ``LIMIT_EXCEEDED``): which limit, how many the plan allows, how many are used."""
+
+    key: str
+    limit: int
+    used: int
+    label: str = ""
+    upgrade_url: str = ""
+
+
 class MeOut(Schema):
     """The signed-in user and the organization this call acts for."""
 

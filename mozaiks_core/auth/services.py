@@ -23,11 +23,12 @@ MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 class ActionRefused(Exception):
     """An action the caller may not take or that would break a rule; ``status`` suits an HTTP reply."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.details = details or {}  # extra fields of the JSON body (a limit refusal's key, limit, used)
 
 
 def clean_org_name(name: Any) -> str:

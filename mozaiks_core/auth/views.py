@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mozaiks_core.auth import api_keys, invitations, services
 from mozaiks_core.auth.caller import SESSION_ORG_KEY, membership_for_request, set_active_organization
 from mozaiks_core.auth.forms import APIKeyForm, InvitationForm, OrganizationForm, RoleForm
+from mozaiks_core.auth.limits import API_KEYS, SEATS, limit_status
 from mozaiks_core.auth.models import APIKey, Membership
 from mozaiks_core.auth.services import ActionRefused
 from mozaiks_core.auth.tokens import jwks
@@ -90,6 +91,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "organization": organization,
         "members": organization.memberships.select_related("user").order_by("created_at"),
         "pending": invitations.pending_invitations(organization) if membership.can_manage else [],
+        "seats": limit_status(organization, SEATS),
         "form": form,
         "role_choices": Membership.Role.choices,
     })
@@ -181,6 +183,7 @@ def api_key_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "mozaiks_auth/api_keys.html", {
         "organization": membership.organization,
         "keys": APIKey.objects.filter(organization=membership.organization),
+        "key_limit": limit_status(membership.organization, API_KEYS),
         "form": form,
         "created": created,
     })

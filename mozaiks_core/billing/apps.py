@@ -36,13 +36,17 @@ class MozaiksBillingConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the catalog validator, the post-migrate sync, the plan-index cache and beat tasks."""
+        from django.core import checks
+
         from mozaiks_core.billing.catalog import validate_catalog_file
+        from mozaiks_core.billing.checks import catalog_check
         from mozaiks_core.billing.models import Plan
         from mozaiks_core.billing.plans import invalidate_plan_index
         from mozaiks_core.celery import register_periodic_task
         from mozaiks_core.validation import register_validator
 
         register_validator("billing", validate_catalog_file)
+        checks.register(catalog_check, "mozaiks")
         post_migrate.connect(sync_catalog_after_migrate, sender=self, dispatch_uid="mozaiks_billing_sync_plans")
         post_save.connect(invalidate_plan_index, sender=Plan, dispatch_uid="mozaiks_billing_plan_saved")
         post_delete.connect(invalidate_plan_index, sender=Plan, dispatch_uid="mozaiks_billing_plan_deleted")

@@ -64,6 +64,26 @@ class PriceSpec:
 
 
 @dataclass(frozen=True)
+class KeySpec:
+    """What an entitlement key means to a person: its kind, label, description and unit."""
+
+    key: str
+    kind: str  # "feature" | "limit" | "meter"
+    label: str
+    description: str = ""
+    unit: str = ""  # one counted thing, singular: "seat", "token"
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-friendly form."""
+        return {"key": self.key, "kind": self.kind, "label": self.label, "description": self.description,
+                "unit": self.unit}
+
+
+KINDS = ("features", "limits", "meters")
+KIND_OF_SECTION = {"features": "feature", "limits": "limit", "meters": "meter"}
+
+
+@dataclass(frozen=True)
 class PlanSpec:
     """One plan as the catalog file declares it."""
 
@@ -84,6 +104,7 @@ class Catalog:
     default_plan_id: str
     plans: tuple[PlanSpec, ...]
     path: Path
+    keys: dict[str, KeySpec] = field(default_factory=dict)  # the ``entitlements:`` section, by key
 
 
 class CatalogError(Exception):
@@ -144,8 +165,12 @@ def _parse_meter(check: ProblemCollector, path: str, key: str, raw: Any) -> Mete
         check.error(f"{path}.{name}", f"unknown meter setting {name!r}",
                     "allowed: limit, reset, enforcement, provider_event_name")
     limit = check.count(f"{path}.limit", raw.get("limit"))
-    reset = raw.get("reset", "month")
-    if reset not in RESET_PERIODS:
+    reset = raw.get("reset")
+    if reset is None:
+        check.error(f"{path}.reset", "the meter has no reset period",
+                    f"add reset: month (one of {', '.join(RESET_PERIODS)}); 'never' for a lifetime allowance")
+        reset = "month"
+    elif reset not in RESET_PERIODS:
         check.error(f"{path}.reset", f"reset {reset!r} is not a period", f"use one of {', '.join(RESET_PERIODS)}")
     enforcement = raw.get("enforcement", "hard")
     if enforcement not in ENFORCEMENTS:
@@ -174,7 +199,10 @@ def _parse_price(check: ProblemCollector, path: str, raw: Any) -> PriceSpec | No
                     "write the price in major units, e.g. 29 or 29.99")
         amount = Decimal(0)
     currency = raw.get("currency")
-    if not (isinstance(currency, str) and re.fullmatch(r"[A-Za-z]{3}", currency)):
+    if currency is None:
+        check.error(f"{path}.currency", "the price has no currency", "add currency: usd (an ISO 4217 code)")
+        currency = "usd"
+    elif not (isinstance(currency, str) and re.fullmatch(r"[A-Za-z]{3}", currency)):
         check.error(f"{path}.currency", f"currency {currency!r} is not an ISO 4217 code", "write e.g. usd or eur")
         currency = "usd"
     price_id = raw.get("provider_price_id", "") or ""
@@ -246,6 +274,56 @@ def _mapping(check: ProblemCollector, path: str, value: Any) -> dict[str, Any]:
     return value
 
 
+def _parse_keys(check: ProblemCollector, raw: Any) -> dict[str, KeySpec] | None:
+    """The ``entitlements:`` section: every key's label (required), description and unit, by kind."""
+    if raw is None:
+        check.warning("entitlements", "the catalog declares no labels for its entitlement keys",
+                      "add an 'entitlements:' section with features, limits and meters, each key with a label "
+                      "(see docs/billing.md); until then pages show the keys themselves")
+        return None
+    if not isinstance(raw, dict):
+        check.error("entitlements", "must be a mapping of features, limits and meters",
+                    "write entitlements: {features: {...}, limits: {...}, meters: {...}}")
+        return {}
+    for name in sorted(set(raw) - set(KINDS)):
+        check.error(f"entitlements.{name}", f"unknown section {name!r}", f"allowed: {', '.join(KINDS)}")
+    keys: dict[str, KeySpec] = {}
+    for section in KINDS:
+        for key, spec in _mapping(check, f"entitlements.{section}", raw.get(section)).items():
+            path = f"entitlements.{section}.{key}"
+            if not check.key(path, key, KIND_OF_SECTION[section]):
+                continue
+            if not isinstance(spec, dict):
+                check.error(path, "must be a mapping", "write {label: Seats, description: ..., unit: seat}")
+                continue
+            for name in sorted(set(spec) - {"label", "description", "unit"}):
+                check.error(f"{path}.{name}", f"unknown setting {name!r}", "allowed: label, description, unit")
+            label = spec.get("label")
+            if not isinstance(label, str) or not label.strip():
+                check.error(f"{path}.label", "the key has no label", "write the name a customer reads, e.g. "
+                            "label: Seats")
+                label = key
+            if key in keys:
+                check.error(path, f"{key!r} is declared as more than one kind", "give each key exactly one kind")
+            keys[key] = KeySpec(key=key, kind=KIND_OF_SECTION[section], label=label.strip(),
+                                description=str(spec.get("description") or ""), unit=str(spec.get("unit") or ""))
+    return keys
+
+
+def _check_declared(check: ProblemCollector, path: str, plan: PlanSpec, keys: dict[str, KeySpec] | None) -> None:
+    """Every key a plan uses is declared in the ``entitlements:`` section with the same kind."""
+    if keys is None:
+        return
+    for section, used in (("features", plan.features), ("limits", plan.limits), ("meters", plan.meters)):
+        kind = KIND_OF_SECTION[section]
+        known = sorted(key for key, spec in keys.items() if spec.kind == kind)
+        for key in used:
+            if keys.get(key) is None or keys[key].kind != kind:
+                check.error(f"{path}.{section}.{key}", f"unknown {kind} key {key!r}",
+                            f"declare it under entitlements.{section} with a label, or use one of: "
+                            f"{', '.join(known) or '(none declared)'}")
+
+
 def parse_catalog_text(text: str, file: str) -> tuple[Catalog | None, list[Problem]]:
     """Parse catalog YAML ``text``; returns the catalog (None on errors) and every problem."""
     check = ProblemCollector(file)
@@ -263,8 +341,9 @@ def parse_catalog_text(text: str, file: str) -> tuple[Catalog | None, list[Probl
         check.error("", "the catalog must be a mapping with default_plan_id and plans",
                     "start the file with 'default_plan_id: free' and 'plans:'")
         return None, check.problems
-    for name in sorted(set(data) - {"default_plan_id", "plans"}):
-        check.error(name, f"unknown top-level key {name!r}", "allowed: default_plan_id, plans")
+    for name in sorted(set(data) - {"default_plan_id", "plans", "entitlements"}):
+        check.error(name, f"unknown top-level key {name!r}", "allowed: default_plan_id, entitlements, plans")
+    keys = _parse_keys(check, data.get("entitlements"))
     plans_raw = data.get("plans")
     if not isinstance(plans_raw, list) or not plans_raw:
         check.error("plans", "no plans declared", "add at least one plan under 'plans:'")
@@ -279,6 +358,7 @@ def parse_catalog_text(text: str, file: str) -> tuple[Catalog | None, list[Probl
             check.error(f"plans[{index}].plan_id", f"plan_id {plan.plan_id!r} is declared twice", "rename one")
         seen.add(plan.plan_id)
         plans.append(plan)
+        _check_declared(check, f"plans[{index}]", plan, keys)
     default = data.get("default_plan_id")
     if not default:
         check.error("default_plan_id", "default_plan_id is missing",
@@ -293,7 +373,7 @@ def parse_catalog_text(text: str, file: str) -> tuple[Catalog | None, list[Probl
                           "organizations get the default plan without paying; make it free")
     if any(problem.level == ERROR for problem in check.problems):
         return None, check.problems
-    return Catalog(default_plan_id=str(default), plans=tuple(plans), path=Path(file)), check.problems
+    return Catalog(default_plan_id=str(default), plans=tuple(plans), path=Path(file), keys=keys or {}), check.problems
 
 
 def load_catalog(path: Path | None = None) -> Catalog | None:
@@ -305,6 +385,32 @@ def load_catalog(path: Path | None = None) -> Catalog | None:
     if catalog is None:
         raise CatalogError([problem for problem in problems if problem.level == ERROR])
     return catalog
+
+
+_KEYS_CACHE: dict[str, tuple[float, dict[str, KeySpec]]] = {}
+
+
+def catalog_keys() -> dict[str, KeySpec]:
+    """The workspace catalog's ``entitlements:`` section (re-read when the file changes; empty when absent/broken)."""
+    path = catalog_path()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    cached = _KEYS_CACHE.get(str(path))
+    if cached is None or cached[0] != mtime:
+        catalog, _ = parse_catalog_text(path.read_text(encoding="utf-8"), str(path))
+        cached = (mtime, dict(catalog.keys) if catalog is not None else {})
+        _KEYS_CACHE[str(path)] = cached
+    return cached[1]
+
+
+def key_spec(key: str, kind: str = "") -> KeySpec:
+    """How to show ``key``: its catalog label, else the key made readable ("tokens_monthly" → "Tokens monthly")."""
+    spec = catalog_keys().get(key)
+    if spec is not None:
+        return spec
+    return KeySpec(key=key, kind=kind, label=key.replace("_", " ").replace(".", " ").strip().capitalize() or key)
 
 
 def validate_catalog_file() -> list[Problem]:

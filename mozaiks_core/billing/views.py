@@ -16,7 +16,9 @@ from django.views.decorators.http import require_POST
 from mozaiks_core.auth.caller import Caller, build_caller
 from mozaiks_core.billing import services
 from mozaiks_core.billing.adapters import BillingError, WebhookSignatureError
+from mozaiks_core.billing.catalog import key_spec
 from mozaiks_core.billing.models import Plan
+from mozaiks_core.billing.plan_lines import plan_lines
 from mozaiks_core.billing.webhooks import receive_webhook
 
 
@@ -31,10 +33,13 @@ def pricing(request: HttpRequest) -> HttpResponse:
     caller = _caller(request)
     current = services.effective_plan(caller.organization) if caller else None
     plans = list(Plan.objects.filter(active=True))
+    for plan in plans:
+        plan.lines = plan_lines(plan)  # type: ignore[attr-defined]
     key = request.GET.get("key", "")[:80]
     return render(request, "mozaiks/billing/pricing.html", {
         "plans": plans, "current_plan": current, "caller": caller,
         "can_manage": bool(caller and caller.can_manage), "highlight_key": key,
+        "highlight_label": key_spec(key).label if key else "",
         "granting": {plan.plan_id for plan in plans if key and _grants(plan, key)},
     })
 

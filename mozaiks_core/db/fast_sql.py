@@ -203,24 +203,57 @@ def insert_returning(model: type[models.Model], columns: Sequence[str], rows: Se
         return [row[0] for row in cursor.fetchall()]
 
 
+def _floored(expression: str) -> str:
+    """``expression`` but never below zero (``GREATEST`` on PostgreSQL, scalar ``MAX`` on SQLite)."""
+    return f"GREATEST({expression}, 0)" if connection.vendor == "postgresql" else f"MAX({expression}, 0)"
+
+
 def add_returning(model: type[models.Model], column: str, amount: int, where: dict[str, Any],
-                  also_set: dict[str, Any] | None = None) -> int | None:
+                  also_set: dict[str, Any] | None = None, release: dict[str, int] | None = None) -> int | None:
     """``column += amount`` on the row matching ``where`` and return the new value (None: no such row).
 
     One ``UPDATE ... RETURNING``: the row lock serializes concurrent writers like an ``F()``
-    update, without a second read.
+    update, without a second read. ``release`` subtracts from other columns, never below zero
+    (a meter's reservations, settled by the usage they were made for).
     """
     quote = connection.ops.quote_name
-    assignments = [f"{quote(column)} = {quote(column)} + %s"] + [f"{quote(name)} = %s" for name in also_set or {}]
+    assignments = [f"{quote(column)} = {quote(column)} + %s"]
+    assignments += [f"{quote(name)} = {_floored(f'{quote(name)} - %s')}" for name in release or {}]
+    assignments += [f"{quote(name)} = %s" for name in also_set or {}]
     conditions = " AND ".join(f"{quote(name)} = %s" for name in where)
     # Identifiers come from the model and the caller's constants; values are parameters.
     sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
            f"WHERE {conditions} RETURNING {quote(column)}")
-    params = [amount, *_adapted([*(also_set or {}).values(), *where.values()])]
+    params = [amount, *(release or {}).values(), *_adapted([*(also_set or {}).values(), *where.values()])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+def add_within_cap(model: type[models.Model], column: str, amount: int, where: dict[str, Any], *,
+                   cap_columns: Sequence[str], cap: int, also_set: dict[str, Any] | None = None
+                   ) -> tuple[int, ...] | None:
+    """``column += amount`` on the row at ``where`` only while ``sum(cap_columns) + amount <= cap``.
+
+    Returns the new values of ``cap_columns``, or None when the row is missing or the addition
+    would pass the cap. One conditional ``UPDATE``: on PostgreSQL a concurrent writer of the same
+    row waits for its lock and then re-checks the condition against the row as committed (READ
+    COMMITTED re-evaluates the ``WHERE`` of an updated row), so two admissions can never both pass
+    the cap and no transaction or second round trip is needed; SQLite serializes writers.
+    """
+    quote = connection.ops.quote_name
+    assignments = [f"{quote(column)} = {quote(column)} + %s"] + [f"{quote(name)} = %s" for name in also_set or {}]
+    conditions = [f"{quote(name)} = %s" for name in where]
+    conditions.append(" + ".join(quote(name) for name in cap_columns) + " + %s <= %s")
+    # Identifiers come from the model and the caller's constants; values are parameters.
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+           f"WHERE {' AND '.join(conditions)} RETURNING {', '.join(quote(name) for name in cap_columns)}")
+    params = [amount, *_adapted([*(also_set or {}).values(), *where.values()]), amount, cap]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else tuple(row)
 
 
 def _set_clause(model: type[models.Model], names: Sequence[str]) -> str:
@@ -389,10 +422,12 @@ def _cached_update_where_sql(vendor: str, model: type[models.Model], names: tupl
 
 def ledger_and_counter_sql(ledger: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                            skip_conflicts_on: str, amount: str, counter: type[models.Model], key: dict[str, Any],
-                           total: str, also_set: dict[str, Any]) -> tuple[str, list[Any]]:
+                           total: str, also_set: dict[str, Any], release: str = "") -> tuple[str, list[Any]]:
     """One PostgreSQL statement: insert ``rows`` into ``ledger`` (duplicates of ``skip_conflicts_on``
     skipped) and add the new rows' ``amount`` to ``total`` of the ``counter`` row at ``key``
-    (created at need). It returns one row: the new total and how many ledger rows were new.
+    (created at need); with ``release``, the new rows' ``release`` column is subtracted from the
+    counter's column of that name (settled reservations). It returns one row: the new total and
+    how many ledger rows were new.
 
     A data-modifying ``WITH`` (PostgreSQL only): unlike :func:`insert_returning` followed by
     :func:`add_returning` nothing has to be read between the two, so a pipelined transaction can
@@ -400,11 +435,19 @@ def ledger_and_counter_sql(ledger: type[models.Model], columns: Sequence[str], r
     only.
     """
     quote = connection.ops.quote_name
-    insert = f"{_insert_sql(ledger, columns, len(rows), skip_conflicts_on)} RETURNING {quote(amount)}"
+    returned = [quote(amount), *([quote(release)] if release else [])]
+    insert = f"{_insert_sql(ledger, columns, len(rows), skip_conflicts_on)} RETURNING {', '.join(returned)}"
     table = quote(counter._meta.db_table)
-    names = [*key, total, *also_set]
-    selected = ["%s"] * len(key) + [f"COALESCE(SUM({quote(amount)}), 0)"] + ["%s"] * len(also_set)
+    names = [*key, total, *([release] if release else []), *also_set]
+    selected = ["%s"] * len(key) + [f"COALESCE(SUM({quote(amount)}), 0)"]
+    if release:  # a new counter row holds no reservation; an existing one releases the new rows' sum
+        selected.append("0")
+    selected += ["%s"] * len(also_set)
     updates = [f"{quote(total)} = {table}.{quote(total)} + EXCLUDED.{quote(total)}"]
+    if release:
+        # Identifiers come from the models and the caller's constants; values are parameters.
+        updates.append(f"{quote(release)} = GREATEST({table}.{quote(release)} - "  # noqa: S608
+                       f"(SELECT COALESCE(SUM({quote(release)}), 0) FROM new_rows), 0)")
     updates += [f"{quote(name)} = EXCLUDED.{quote(name)}" for name in also_set]
     # Identifiers come from the models and the caller's constants; values are parameters.
     sql = (f"WITH new_rows AS ({insert}) INSERT INTO {table} ({', '.join(quote(name) for name in names)}) "  # noqa: S608

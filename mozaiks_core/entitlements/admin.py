@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from mozaiks_core.entitlements.models import EntitlementOverride, UsageCounter, UsageEvent
 
 
+def catalog_key_choices() -> list[tuple[str, str]]:
+    """Every key a plan declares, labelled as customers read it ("Seats (limit: members)")."""
+    from mozaiks_core.billing.catalog import key_spec
+    from mozaiks_core.billing.plans import plan_index
+
+    kinds = plan_index().key_kinds
+    return [(key, f"{key_spec(key, kind).label} ({kind}: {key})") for key, kind in sorted(kinds.items())]
+
+
+class EntitlementOverrideForm(forms.ModelForm):
+    """The key is chosen from the catalog, so a typo such as ``tokens_montly`` cannot be saved."""
+
+    key = forms.ChoiceField(choices=catalog_key_choices, help_text="An entitlement the plans declare.")
+
+    class Meta:
+        model = EntitlementOverride
+        fields = ["organization", "key", "granted", "limit", "unlimited", "enforcement", "expires_at", "note"]
+
+
 @admin.register(EntitlementOverride)
 class EntitlementOverrideAdmin(admin.ModelAdmin):
     """Grant, revoke or resize one entitlement for one organization."""
+
+    form = EntitlementOverrideForm
 
     list_display = ["organization", "key", "granted", "limit", "unlimited", "enforcement", "expires_at", "note"]
     list_filter = ["key", "granted", "unlimited"]

@@ -1,9 +1,10 @@
 """decide(): plan + per-organization overrides + trial state → one fail-closed Decision.
 
-An organization's rules are loaded in one query (subscription, plan id and overrides joined)
-and its meter counters in a second, lazily, on the first meter decision; both are kept on the
-organization instance, so a request that decides many keys for one organization costs at most
-two queries. Seams that must see other processes' writes pass ``fresh=True``.
+An organization's rules are loaded in one query (subscription, plan id and overrides joined),
+its meter counters in a second, lazily, on the first meter decision, and what it holds of its
+counted limits (seats, API keys, module rows) in a third, lazily, on the first counted limit;
+all are kept on the organization instance, so one gated key costs at most two queries and a
+request that decides keys of every kind at most three. Seams that must see other processes' writes pass ``fresh=True``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from mozaiks_core.auth.models import Organization
 from mozaiks_core.billing.catalog import MeterSpec
 from mozaiks_core.billing.plans import ENTITLEMENTS_CACHE_ATTR, PlanRules, plan_index
 from mozaiks_core.entitlements import types as t
+from mozaiks_core.entitlements.counted import counted_limit, counted_limits
 from mozaiks_core.entitlements.models import UsageCounter
 from mozaiks_core.entitlements.periods import period_bounds
 
@@ -40,6 +42,7 @@ class OrgEntitlements:
     meters: dict[str, MeterSpec]
     key_kinds: dict[str, str]
     counters: dict[str, int] | None = None  # meter key -> used in its current period
+    limit_used: dict[str, int] | None = None  # counted limit key -> held now (read once, on the first one)
     loaded_at: datetime = field(default_factory=timezone.now)
 
     def period(self, meter: MeterSpec, now: datetime | None = None) -> tuple[datetime, datetime | None]:
@@ -60,7 +63,8 @@ def _effective_plan(status: str | None, trial_end: datetime | None, plan_id: str
 
 
 def load_entitlements(organization_id: int) -> OrgEntitlements:
-    """Load one organization's rules: one query, plus the cached plan index."""
+    """Load one organization's rules and the counts of its counted limits: one query, plus the cached plan index."""
+    index = plan_index()
     rows = list(
         Organization.objects.filter(pk=organization_id).values(
             "billing_subscription__status",
@@ -74,7 +78,6 @@ def load_entitlements(organization_id: int) -> OrgEntitlements:
             "entitlement_overrides__expires_at",
         )
     )
-    index = plan_index()
     first = rows[0] if rows else {}
     trial_end = first.get("billing_subscription__trial_end")
     plan_id, status = _effective_plan(first.get("billing_subscription__status"), trial_end,
@@ -113,6 +116,16 @@ def _apply_override(key: str, row: dict[str, Any], kinds: dict[str, str], featur
         meters[key] = MeterSpec(key=key, limit=limit if has_limit else base.limit, reset=base.reset,
                                 enforcement=enforcement or base.enforcement,
                                 provider_event_name=base.provider_event_name)
+
+
+def load_limit_counts(entitlements: OrgEntitlements) -> dict[str, int]:
+    """What the organization holds of each counted limit of its plan (one query for all of them)."""
+    counted = {key: limit for key, limit in counted_limits().items() if key in entitlements.limits}
+    if not counted:
+        return {}
+    held = {f"held_{number}": limit.expression() for number, limit in enumerate(counted.values())}
+    row = Organization.objects.filter(pk=entitlements.organization_id).annotate(**held).values(*held).first() or {}
+    return {key: int(row.get(f"held_{number}") or 0) for number, key in enumerate(counted)}
 
 
 def load_counters(entitlements: OrgEntitlements) -> dict[str, int]:
@@ -178,15 +191,29 @@ def decide_for(entitlements: OrgEntitlements, key: str) -> t.Decision:
         return t.Decision(granted, t.GRANTED if granted else t.ENTITLEMENT_REQUIRED, key, kind="feature",
                           plan_id=plan_id)
     if key in entitlements.limits:
-        limit = entitlements.limits[key]
-        granted = limit is None or limit > 0
-        return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, kind="limit",
-                          plan_id=plan_id)
+        return _decide_limit(entitlements, key)
     if key in entitlements.meters:
         return _decide_meter(entitlements, entitlements.meters[key])
     if key in entitlements.key_kinds:
         return t.Decision(False, t.ENTITLEMENT_REQUIRED, key, kind=entitlements.key_kinds[key], plan_id=plan_id)
     return t.Decision(False, t.UNKNOWN_KEY, key, plan_id=plan_id)
+
+
+def _decide_limit(entitlements: OrgEntitlements, key: str) -> t.Decision:
+    """A limit: granted while what the organization holds is under it (counted limits count, once per request)."""
+    limit = entitlements.limits[key]
+    counted = counted_limit(key)
+    if counted is None:
+        granted = limit is None or limit > 0
+        return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, kind="limit",
+                          plan_id=entitlements.plan_id)
+    if entitlements.limit_used is None or key not in entitlements.limit_used:
+        entitlements.limit_used = {**(entitlements.limit_used or {}), **load_limit_counts(entitlements)}
+    used = entitlements.limit_used.get(key, 0)
+    granted = limit is None or used < limit
+    remaining = None if limit is None else max(limit - used, 0)
+    return t.Decision(granted, t.GRANTED if granted else t.LIMIT_EXCEEDED, key, limit=limit, used=used,
+                      remaining=remaining, kind="limit", plan_id=entitlements.plan_id)
 
 
 def _decide_meter(entitlements: OrgEntitlements, meter: MeterSpec) -> t.Decision:

@@ -3,6 +3,12 @@
 A hard meter is consumed with one conditional ``UPDATE ... SET used = used + n WHERE used + n
 <= limit``: the database serializes writers on the counter row, so under any number of
 concurrent callers the counter never passes the limit and never loses an increment.
+
+Usage that is only known afterwards (an LLM call's tokens) is admitted by a *reservation*:
+:func:`reserve` adds the call's estimate to the counter's ``reserved`` column with the same kind
+of conditional update (``WHERE used + reserved + n <= limit``), and recording the usage later
+adds the real amount to ``used`` and releases the estimate, in the same statement. ``used``
+stays equal to the ledger; ``used + reserved`` never passes a hard limit at admission.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ from django.utils import timezone
 
 from mozaiks_core.auth.models import Organization
 from mozaiks_core.billing.catalog import MeterSpec
-from mozaiks_core.db.fast_sql import add_returning, execute, insert_returning, ledger_and_counter_sql
+from mozaiks_core.db.fast_sql import (
+    add_returning,
+    add_within_cap,
+    execute,
+    insert_returning,
+    ledger_and_counter_sql,
+)
 from mozaiks_core.entitlements.decisions import entitlements_for
 from mozaiks_core.entitlements.models import UsageCounter, UsageEvent
 from mozaiks_core.entitlements.periods import period_bounds
@@ -29,7 +41,7 @@ MAX_QUANTITY = 10**9
 MAX_TRANSACTION_ID = 200
 UNMETERED_RESET = "month"
 LEDGER_COLUMNS = ("organization_id", "meter", "quantity", "transaction_id", "period_start", "granted", "user_id",
-                  "created_at")
+                  "created_at", "reserved")
 
 
 class UsageError(ValueError):
@@ -130,6 +142,7 @@ class Usage:
     quantity: int
     transaction_id: str
     user_id: int | None = None
+    reserved: int = 0  # what :func:`reserve` held for it, released when it is recorded
 
 
 @dataclass(frozen=True)
@@ -152,7 +165,7 @@ class _LedgerBatch:
         now = timezone.now()
         period_start, _ = period_bounds(meter.reset, now)
         rows = [(organization.pk, meter_key, usage.quantity, usage.transaction_id, period_start, True, usage.user_id,
-                 now) for usage in {usage.transaction_id: usage for usage in usages}.values()]
+                 now, usage.reserved) for usage in {usage.transaction_id: usage for usage in usages}.values()]
         return cls(entitlements, meter, rows, now, period_start)
 
     def counter_key(self, organization: Organization) -> dict[str, Any]:
@@ -178,6 +191,7 @@ def record_many(organization: Organization, meter_key: str, usages: list[Usage],
     """
     batch = _LedgerBatch.of(organization, meter_key, usages, entitlements_max_age)
     quantities = {row[3]: row[2] for row in batch.rows}
+    reservations = {row[3]: row[8] for row in batch.rows}
     with transaction.atomic(savepoint=False):
         inserted = insert_returning(UsageEvent, LEDGER_COLUMNS, batch.rows, skip_conflicts_on="transaction_id",
                                     returning="transaction_id")
@@ -189,7 +203,8 @@ def record_many(organization: Organization, meter_key: str, usages: list[Usage],
                                  "prefix them with the chat id).")
         where = batch.counter_key(organization)
         total = sum(quantities[transaction_id] for transaction_id in inserted)
-        used = add_returning(UsageCounter, "used", total, where, {"updated_at": batch.now})
+        release = {"reserved": sum(reservations[transaction_id] for transaction_id in inserted)}
+        used = add_returning(UsageCounter, "used", total, where, {"updated_at": batch.now}, release)
         if used is None:
             UsageCounter.objects.bulk_create([UsageCounter(**where)], ignore_conflicts=True)
             used = add_returning(UsageCounter, "used", total, where, {"updated_at": batch.now}) or 0
@@ -211,7 +226,8 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
     batch = _LedgerBatch.of(organization, meter_key, usages, entitlements_max_age)
     sql, params = ledger_and_counter_sql(
         UsageEvent, LEDGER_COLUMNS, batch.rows, skip_conflicts_on="transaction_id", amount="quantity",
-        counter=UsageCounter, key=batch.counter_key(organization), total="used", also_set={"updated_at": batch.now})
+        counter=UsageCounter, key=batch.counter_key(organization), total="used", also_set={"updated_at": batch.now},
+        release="reserved")
     cursor = execute(sql, params)
 
     def answer() -> tuple[MeterSpec, int]:
@@ -227,6 +243,73 @@ def record_many_pipelined(organization: Organization, meter_key: str, usages: li
         return batch.remember(used)
 
     return answer
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The answer of :func:`reserve`: admitted or not, what it holds, and the meter's figures after it."""
+
+    granted: bool
+    reserved: int  # units held for the call (0 when nothing needs holding: soft or unlimited meter)
+    used: int | None = None
+    held: int = 0  # reserved by every admitted call in flight, this one included
+    limit: int | None = None
+    plan_id: str = ""
+    reason: str = ""  # when refused: LIMIT_EXCEEDED (would pass the limit) or ENTITLEMENT_REQUIRED (no meter)
+
+    @property
+    def remaining(self) -> int | None:
+        """Units neither used nor held (None when unlimited)."""
+        return None if self.limit is None else max(self.limit - (self.used or 0) - self.held, 0)
+
+
+def reserve(organization: Organization, meter_key: str, quantity: int, *,
+            entitlements_max_age: float = 0.0) -> Reservation:
+    """Hold ``quantity`` of a hard meter for a use whose real amount is known only afterwards.
+
+    Refused (nothing held) when ``used + reserved + quantity`` would pass the limit. A soft or
+    unlimited meter holds nothing and always admits; a meter the plan lacks while another plan
+    declares it is refused (fail closed); a meter no plan declares is not metered. The holding is
+    released by recording the usage with ``Usage(reserved=...)``, or by :func:`release`.
+    """
+    entitlements = entitlements_for(organization, max_age=entitlements_max_age)
+    meter = entitlements.meters.get(meter_key)
+    plan_id = entitlements.plan_id
+    if meter is None:
+        if meter_key in entitlements.key_kinds:
+            return Reservation(False, 0, limit=0, plan_id=plan_id, reason="ENTITLEMENT_REQUIRED")
+        return Reservation(True, 0, plan_id=plan_id)
+    if meter.soft or meter.limit is None:
+        return Reservation(True, 0, limit=meter.limit, plan_id=plan_id)
+    quantity = max(int(quantity), 1)
+    period_start, _ = period_bounds(meter.reset, timezone.now())
+    where = {"organization_id": organization.pk, "meter": meter_key, "period_start": period_start}
+    figures = _hold(where, quantity, meter.limit)
+    if figures is None and not UsageCounter.objects.filter(**where).exists():
+        UsageCounter.objects.bulk_create([UsageCounter(**where)], ignore_conflicts=True)
+        figures = _hold(where, quantity, meter.limit)
+    if figures is None:
+        used, held = UsageCounter.objects.filter(**where).values_list("used", "reserved").first() or (0, 0)
+        return Reservation(False, 0, used=used, held=held, limit=meter.limit, plan_id=plan_id, reason="LIMIT_EXCEEDED")
+    return Reservation(True, quantity, used=figures[0], held=figures[1], limit=meter.limit, plan_id=plan_id)
+
+
+def _hold(where: dict[str, Any], quantity: int, limit: int) -> tuple[int, ...] | None:
+    return add_within_cap(UsageCounter, "reserved", quantity, where, cap_columns=("used", "reserved"), cap=limit,
+                          also_set={"updated_at": timezone.now()})
+
+
+def release(organization: Organization, meter_key: str, quantity: int) -> None:
+    """Give back a holding whose use never happened (the call failed or the run stopped before it)."""
+    if quantity <= 0:
+        return
+    entitlements = entitlements_for(organization)
+    meter = entitlements.meters.get(meter_key)
+    if meter is None:
+        return
+    period_start, _ = period_bounds(meter.reset, timezone.now())
+    where = {"organization_id": organization.pk, "meter": meter_key, "period_start": period_start}
+    add_returning(UsageCounter, "used", 0, where, {"updated_at": timezone.now()}, {"reserved": quantity})
 
 
 def _foreign_duplicate(organization: Organization, transaction_ids: set[str]) -> str | None:

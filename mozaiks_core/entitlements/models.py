@@ -29,7 +29,13 @@ class EntitlementOverride(models.Model):
         return f"{self.organization}: {self.key}"
 
     def clean(self) -> None:
-        """An override must change something; a negative limit is meaningless."""
+        """The key must be one the catalog declares; an override must change something; no negative limit."""
+        from mozaiks_core.billing.plans import plan_index
+
+        kinds = plan_index().key_kinds
+        if self.key not in kinds:
+            raise ValidationError({"key": f"{self.key!r} is not an entitlement of any plan. Choose one of: "
+                                          f"{', '.join(sorted(kinds)) or '(no plans are configured)'}."})
         if self.granted is None and self.limit is None and not self.unlimited and not self.enforcement:
             raise ValidationError("Set granted, limit, unlimited or enforcement; an empty override changes nothing.")
         if self.limit is not None and self.limit < 0:
@@ -45,6 +51,8 @@ class UsageEvent(models.Model):
     transaction_id = models.CharField(max_length=200, unique=True)
     period_start = models.DateTimeField()
     granted = models.BooleanField(default=True, help_text="False: refused by a hard limit (nothing counted).")
+    reserved = models.BigIntegerField(default=0, help_text="What the call reserved before it ran (its estimate); "
+                                      "released when this row is recorded.")
     user_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -63,6 +71,7 @@ class UsageCounter(models.Model):
     meter = models.CharField(max_length=80)
     period_start = models.DateTimeField()
     used = models.BigIntegerField(default=0)
+    reserved = models.BigIntegerField(default=0, help_text="Held by admitted calls still running (hard meters).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -32,20 +32,24 @@ from mozaiks_core.entitlements.decisions import (
 )
 from mozaiks_core.entitlements.metering import (
     ConsumeResult,
+    Reservation,
     Usage,
     UsageError,
     consume,
     record_many,
     record_many_pipelined,
+    release,
+    reserve,
 )
 from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
 
 T = TypeVar("T")
 
 __all__ = [
-    "CapabilityView", "ConsumeResult", "Decision", "LLMCall", "RunPermission", "TokenBudget", "UsageError",
-    "capabilities_for", "check_run_allowed", "check_token_budget", "decide", "denial_body", "denial_status",
-    "meter_llm_calls", "meter_llm_tokens", "resolve_capability", "token_meter_key", "upgrade_url",
+    "CapabilityView", "ConsumeResult", "Decision", "LLMCall", "Reservation", "RunPermission", "TokenBudget",
+    "UsageError", "capabilities_for", "check_run_allowed", "check_token_budget", "decide", "denial_body",
+    "denial_status", "meter_llm_calls", "meter_llm_tokens", "quota_warning_percent", "release_llm_tokens",
+    "reserve_llm_tokens", "resolve_capability", "token_meter_key", "upgrade_url",
     "workflow_run_meter_key",
 ]
 
@@ -53,6 +57,11 @@ __all__ = [
 def token_meter_key() -> str:
     """The meter LLM tokens are counted against (``MOZAIKS_TOKEN_METER``, default tokens_monthly)."""
     return getattr(settings, "MOZAIKS_TOKEN_METER", "tokens_monthly")
+
+
+def quota_warning_percent() -> int:
+    """From which share of a limit pages and chats warn (``MOZAIKS_QUOTA_WARNING_PERCENT``, default 80)."""
+    return int(getattr(settings, "MOZAIKS_QUOTA_WARNING_PERCENT", 80))
 
 
 def workflow_run_meter_key() -> str:
@@ -120,10 +129,31 @@ def check_token_budget(*, organization: Any) -> TokenBudget:
 
 def _budget_from(decision: Decision) -> TokenBudget:
     if decision.reason in {t.ENTITLEMENT_REQUIRED, t.UNKNOWN_KEY}:
-        return TokenBudget(exhausted=True, remaining=0, limit=0, used=decision.used)
+        return TokenBudget(exhausted=True, remaining=0, limit=0, used=decision.used, plan_id=decision.plan_id)
     exceeded = decision.limit is not None and (decision.used or 0) >= decision.limit
     return TokenBudget(exhausted=exceeded and not decision.soft, soft_warning=exceeded and decision.soft,
-                       remaining=decision.remaining, limit=decision.limit, used=decision.used)
+                       remaining=decision.remaining, limit=decision.limit, used=decision.used,
+                       reserve=decision.limit is not None and not decision.soft, plan_id=decision.plan_id)
+
+
+def reserve_llm_tokens(*, organization: Any, tokens: int, entitlements_max_age: float = 0.0) -> Reservation:
+    """Admit one LLM call: hold its estimated ``tokens`` against a hard token limit (see :func:`reserve`).
+
+    Refused when the budget left (limit minus used minus what calls in flight hold) cannot cover
+    the estimate; the runtime then does not make the call. Recording the call's usage with
+    ``LLMCall(reserved=...)`` settles the holding to the real tokens.
+    """
+    organization = resolve_organization(organization)
+    if organization is None:
+        return Reservation(False, 0, limit=0, reason=t.NO_ORGANIZATION)
+    return reserve(organization, token_meter_key(), tokens, entitlements_max_age=entitlements_max_age)
+
+
+def release_llm_tokens(*, organization: Any, tokens: int) -> None:
+    """Give back what :func:`reserve_llm_tokens` held for calls that were never made or never recorded."""
+    organization = resolve_organization(organization)
+    if organization is not None:
+        release(organization, token_meter_key(), tokens)
 
 
 def meter_llm_tokens(*, organization: Any, user: Any, total_tokens: int, transaction_id: str) -> TokenBudget:
@@ -153,6 +183,7 @@ class LLMCall:
     user: Any
     total_tokens: int
     transaction_id: str
+    reserved: int = 0  # what :func:`reserve_llm_tokens` held for this call (released as it is recorded)
 
 
 def meter_llm_calls(calls: Sequence[LLMCall], *, entitlements_max_age: float = 0.0) -> list[TokenBudget]:
@@ -184,7 +215,10 @@ def meter_llm_calls_later(calls: Sequence[LLMCall], *, entitlements_max_age: flo
         if organization is not None:
             usages = grouped.setdefault(organization.pk, (organization, []))[1]
             if call.total_tokens != 0:
-                usages.append(Usage(call.total_tokens, call.transaction_id, getattr(call.user, "pk", None)))
+                usages.append(Usage(call.total_tokens, call.transaction_id, getattr(call.user, "pk", None),
+                                    call.reserved))
+            elif call.reserved:
+                release(organization, token_meter_key(), call.reserved)
     key = token_meter_key()
     answers: dict[int, Callable[[], TokenBudget]] = {}
     reports: list[Callable[[], None]] = []  # pipelined: sent by budgets(), which runs after the commit

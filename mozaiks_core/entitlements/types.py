@@ -37,6 +37,8 @@ class TokenBudget:
     remaining: int | None = None
     limit: int | None = None
     used: int | None = None
+    reserve: bool = False  # a hard limit: every LLM call must reserve its estimate first
+    plan_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from mozaiks_core.auth.models import Organization
+from mozaiks_core.billing.catalog import key_spec
 from mozaiks_core.entitlements.decisions import decide_for, entitlements_for
 from mozaiks_core.entitlements.models import UsageEvent
 
@@ -22,6 +23,7 @@ class MeterUsage:
     """One meter of the organization's plan: used, limit and when it resets."""
 
     key: str
+    label: str
     used: int
     limit: int | None
     remaining: int | None
@@ -33,7 +35,8 @@ class MeterUsage:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
-        return {"key": self.key, "used": self.used, "limit": self.limit, "remaining": self.remaining,
+        return {"key": self.key, "label": self.label, "used": self.used, "limit": self.limit,
+                "remaining": self.remaining,
                 "percent": self.percent, "soft": self.soft, "exceeded": self.exceeded, "reset": self.reset,
                 "resets_at": self.resets_at.isoformat() if self.resets_at else None}
 
@@ -46,7 +49,8 @@ def meter_usage(organization: Organization) -> list[MeterUsage]:
         decision = decide_for(entitlements, key)
         used = decision.used or 0
         percent = 0 if not meter.limit else min(100, round(100 * used / meter.limit))
-        rows.append(MeterUsage(key=key, used=used, limit=meter.limit, remaining=decision.remaining,
+        rows.append(MeterUsage(key=key, label=key_spec(key, "meter").label, used=used, limit=meter.limit,
+                               remaining=decision.remaining,
                                percent=percent if meter.limit else 0, soft=meter.soft,
                                exceeded=meter.limit is not None and used >= meter.limit, reset=meter.reset,
                                resets_at=decision.resets_at))

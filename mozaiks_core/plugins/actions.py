@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from jsonschema import Draft202012Validator
 
+from mozaiks_core.entitlements.limits import LimitExceeded, enforce_limit
 from mozaiks_core.entitlements.services import decide
 from mozaiks_core.plugins.context import ModuleActionError, ModuleContext
 from mozaiks_core.plugins.documents import key_path
@@ -139,7 +140,11 @@ def run_action(module_id: str, action_id: str, data: Any, *, user: Any, organiza
                             correlation_id=correlation_id or uuid.uuid4().hex)
     try:
         with transaction.atomic():
+            if action.counted_limit:
+                enforce_limit(organization, action.counted_limit["key"])
             result = method(context, data)
+    except LimitExceeded as exc:
+        raise ActionFailure(402, exc.code, exc.message, details=exc.details) from exc
     except ModuleActionError as exc:
         raise ActionFailure(exc.status, exc.code, exc.message, field=exc.field, details=exc.details) from exc
     except EventError as exc:

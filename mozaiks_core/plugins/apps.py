@@ -21,6 +21,7 @@ class MozaiksPluginsConfig(AppConfig):
         from mozaiks_core.celery import register_periodic_task
         from mozaiks_core.plugins import workers
         from mozaiks_core.plugins.checks import workspace_check
+        from mozaiks_core.plugins.limits import register_module_limits
         from mozaiks_core.plugins.module_admin import register_declared_admins
         from mozaiks_core.plugins.plugin_host import check_required_settings
         from mozaiks_core.plugins.registry import all_problems, get_workspace, loaded_plugins, verify_handlers
@@ -29,6 +30,7 @@ class MozaiksPluginsConfig(AppConfig):
         check_required_settings(loaded_plugins(), getattr(settings, "MOZAIKS_PLUGINS_CONFIG", {}) or {})
         verify_handlers()
         register_declared_admins(get_workspace())
+        register_module_limits(get_workspace().modules)
         checks.register(workspace_check, "mozaiks")
         register_validator("workspace", all_problems)
         register_periodic_task("mozaiks-outbox-sweep", "mozaiks.plugins.sweep_outbox",

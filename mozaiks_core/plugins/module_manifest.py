@@ -74,7 +74,7 @@ def _actions(data: dict[str, Any], path: Path, reader: DocumentReader,
             description=raw.get("description", ""), input_schema=raw.get("input_schema") or {"type": "object"},
             output_schema=raw.get("output_schema"), permissions=tuple(raw.get("permissions") or ()),
             emits=tuple(raw.get("emits") or ()), entitlement_gate=raw.get("entitlement_gate"),
-            auth=raw.get("auth", "required"),
+            auth=raw.get("auth", "required"), counted_limit=raw.get("counted_limit"),
         )
     return actions if ok else None
 

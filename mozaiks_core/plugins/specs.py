@@ -35,6 +35,8 @@ class ActionSpec:
     emits: tuple[str, ...] = ()
     entitlement_gate: str | None = None
     auth: str = "required"
+    # A plan limit this action adds to: {key, model, organization_field?, where?} (see entitlements.counted)
+    counted_limit: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

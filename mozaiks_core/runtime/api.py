@@ -9,6 +9,7 @@ so a token never mints another. Errors are ``{error, message, ...}``.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -234,3 +235,60 @@ def launch(request: HttpRequest, payload: LaunchIn) -> HttpResponse:
     body["capability_id"] = payload.capability_id
     return JsonResponse(body)
 
+
+
+class LLMUsageRowOut(Schema):
+    """Usage and cost of one group: a user's email, a workflow, a model or a UTC day (``YYYY-MM-DD``)."""
+
+    key: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost: str  # a decimal in ``currency``, e.g. "0.00123400"
+    currency: str
+
+
+class LLMUsageOut(Schema):
+    """``GET /api/usage/llm``: the organization's LLM usage and cost in a period, grouped one way."""
+
+    organization_id: int
+    group_by: str
+    start: date
+    end: date
+    rows: list[LLMUsageRowOut]
+
+
+class UsageProblem(Schema):
+    """A refused analytics query: ``field`` names the parameter to fix."""
+
+    error: str
+    message: str
+    field: str = ""
+
+
+@router.get("/usage/llm", auth=api_auth, response={200: LLMUsageOut, 400: UsageProblem, 403: UsageProblem})
+def llm_usage(request: HttpRequest, group_by: str = "user", start: date | None = None, end: date | None = None,
+              format: str = "json") -> HttpResponse:
+    """LLM usage and cost of the caller's organization per ``user``, ``workflow``, ``model`` or ``day``.
+
+    ``start``/``end`` (UTC dates, both included; default the last 30 days). ``format=csv`` answers
+    ``text/csv``. Owners and admins only (an API key needs the ``manage`` scope). One query.
+    """
+    from mozaiks_core.runtime import analytics
+
+    caller = get_caller(request)
+    if not caller.can_manage:
+        return JsonResponse({"error": "PERMISSION_DENIED", "message": "Only owners and admins of the organization "
+                             "see its usage and cost (an API key needs the manage scope).", "field": ""}, status=403)
+    try:
+        first, last = analytics.period(start, end)
+        rows = analytics.usage_by(caller.organization, group_by, first, last)
+    except analytics.AnalyticsError as error:
+        return JsonResponse({"error": "INVALID_QUERY", "message": error.message, "field": error.field}, status=400)
+    if format == "csv":
+        response = HttpResponse(analytics.as_csv(group_by, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="llm-usage-{group_by}-{first}-{last}.csv"'
+        return response
+    return JsonResponse({"organization_id": caller.organization.pk, "group_by": group_by, "start": first.isoformat(),
+                         "end": last.isoformat(), "rows": [analytics.as_json(row) for row in rows]})

@@ -12,15 +12,16 @@ member of the same organization and as another organization's admin.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
 from django.utils import timezone
 
 from mozaiks_core.auth.models import Organization
-from mozaiks_core.auth.scoping import DataScope, ScopedCall, caller_scope
+from mozaiks_core.auth.scoping import DataScope, ScopedCall, caller_scope, org_scope
 from mozaiks_core.runtime import services
-from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
+from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, UsageRecord
 from mozaiks_core.workspace_info import app_id
 
 _VIEWS = "mozaiks_core.runtime.api"
@@ -104,6 +105,16 @@ def chat_with_events(organization: Organization, owner: Any) -> ScopedCall:
     return ScopedCall(path_params={"chat_id": chat.chat_id}, marker=text)
 
 
+def priced_usage(organization: Organization, owner: Any) -> ScopedCall:
+    """Org A's chat made one LLM call of a distinctive token count: its usage per user shows that number."""
+    session = _chat(organization, owner)
+    tokens = 600_000 + secrets.randbelow(99_999)
+    UsageRecord.objects.create(chat=session, agent="Agent", model="gpt-4o-mini", prompt_tokens=tokens,
+                               completion_tokens=0, total_tokens=tokens, workflow=session.workflow, user=owner,
+                               organization=organization, transaction_id=f"scope-{uuid.uuid4().hex}")
+    return ScopedCall(query={"group_by": "user"}, marker=str(tokens))
+
+
 API_SCOPES: dict[str, DataScope] = {
     f"{_VIEWS}.start_chat": caller_scope(chat_to_restart),
     f"{_VIEWS}.launch": caller_scope(chat_to_relaunch),
@@ -116,4 +127,5 @@ API_SCOPES: dict[str, DataScope] = {
     f"{_VIEWS}.export_events": caller_scope(chat_with_events),
     f"{_VIEWS}.capabilities": caller_scope(),
     f"{_VIEWS}.list_workflows": caller_scope(),
+    f"{_VIEWS}.llm_usage": org_scope(priced_usage, manage=True),
 }

@@ -142,7 +142,12 @@ class UsageRecord(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
+    reserved_tokens = models.PositiveIntegerField(default=0, help_text="What admission reserved before the call.")
     workflow = models.CharField(max_length=120)
+    plan_id = models.CharField(max_length=80, blank=True, help_text="The organization's plan when the call ran.")
+    cost = models.DecimalField(max_digits=16, decimal_places=8, default=0,
+                               help_text="What the call cost, from the workspace's price table (model_prices.yaml).")
+    currency = models.CharField(max_length=3, default="usd")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_usage")
     organization = models.ForeignKey("mozaiks_auth.Organization", on_delete=models.CASCADE, related_name="llm_usage")
     transaction_id = models.CharField(max_length=100, unique=True)

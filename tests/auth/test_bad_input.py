@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from mozaiks_core.auth.models import Organization
+from mozaiks_core.entitlements.models import EntitlementOverride
 from tests.auth.conftest import PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dbmatrix]
@@ -131,6 +132,7 @@ def test_an_organization_cannot_send_more_invitations_per_hour_than_allowed(
     settings.MOZAIKS_INVITATIONS_PER_HOUR = 3
     owner = make_user()
     team = make_team(owner, name="Spammy")
+    EntitlementOverride.objects.create(organization=team, key="members", unlimited=True)  # seats are not the point
     client = client_for(owner)
     codes = [client.post(f"/api/orgs/{team.pk}/invitations", json.dumps({"email": f"p{n}@example.com"}),
                          content_type="application/json").status_code for n in range(4)]

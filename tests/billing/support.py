@@ -22,6 +22,18 @@ WEBHOOK_SECRET = "whsec_test_secret_for_mozaiks"
 
 TEST_CATALOG = """
 default_plan_id: free
+entitlements:
+  features:
+    chat: {label: Chat}
+    export_chats: {label: Chat export}
+    audit_log: {label: Audit log}
+  limits:
+    members: {label: Seats, unit: seat}
+    api_keys: {label: API keys, unit: API key}
+  meters:
+    tokens_monthly: {label: AI tokens, unit: token}
+    workflow_runs_monthly: {label: Workflow runs, unit: run}
+    searches_daily: {label: Searches, unit: search}
 plans:
   - plan_id: free
     label: Free

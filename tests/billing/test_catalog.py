@@ -139,3 +139,54 @@ def test_a_broken_catalog_is_reported_by_validate_and_never_breaks_migrate(db, t
     sync_catalog_after_migrate(apps.get_app_config("mozaiks_billing"))
     assert "plans catalog not synced" in caplog.text
     assert Plan.objects.filter(active=True).count() == 3  # the previous plans stay in force
+
+
+BAD_CATALOG = """
+default_plan_id: free
+entitlements:
+  limits:
+    members: {label: Seats, unit: seat}
+  meters:
+    tokens_monthly: {label: AI tokens}
+plans:
+  - plan_id: free
+    label: Free
+    prices:
+      - {interval: month, amount: 0}
+    limits:
+      membres: 3
+      members: -1
+    meters:
+      tokens_monthly: {limit: 100}
+"""
+
+
+def test_manage_py_check_fails_on_a_broken_catalog_naming_file_key_path_and_fix(tmp_path: Path, settings) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "subscriptions.yaml").write_text(BAD_CATALOG)
+    settings.MOZAIKS_APP_DIR = tmp_path
+    with pytest.raises(SystemCheckError) as failed:
+        call_command("check")
+    report = str(failed.value)
+    file = str(tmp_path / "config" / "subscriptions.yaml")
+    for fragment in [
+        f"{file}:plans[0].limits.membres: unknown limit key 'membres'",
+        "HINT: declare it under entitlements.limits with a label, or use one of: members",
+        f"{file}:plans[0].limits.members: -1 is not a whole number",
+        f"{file}:plans[0].meters.tokens_monthly.reset: the meter has no reset period",
+        "HINT: add reset: month",
+        f"{file}:plans[0].prices[0].currency: the price has no currency",
+        "HINT: add currency: usd",
+    ]:
+        assert fragment in report, fragment
+
+
+def test_every_key_of_the_entitlements_section_needs_a_label() -> None:
+    _, problems = parse_catalog_text(
+        "default_plan_id: free\nentitlements: {features: {chat: {description: x}}}\n"
+        "plans: [{plan_id: free, label: Free, features: {chat: true}}]\n", "subs.yaml")
+    assert [(problem.path, problem.message) for problem in problems] == [
+        ("entitlements.features.chat.label", "the key has no label")]

@@ -16,8 +16,12 @@ def test_the_pricing_page_lists_the_catalog_to_anyone(db, client) -> None:
     response = client.get("/billing/pricing/?key=export_chats")
     html = response.content.decode()
     assert response.status_code == 200
-    for text in ["Free", "Pro", "Team", "29 USD", "14-day free trial", "export_chats", "Sign up"]:
+    for text in ["Free", "Pro", "Team", "29 USD", "14-day free trial", "Chat export", "Sign up", "3 seats",
+                 "Unlimited seats", "AI tokens: 1,000 a month", "AI tokens: 1,000,000 a month (soft limit"]:
         assert text in html
+    page = html.split("<main", 1)[1]
+    for key in ["export_chats", "tokens_monthly", "api_keys:", "unlimited per month", "workflow_runs_monthly"]:
+        assert key not in page.replace('data-plan=', '').replace('?key=export_chats', ''), key
     assert 'class="plan-card plan-highlight" data-plan="pro"' in html
     assert 'class="plan-card" data-plan="free"' in html  # free declares export_chats: false
 
@@ -31,7 +35,9 @@ def test_the_billing_page_shows_plan_usage_bars_and_a_30_day_svg_chart(db, clien
     assert "No subscription" in html
     assert 'data-meter="tokens_monthly"' in html
     assert "420 / 1,000" in html
-    assert 'aria-label="tokens_monthly: 42% used"' in html
+    assert 'aria-label="AI tokens: 42% used"' in html
+    assert "<strong>AI tokens</strong>" in html
+    assert "1 of 3 seats used" in html
     assert '<svg class="usage-chart"' in html
     assert html.count('class="usage-bar"') == 30
     assert "Upgrade or change plan" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 
@@ -152,7 +153,7 @@ def test_a_failing_event_is_recorded_retried_with_backoff_and_flagged_after_the_
 
     event = WebhookEvent.objects.create(event_id="evt_boom", type="customer.subscription.updated",
                                         payload={"data": {"object": {}}})
-    monkeypatch.setattr(stripe_events, "apply_stripe_event", lambda event: 1 / 0)
+    monkeypatch.setattr(stripe_events, "apply_stripe_event", lambda event, *_: 1 / 0)
     assert process_event(event.pk) == "failed"
     event.refresh_from_db()
     assert event.attempts == 1
@@ -266,3 +267,57 @@ def test_with_redis_a_delivery_is_queued_after_commit_and_applied_by_a_real_cele
     assert (event.status, event.attempts) == ("processed", 1)
     assert Subscription.objects.get(organization=org).plan.plan_id == "team"
     assert "mozaiks.billing.process_webhook_event" in worker.log()  # applied by the worker, not in-process
+
+
+@pytest.fixture
+def stripe_http(monkeypatch):
+    """Stripe's API behind the SDK, answered by a recording HTTP client (the subscription reads 'active')."""
+    from mozaiks_core.billing.adapters.stripe import StripeAdapter
+    from tests.billing.support import RecordingHTTPClient
+
+    recorder = RecordingHTTPClient()
+    monkeypatch.setattr(StripeAdapter, "default_http_client", recorder)
+    return recorder
+
+
+def test_an_update_in_the_same_second_as_the_deletion_never_resurrects_the_subscription(db, deliver,
+                                                                                       stripe_http) -> None:
+    _, org = make_member("same-second@example.com")
+    deliver(_sub_event("evt_s1", "customer.subscription.created", org, "active", 1000))
+    deliver(_sub_event("evt_s2", "customer.subscription.deleted", org, "canceled", 2000))
+    late = deliver(_sub_event("evt_s3", "customer.subscription.updated", org, "active", 2000))
+    assert late.status_code == 200
+    subscription = Subscription.objects.get(organization=org)
+    assert subscription.status == "canceled"
+    assert WebhookEvent.objects.get(event_id="evt_s3").status == "stale"
+    assert stripe_http.requests == []  # a canceled Stripe subscription is terminal: nothing to ask
+
+
+def test_a_canceled_subscription_stays_canceled_even_for_a_later_update_of_the_same_stripe_subscription(
+        db, deliver, stripe_http) -> None:
+    _, org = make_member("later@example.com")
+    deliver(_sub_event("evt_l1", "customer.subscription.deleted", org, "canceled", 2000))
+    deliver(_sub_event("evt_l2", "customer.subscription.updated", org, "active", 2001))
+    assert Subscription.objects.get(organization=org).status == "canceled"
+
+
+def test_an_event_without_created_is_a_notice_and_the_current_state_is_read_from_stripe(db, deliver,
+                                                                                         stripe_http) -> None:
+    _, org = make_member("no-created@example.com")
+    deliver(_sub_event("evt_n1", "customer.subscription.created", org, "active", 1000))
+    payload = json.loads(_sub_event("evt_n2", "customer.subscription.updated", org, "past_due", 0))
+    del payload["created"]
+    assert deliver(json.dumps(payload)).status_code == 200
+    subscription = Subscription.objects.get(organization=org)
+    assert subscription.status == "active"  # what Stripe says now, not what the undated event claimed
+    reads = [request for request in stripe_http.requests if request["method"] == "GET"]
+    assert [request["path"] for request in reads] == [f"/v1/subscriptions/sub_{org.pk}"]
+
+
+def test_an_event_without_created_cannot_reopen_a_canceled_subscription(db, deliver, stripe_http) -> None:
+    _, org = make_member("no-created-2@example.com")
+    deliver(_sub_event("evt_c1", "customer.subscription.deleted", org, "canceled", 1000))
+    payload = json.loads(_sub_event("evt_c2", "customer.subscription.updated", org, "active", 0))
+    del payload["created"]
+    deliver(json.dumps(payload))
+    assert Subscription.objects.get(organization=org).status == "canceled"

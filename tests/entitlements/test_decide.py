@@ -125,12 +125,21 @@ def test_a_canceled_subscription_falls_back_to_the_default_plan(org) -> None:
     assert decide(org, "audit_log").reason == "ENTITLEMENT_REQUIRED"
 
 
-def test_deciding_many_keys_in_one_request_costs_at_most_two_queries(org) -> None:
+def test_deciding_many_keys_in_one_request_costs_at_most_three_queries(org) -> None:
     decide(org, "chat")  # warm the plan index (cached across requests)
     forget_entitlements(org)
     with CaptureQueriesContext(connection) as queries:
-        for key in ["chat", "export_chats", "members", "tokens_monthly", "workflow_runs_monthly", "nope"]:
+        for key in ["chat", "export_chats", "members", "api_keys", "tokens_monthly", "workflow_runs_monthly", "nope"]:
             decide(org, key)
+    assert len(queries) <= 3, [query["sql"] for query in queries]  # rules, meter counters, counted limits
+
+
+@pytest.mark.parametrize("key", ["chat", "members", "tokens_monthly"])
+def test_one_gated_key_of_any_kind_costs_at_most_two_queries(org, key) -> None:
+    decide(org, "chat")
+    forget_entitlements(org)
+    with CaptureQueriesContext(connection) as queries:
+        decide(org, key)
     assert len(queries) <= 2, [query["sql"] for query in queries]
 
 

@@ -20,6 +20,7 @@ from mozaiks_core.auth.models import Membership, Organization
 from mozaiks_core.billing.adapters import BillingError
 from mozaiks_core.billing.services import start_checkout
 from mozaiks_core.entitlements import capabilities as capabilities_module
+from mozaiks_core.entitlements.models import EntitlementOverride
 from mozaiks_core.entitlements.services import capabilities_for, check_run_allowed
 from mozaiks_core.runtime.bundles import get_registry
 from mozaiks_core.workspace_info import app_id
@@ -55,6 +56,7 @@ def admin_capability(tmp_path: Path, settings: Any) -> Iterator[None]:
 
 def _key_client(owner: Any, organization: Organization, scopes: list[str]) -> Client:
     membership = Membership.objects.get(user=owner, organization=organization)
+    EntitlementOverride.objects.get_or_create(organization=organization, key="api_keys", defaults={"unlimited": True})
     secret = create_api_key(membership, name="ci", scopes=scopes).secret
     return Client(headers={"Authorization": f"Bearer {secret}"})
 

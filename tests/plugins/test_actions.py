@@ -221,3 +221,26 @@ def test_the_openapi_document_lists_every_module_action_with_its_input_schema(db
     assert create["requestBody"]["content"]["application/json"]["schema"]["required"] == ["title"]
     assert "get" in document["paths"]["/api/modules/tasks/list_tasks"]
     assert "/api/modules/tasks/export.csv" in document["paths"]
+
+
+def test_an_action_that_declares_a_counted_limit_is_refused_at_the_limit_and_decide_counts_its_rows(
+        client: Client, member: Any) -> None:
+    from mozaiks_core.auth.models import Organization
+    from mozaiks_core.entitlements.models import EntitlementOverride
+    from mozaiks_core.entitlements.services import decide
+
+    organization = ensure_personal_organization(member)
+    EntitlementOverride.objects.create(organization=organization, key="open_tasks", limit=2)
+    for title in ("first task", "second task"):
+        assert post(client, "/api/modules/tasks/create_task", {"title": title}).status_code == 200
+    refused = post(client, "/api/modules/tasks/create_task", {"title": "third task"})
+    assert refused.status_code == 402, refused.content
+    body = refused.json()
+    assert (body["error"], body["key"], body["limit"], body["used"]) == ("LIMIT_EXCEEDED", "open_tasks", 2, 2)
+    assert "2 of 2 open tasks used" in body["message"]
+    decision = decide(Organization.objects.get(pk=organization.pk), "open_tasks")
+    assert (decision.granted, decision.used, decision.limit) == (False, 2, 2)
+
+    task_id = client.get("/api/modules/tasks/list_tasks").json()["result"]["items"][0]["id"]
+    assert post(client, "/api/modules/tasks/complete_task", {"task_id": task_id}).status_code == 200
+    assert post(client, "/api/modules/tasks/create_task", {"title": "third task"}).status_code == 200

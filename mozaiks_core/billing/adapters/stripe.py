@@ -165,10 +165,16 @@ class StripeAdapter(BillingAdapter):
         return ParsedWebhook(event_id=data["id"][:255], type=data["type"][:120], created=when, payload=data)
 
     def apply_webhook(self, event: WebhookEvent) -> str:
-        """Apply a stored Stripe event to the subscription it concerns."""
+        """Apply a stored Stripe event to the subscription it concerns (re-read from Stripe when its order
+        relative to the last applied event cannot be told)."""
         from mozaiks_core.billing.adapters.stripe_events import apply_stripe_event
 
-        return apply_stripe_event(event)
+        return apply_stripe_event(event, self.read_subscription)
+
+    def read_subscription(self, subscription_id: str) -> dict[str, Any]:
+        """The subscription's current state at Stripe."""
+        remote = self._call("read the subscription", self.client.v1.subscriptions.retrieve, subscription_id)
+        return remote.to_dict()
 
     def report_usage(self, *, organization: Organization, event_name: str, quantity: int, identifier: str) -> bool:
         """A Billing Meter Event for the organization's customer (``identifier`` dedupes at Stripe too)."""

@@ -1,12 +1,19 @@
 """Applying Stripe events to subscriptions, in any delivery order.
 
 Each subscription remembers the creation time of the newest event applied to it
-(``provider_event_at``); an older event is skipped, so a late ``customer.subscription.updated``
-never moves a canceled subscription back to active.
+(``provider_event_at``). Three rules keep a late or reordered event from undoing a newer state:
+
+- an event created strictly before the last applied one is stale and skipped;
+- a canceled subscription is terminal: Stripe never reactivates one, so no later event about
+  the same Stripe subscription moves it out of ``canceled`` (whatever its timestamp: Stripe's
+  ``created`` has one-second resolution, so a delete and an update can share one);
+- an event whose order cannot be told (same second as the last applied one, or no ``created``)
+  is treated as a notice: the subscription's current state is re-read from Stripe and applied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,8 +107,31 @@ def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
     return details.get("subscription") or ""
 
 
-def apply_stripe_event(event: WebhookEvent) -> str:
-    """Apply one stored event; returns the status it ends in (processed, stale, ignored, unknown_customer)."""
+SubscriptionReader = Callable[[str], dict[str, Any]]  # Stripe subscription id -> its current object
+
+
+def _event_subscription_id(event_type: str, obj: dict[str, Any]) -> str:
+    if event_type in SUBSCRIPTION_EVENTS:
+        return str(obj.get("id") or "")
+    return str(obj.get("subscription") or "")
+
+
+def _terminal(subscription: Subscription, event_type: str, obj: dict[str, Any]) -> bool:
+    """The event concerns a Stripe subscription that is already canceled here (and cannot come back)."""
+    if subscription.pk is None or subscription.status != Subscription.Status.CANCELED:
+        return False
+    if event_type == "customer.subscription.deleted":
+        return False
+    subscription_id = _event_subscription_id(event_type, obj)
+    return bool(subscription_id) and subscription_id == subscription.provider_subscription_id
+
+
+def apply_stripe_event(event: WebhookEvent, read_subscription: SubscriptionReader | None = None) -> str:
+    """Apply one stored event; returns the status it ends in (processed, stale, ignored, unknown_customer).
+
+    ``read_subscription`` fetches a subscription's current state from Stripe; it is used when the
+    event's order relative to the last applied one cannot be told.
+    """
     obj = ((event.payload.get("data") or {}).get("object")) or {}
     if event.type not in SUBSCRIPTION_EVENTS | INVOICE_EVENTS | {"checkout.session.completed"}:
         return WebhookEvent.Status.IGNORED
@@ -122,6 +152,16 @@ def apply_stripe_event(event: WebhookEvent) -> str:
         created = event.event_created_at
         if subscription.provider_event_at and created and created < subscription.provider_event_at:
             return WebhookEvent.Status.SKIPPED_STALE
+        if _terminal(subscription, event.type, obj):
+            return WebhookEvent.Status.SKIPPED_STALE
+        ambiguous = subscription.provider_event_at is not None and (
+            created is None or created == subscription.provider_event_at)
+        subscription_id = _event_subscription_id(event.type, obj)
+        if ambiguous and read_subscription is not None and subscription_id:
+            current = read_subscription(subscription_id)
+            apply_subscription_object(subscription, current)
+            subscription.save()
+            return WebhookEvent.Status.PROCESSED
         if event.type in SUBSCRIPTION_EVENTS:
             apply_subscription_object(subscription, obj, plan)
             if event.type == "customer.subscription.deleted":

@@ -10,9 +10,11 @@ from typing import Any
 
 from django import template
 
+from mozaiks_core.billing.catalog import key_spec
 from mozaiks_core.entitlements.charts import usage_bar_chart
 from mozaiks_core.entitlements.decisions import decide_subject
 from mozaiks_core.entitlements.gates import organization_for_request
+from mozaiks_core.entitlements.limits import limit_usage
 from mozaiks_core.entitlements.services import token_meter_key
 from mozaiks_core.entitlements.usage import daily_usage, meter_usage
 
@@ -34,5 +36,7 @@ def usage_panel(organization: Any, days: int = 30) -> dict[str, Any]:
     chart_meter = token_meter_key() if any(m.key == token_meter_key() for m in meters) else (
         meters[0].key if meters else token_meter_key())
     series = daily_usage(organization, chart_meter, days)
-    return {"meters": meters, "chart_meter": chart_meter, "days": days,
-            "chart": usage_bar_chart(series, title=f"{chart_meter} per day, last {days} days")}
+    label = key_spec(chart_meter, "meter").label
+    return {"meters": meters, "chart_meter": chart_meter, "chart_label": label, "days": days,
+            "limits": limit_usage(organization),
+            "chart": usage_bar_chart(series, title=f"{label} per day, last {days} days")}

@@ -38,7 +38,13 @@ from mozaiks_core.runtime.engine.on_loop import off_loop, runs_off_loop
 from mozaiks_core.runtime.engine.structured import response_format_for
 from mozaiks_core.runtime.engine.tools import bind_context
 from mozaiks_core.runtime.llm.providers import llm_config_for, model_name, provider, script_for
-from mozaiks_core.runtime.llm.scripted import Script, ScriptedModelClient, bound_client_class, estimate_tokens
+from mozaiks_core.runtime.llm.scripted import (
+    Script,
+    ScriptedModelClient,
+    bound_client_class,
+    estimate_tokens,
+    prompt_tokens_of,
+)
 
 # AG2 logs every OpenAIWrapper rebuild with a custom client at INFO; runs rebuild on purpose.
 logging.getLogger("autogen.oai.client").setLevel(logging.WARNING)
@@ -61,17 +67,20 @@ class RunState:
     model: str
     script: Script | None
 
-    def before_llm_call(self, agent: str) -> None:
+    def before_llm_call(self, agent: str, messages: Any = None, llm_client: Any = None) -> None:
         """Ask the hooks first (raises ``BudgetExceeded`` to stop the run before the call).
 
         Hooks with a ``llm_call_ready(agent)`` fast path answer in place when nothing needs
-        checking yet, saving the round trip through the hooks' pump per call.
+        checking yet, saving the round trip through the hooks' pump per call. The hooks get the
+        call's estimated prompt tokens and its ``max_tokens`` to reserve them against a hard limit.
         """
         hooks = self.bridge.hooks
         ready = getattr(hooks, "llm_call_ready", None)
         if ready is not None and not self.bridge.closed and ready(agent):
             return
-        self.bridge.call(lambda: hooks.before_llm_call(agent=agent))
+        prompt = prompt_tokens_of(list(messages or []))
+        cap = _max_tokens(llm_client)
+        self.bridge.call(lambda: hooks.before_llm_call(agent=agent, prompt_tokens=prompt, max_tokens=cap))
 
     def metered_reply(self, agent: str, generate: Callable[[Any], Any], llm_client: Any, messages: Any) -> Any:
         """One LLM call of ``agent``: announced to the hooks first, its tokens reported after.
@@ -79,7 +88,7 @@ class RunState:
         A model server's call runs off the event loop; the scripted model answers in place (it
         neither waits nor does more work than AG2 around it).
         """
-        self.before_llm_call(agent)
+        self.before_llm_call(agent, messages, llm_client)
         capture = _UsageCapture(llm_client, off_the_loop=self.script is None)
         reply = generate(capture)
         usage = getattr(capture.response, "usage", None)
@@ -97,6 +106,15 @@ class RunState:
         self.bridge.notify(lambda: hooks.record_usage(
             agent=agent, model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
         ))
+
+
+def _max_tokens(llm_client: Any) -> int | None:
+    """The ``max_tokens`` the call's model configuration caps completions at (None when uncapped)."""
+    for config in getattr(llm_client, "_config_list", None) or []:
+        value = config.get("max_tokens") if isinstance(config, dict) else None
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 class _UsageCapture:

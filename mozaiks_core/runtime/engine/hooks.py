@@ -87,8 +87,12 @@ class RunHooks(Protocol):
         """Emit a UI ``chat.tool_call`` and block until ``ui_tool_response`` (socket or HTTP).
         Raises :class:`UIToolTimeout` when ``timeout`` passes."""
 
-    async def before_llm_call(self, *, agent: str) -> None:
+    async def before_llm_call(self, *, agent: str, prompt_tokens: int = 0, max_tokens: int | None = None) -> None:
         """Called before every LLM call; raises :class:`BudgetExceeded` to stop the run.
+
+        ``prompt_tokens`` estimates the call's prompt and ``max_tokens`` is the completion cap the
+        call is made with (None: no cap configured), so the runtime can reserve the call's cost
+        against a hard token limit before the call and refuse a call the budget cannot cover.
 
         Optional fast path: hooks may also define a plain ``llm_call_ready(agent) -> bool``. The
         engine calls it on the run's own thread first; ``True`` promises that ``before_llm_call``

@@ -137,6 +137,11 @@ def tokens_for_length(characters: int) -> int:
     return max(1, characters // 4)
 
 
+def prompt_tokens_of(messages: list[dict[str, Any]]) -> int:
+    """:func:`estimate_tokens` of a call's prompt messages (what the scripted model reports for them)."""
+    return tokens_for_length(_prompt_length(messages))
+
+
 def _prompt_length(messages: list[dict[str, Any]]) -> int:
     """Characters of the messages' contents (no joined copy of a long history)."""
     total = 0

@@ -29,6 +29,13 @@ class QuotaSummary:
         """Share of the limit already used, 0–100, for the progress bar."""
         return min(100, round(100 * self.used / self.limit)) if self.limit else 100
 
+    @property
+    def state(self) -> str:
+        """"ok", "warning" (past ``MOZAIKS_QUOTA_WARNING_PERCENT``) or "limit" (used up): the bar's colour."""
+        if self.used >= self.limit:
+            return "limit"
+        return "warning" if 100 * self.used >= entitlements.quota_warning_percent() * self.limit else "ok"
+
 
 def token_meter_key() -> str:
     """The meter LLM tokens count against, as the entitlements app names it."""

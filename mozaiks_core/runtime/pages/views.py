@@ -24,6 +24,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from mozaiks_core.auth.caller import membership_for_request
+from mozaiks_core.entitlements import services as entitlements
 from mozaiks_core.runtime.pages.components import component_path, workspace_components
 from mozaiks_core.runtime.pages.quota import organization_quota, upgrade_url
 from mozaiks_core.workspace_info import app_id
@@ -55,6 +56,7 @@ def _shared_context(quota: Any) -> dict[str, Any]:
     return {
         "app_id": app_id(),
         "quota": quota,
+        "quota_state": quota.state if quota is not None else "ok",
         "upgrade_url": upgrade_url(),
         "components_url": reverse("mozaiks_chat:components"),
     }
@@ -128,6 +130,7 @@ def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
         "quota_through_seq": chat.last_seq,
         "components_url": reverse("mozaiks_chat:components"),
         "upgrade_url": upgrade_url(),
+        "quota_warning_percent": entitlements.quota_warning_percent(),
         "scripted_model": getattr(settings, "MOZAIKS_LLM_PROVIDER", "scripted") == "scripted",
     }
     context = {**_shared_context(quota), "chat": chat, "boot": boot,

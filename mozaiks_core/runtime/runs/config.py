@@ -20,6 +20,16 @@ def budget_check_seconds() -> float:
     return float(getattr(settings, "MOZAIKS_BUDGET_CHECK_SECONDS", 1.0))
 
 
+def reserve_tokens() -> int:
+    """Completion tokens reserved for an LLM call made without ``max_tokens`` (``MOZAIKS_LLM_RESERVE_TOKENS``).
+
+    Under a hard token limit each call reserves its estimated prompt plus this ceiling (or the
+    call's own ``max_tokens``) before it is made; the reservation is settled to the real usage
+    after. A lower value admits more calls near the limit and risks a larger overshoot by one call.
+    """
+    return int(getattr(settings, "MOZAIKS_LLM_RESERVE_TOKENS", 1024))
+
+
 def heartbeat_seconds() -> float:
     """How often a run proves it is alive (``MOZAIKS_RUN_HEARTBEAT_SECONDS``)."""
     return float(getattr(settings, "MOZAIKS_RUN_HEARTBEAT_SECONDS", 10))

@@ -22,15 +22,21 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from mozaiks_core.db.async_db import db_call
+from mozaiks_core.entitlements.pricing import price_table
 from mozaiks_core.entitlements.services import TokenBudget
 from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
 from mozaiks_core.runtime.protocol.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
 from mozaiks_core.runtime.protocol.groups import run_group
 from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
+from mozaiks_core.runtime.runs.admission import TokenAdmission
 from mozaiks_core.runtime.runs.answer_poll import answer_poller
 from mozaiks_core.runtime.runs.budgets import budgets
-from mozaiks_core.runtime.runs.config import budget_check_seconds, heartbeat_seconds
+from mozaiks_core.runtime.runs.config import (
+    budget_check_seconds,
+    heartbeat_seconds,
+    reserve_tokens,
+)
 from mozaiks_core.runtime.runs.process_tuning import tune_process
 from mozaiks_core.runtime.runs.writer import EventRow, PendingRow, UsageRow, WriteEntry, get_writer
 
@@ -74,6 +80,7 @@ class RunService:
         self._asked: set[str] = set()  # request ids this run asked (closed when it ends)
         self._budget_exhausted = False
         self._organization_pk = session.organization_id
+        self.admission = TokenAdmission()  # reservations under a hard token limit, quota figures
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -89,8 +96,9 @@ class RunService:
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
 
     async def close(self) -> None:
-        """Flush, stop listening, and refuse answers to requests nobody will read any more."""
+        """Flush, give back unused token reservations, stop listening, refuse answers nobody will read."""
         await self.flush()
+        await self.admission.release_unused(self.session.organization)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -180,10 +188,15 @@ class RunService:
         if self._write_error is not None or self.cancelled or self._budget_exhausted:
             return False
         budget = budgets.fresh(self._organization_pk, budget_check_seconds())
-        return budget is not None and not budget.exhausted
+        return budget is not None and not budget.exhausted and not budget.reserve
 
-    async def before_llm_call(self, *, agent: str) -> None:
-        """Stop the run with :class:`BudgetExceeded` when the organization's budget is exhausted."""
+    async def before_llm_call(self, *, agent: str, prompt_tokens: int = 0, max_tokens: int | None = None) -> None:
+        """Admit one LLM call, or stop the run with :class:`BudgetExceeded`.
+
+        Under a hard token limit the call's estimate (``prompt_tokens`` plus ``max_tokens``, else
+        ``MOZAIKS_LLM_RESERVE_TOKENS``) is reserved first; a call the remaining budget cannot
+        cover is not made. Soft and unlimited meters admit every call (the meter flags overage).
+        """
         from mozaiks_core.entitlements.services import check_token_budget
 
         self._check_running()
@@ -192,12 +205,18 @@ class RunService:
             budget = await budgets.current(self._organization_pk, budget_check_seconds(),
                                            lambda: db_call(check_token_budget)(organization=organization))
             self._budget_exhausted = budget.exhausted
+            self.admission.note_budget(budget)
+            if budget.reserve and not self._budget_exhausted:
+                estimate = int(prompt_tokens) + (max_tokens or reserve_tokens())
+                self._budget_exhausted = not await self.admission.reserve(organization, estimate)
         if self._budget_exhausted:
-            raise BudgetExceeded(f"The token budget of {self.session.organization} is exhausted.")
+            raise BudgetExceeded(self.admission.refusal or "Your organization's AI tokens for this period are used "
+                                 "up. Upgrade your plan or wait for the next period to continue.")
 
     async def record_usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
         """Emit ``chat.usage_delta`` and queue its :class:`UsageRecord` row for the same transaction."""
         total = int(prompt_tokens) + int(completion_tokens)
+        prices = price_table()
         seq = self.enqueue_event("chat.usage_delta", {
             "agent_name": agent, "model_name": model, "prompt_tokens": int(prompt_tokens),
             "completion_tokens": int(completion_tokens), "total_tokens": total, "workflow_name": self.session.workflow,
@@ -207,13 +226,19 @@ class RunService:
             completion_tokens=int(completion_tokens), total_tokens=total, workflow=self.session.workflow,
             user=self.session.user, organization=self.session.organization,
             transaction_id=f"llm:{self.chat_id}:{seq}", created_at=timezone.now(),
+            reserved=self.admission.take_reserved(), plan_id=self.admission.plan_id,
+            cost=prices.cost(model, int(prompt_tokens), int(completion_tokens)), currency=prices.currency,
         )
         self._submit(usage=usage, on_error=self._write_failed, on_metered=self._metered)
+        summary = self.admission.summary_after(total)
+        if summary is not None:
+            self.enqueue_event("chat.usage_summary", summary)
 
     def budget_checked(self, budget: TokenBudget, at: float | None = None) -> None:
         """Share a budget answer read at ``at`` (monotonic; default now) with the process's runs."""
         budgets.note(self._organization_pk, budget, at)
         self._budget_exhausted = self._budget_exhausted or budget.exhausted
+        self.admission.note_budget(budget)
 
     def _metered(self, budget: TokenBudget) -> None:
         """The meter's answer after a usage record (called from the writer's database thread): it is

@@ -23,6 +23,6 @@ def record_llm_usage(records: Sequence[UsageRow], *, pipelined: bool = False) ->
     insert_many(UsageRecord, USAGE_COLUMNS, [record.values() for record in records], skip_conflicts_on="transaction_id")
     return meter_llm_calls_later([
         LLMCall(organization=record.organization, user=record.user, total_tokens=record.total_tokens,
-                transaction_id=record.transaction_id)
+                transaction_id=record.transaction_id, reserved=record.reserved)
         for record in records
     ], entitlements_max_age=budget_check_seconds(), pipelined=pipelined)

@@ -69,11 +69,16 @@ class UsageRow:
     organization: Any
     transaction_id: str
     created_at: datetime
+    reserved: int = 0  # tokens admission reserved for the call (settled when the row is metered)
+    plan_id: str = ""  # the organization's plan when the call ran
+    cost: Any = 0  # Decimal: what the call cost (the workspace's price table)
+    currency: str = "usd"
 
     def values(self) -> tuple[Any, ...]:
         """The row in :data:`USAGE_COLUMNS` order."""
         return (self.chat_pk, self.agent, self.model, self.prompt_tokens, self.completion_tokens, self.total_tokens,
-                self.workflow, self.user.pk, self.organization.pk, self.transaction_id, self.created_at)
+                self.workflow, self.user.pk, self.organization.pk, self.transaction_id, self.created_at,
+                self.reserved, self.plan_id, self.cost, self.currency)
 
 
 @dataclass(slots=True)
@@ -93,7 +98,8 @@ class PendingRow:
 EVENT_COLUMNS = ("chat_id", "seq", "type", "payload", "event_id", "causation_id", "run_id", "created_at")
 PENDING_COLUMNS = ("chat_id", "request_id", "kind", "seq", "frame", "closed", "created_at")
 USAGE_COLUMNS = ("chat_id", "agent", "model", "prompt_tokens", "completion_tokens", "total_tokens", "workflow",
-                 "user_id", "organization_id", "transaction_id", "created_at")
+                 "user_id", "organization_id", "transaction_id", "created_at", "reserved_tokens", "plan_id", "cost",
+                 "currency")
 
 
 @dataclass(slots=True)

@@ -61,7 +61,7 @@ class FakeHooks:
             raise AssertionError(f"unexpected UI tool {tool_name}")
         return await self.ui_answer(request)
 
-    async def before_llm_call(self, *, agent: str) -> None:
+    async def before_llm_call(self, *, agent: str, prompt_tokens: int = 0, max_tokens: int | None = None) -> None:
         self.llm_calls += 1
         self.log.append(("before_llm_call", {"agent": agent}))
         if self.on_before_llm_call is not None:

@@ -23,6 +23,7 @@ const STATUS_LABELS = {
   created: "Created", running: "Running", waiting_input: "Waiting for your input", completed: "Completed",
   failed: "Failed", cancelled: "Cancelled", interrupted: "Interrupted",
 };
+const QUIET_TYPES = new Set(["chat.usage_delta", "chat.usage_summary", "chat.select_speaker"]);
 const QUOTA_CODES = new Set(["TOKEN_BUDGET_EXCEEDED", "LIMIT_EXCEEDED", "ENTITLEMENT_REQUIRED"]);
 
 const state = {
@@ -223,6 +224,10 @@ function onError(data) {
       code, link: { href: data.upgrade_url ?? boot.upgrade_url, label: "Upgrade your plan" },
     }));
     banner.dataset.code = code;
+    const quota = $("mzc-quota-used");
+    if (quota && code === "TOKEN_BUDGET_EXCEEDED") {  // the next call does not fit: for the user, the quota is used up
+      showQuota(Number(quota.dataset.used), { state: "limit" });
+    }
     return;
   }
   if (code === "SCHEMA_VALIDATION_FAILED" || code === "RATE_LIMITED" || code === "NOT_WAITING_FOR_INPUT") {
@@ -251,13 +256,50 @@ function onUsage(data, frame) {
 function addToQuota(tokens) {
   const quota = $("mzc-quota-used");
   if (!quota) return;
-  const used = Number(quota.dataset.used) + tokens;
+  showQuota(Number(quota.dataset.used) + tokens);
+}
+
+/** The quota's state at ``used`` tokens: "ok", "warning" (past the threshold) or "limit". */
+function quotaState(used, limit, warningPercent) {
+  if (used >= limit) return "limit";
+  return 100 * used >= warningPercent * limit ? "warning" : "ok";
+}
+
+/** Show ``used`` tokens of the quota: figures, bar width and colour, and the warning in words. */
+function showQuota(used, summary = {}) {
+  const quota = $("mzc-quota-used");
+  if (!quota) return;
+  const limit = Number(summary.limit ?? quota.dataset.limit ?? 1);
+  const warningPercent = Number(summary.warning_percent ?? boot.quota_warning_percent ?? 80);
   quota.dataset.used = String(used);
+  quota.dataset.limit = String(limit);
   quota.textContent = used.toLocaleString();
-  const percent = Math.min(100, Math.round((100 * used) / Number(quota.dataset.limit || 1)));
+  const percent = Math.min(100, Math.round((100 * used) / (limit || 1)));
   const meter = $("mzc-quota-meter");
   meter.setAttribute("aria-valuenow", String(percent));
   meter.firstElementChild.style.width = `${percent}%`;
+  const shownState = summary.state ?? quotaState(used, limit, warningPercent);
+  meter.dataset.state = shownState;
+  const notice = $("mzc-quota-notice");
+  if (!notice) return;
+  const link = el("a", { href: summary.upgrade_url ?? boot.upgrade_url }, "Upgrade your plan");
+  notice.replaceChildren();
+  notice.dataset.state = shownState;
+  if (shownState === "warning") {
+    notice.append(`Your organization has used ${percent}% of its AI tokens for this period `
+      + `(${used.toLocaleString()} of ${limit.toLocaleString()}). `, link, " to keep going without interruption.");
+  } else if (shownState === "limit") {
+    notice.append(`Your organization's AI tokens for this period are used up (${used.toLocaleString()} of `
+      + `${limit.toLocaleString()}), so the agents cannot answer until the period resets. `, link, " to continue now.");
+  }
+  notice.hidden = shownState === "ok";
+}
+
+/** ``chat.usage_summary``: the server's figures for the quota after a call (the page's own sum may lag). */
+function onUsageSummary(data, frame) {
+  if (frame.seq <= boot.quota_through_seq) return; // the rendered quota holds it already
+  const shown = Number($("mzc-quota-used")?.dataset.used ?? 0);
+  showQuota(Math.max(shown, Number(data.used ?? 0)), data);
 }
 
 const EVENT_HANDLERS = {
@@ -268,6 +310,7 @@ const EVENT_HANDLERS = {
   "chat.ui_tool_complete": (data) => closeUiTool(data, "Answer received."),
   "chat.ui_tool_dismiss": (data) => closeUiTool(data, `Closed (${data.reason ?? "dismissed"}).`),
   "chat.usage_delta": onUsage,
+  "chat.usage_summary": onUsageSummary,
   "chat.error": onError,
   "chat.select_speaker": () => {},
   "chat.run_complete": (data, frame) => {
@@ -280,7 +323,7 @@ const EVENT_HANDLERS = {
 /** A persisted chat event (seq'd), from the embedded transcript or the socket, exactly once. */
 function handleEvent(frame) {
   markLatency(frame);
-  if (state.pendingInput && frame.type !== "chat.usage_delta" && frame.type !== "chat.select_speaker") {
+  if (state.pendingInput && !QUIET_TYPES.has(frame.type)) {
     if (frame.type !== "chat.input_request") closeInput();
   }
   if (frame.type === "chat.input_request" || frame.type === "chat.tool_call") {
@@ -353,6 +396,7 @@ function onConnectionState(connState, detail) {
 // --- start ----------------------------------------------------------------------------------
 
 let lastSeq = -1;
+if ($("mzc-quota-used")) showQuota(Number($("mzc-quota-used").dataset.used));
 for (const frame of boot.events) {
   if (frame.seq !== lastSeq + 1) break;
   lastSeq = frame.seq;
