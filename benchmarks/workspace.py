@@ -40,7 +40,7 @@ def generate(root: Path, modules: int, workflows: int) -> Path:
         (folder / "backend" / "handler.py").write_text(
             "class Handler:\n    def run(self, ctx, data):\n        return data\n")
         (folder / "module.yaml").write_text(yaml.safe_dump({
-            "schema": "mozaiks.module.v1",
+            "schema_version": "mozaiks.module.v1",
             "module": {"id": module_id, "display_name": module_id, "version": "1.0.0",
                        "handler": "backend.handler:Handler"},
             "actions": [{"id": f"act{n}", "type": "mutation", "handler_method": "run",

@@ -29,7 +29,9 @@ class HandlerUnavailable(RuntimeError):
 def get_workspace() -> Workspace:
     """The workspace of the configured ``MOZAIKS_APP_DIR`` (memory only after the first call)."""
     return cached_workspace(settings.MOZAIKS_APP_DIR, getattr(settings, "MOZAIKS_PACK_ROOTS", []),
-                            getattr(settings, "MOZAIKS_LICENSED_SERVICES", []))
+                            getattr(settings, "MOZAIKS_LICENSED_SERVICES", []),
+                            host_mode=getattr(settings, "MOZAIKS_HOST_MODE", "oss"),
+                            connectors=getattr(settings, "MOZAIKS_CONNECTORS", []))
 
 
 def loaded_plugins() -> list[LoadedPlugin]:
