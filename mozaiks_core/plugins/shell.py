@@ -15,6 +15,8 @@ from mozaiks_core.plugins.specs import NavItem
 CSS_VARIABLES = {
     "primary": "--mz-primary", "primary_contrast": "--mz-primary-contrast", "background": "--mz-bg",
     "surface": "--mz-surface", "text": "--mz-text", "muted": "--mz-muted", "border": "--mz-border",
+    "secondary": "--mz-secondary", "accent": "--mz-accent", "success": "--mz-success", "warning": "--mz-warning",
+    "error": "--mz-error",
 }
 FONT_VARIABLES = {"body": "--mz-font", "heading": "--mz-font-heading"}
 

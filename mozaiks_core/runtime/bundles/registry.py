@@ -144,3 +144,24 @@ def get_registry(*, refresh: bool = False) -> WorkflowRegistry:
 def validate_workflows() -> list[Problem]:
     """Validator for ``manage.py mozaiks validate``: every problem of every bundle, freshly loaded."""
     return get_registry(refresh=True).problems
+
+
+def validate_workflow_root(app_dir: Path) -> list[Problem]:
+    """Check the bundles of a workspace folder (a staged one too): every bundle problem, and two
+    bundles claiming the same workflow name is an error naming both files."""
+    registry = load_registry(((Path(app_dir) / "workflows").resolve(),))
+    problems = []
+    for problem in registry.problems:
+        if problem.code == "workflow.duplicate_name":
+            problem = Problem(ERROR, "mozaiks.E030", problem.file, problem.path,
+                              problem.message.replace("; this one is ignored.", "") +
+                              f" (first defined by {_first_definition(registry, problem)})",
+                              "give each workflow its own workflow_name; nothing is promoted until then")
+        problems.append(problem)
+    return problems
+
+
+def _first_definition(registry: WorkflowRegistry, duplicate: Problem) -> str:
+    name = duplicate.message.split("'")[1] if "'" in duplicate.message else ""
+    bundle = registry.bundles.get(name)
+    return display_path(bundle.path / "orchestrator.yaml") if bundle is not None else name
