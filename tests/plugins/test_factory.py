@@ -277,3 +277,22 @@ def test_the_command_stages_approves_and_promotes_and_prints_what_it_did(live: P
     bad = zip_of(tmp_path / "bad.zip", {"../../evil.py": b"x"})
     with pytest.raises(CommandError, match=r"refused: bad.zip:../../evil.py: the path leaves the staging root"):
         call_command("mozaiks", "stage", str(bad), stdout=out)
+
+
+def test_the_admin_shows_the_per_file_diff_and_records_who_approved_and_promoted(
+        live: Path, tmp_path: Path, operator: Any) -> None:
+    change = staging.stage_source(artifacts(tmp_path / "build", GREETER), label="greeter")
+    client = Client()
+    client.force_login(operator)
+    page = client.get(f"/admin/mozaiks_plugins/stagedchange/{change.pk}/change/")
+    assert page.status_code == 200
+    assert b"added <code>ui/pages/greeter.yaml</code>" in page.content
+    assert b"+++ staged/ui/pages/greeter.yaml" in page.content
+
+    listing = "/admin/mozaiks_plugins/stagedchange/"
+    for action in ("approve_changes", "promote_changes"):
+        response = client.post(listing, {"action": action, "_selected_action": [change.pk]}, follow=True)
+        assert response.status_code == 200
+    change.refresh_from_db()
+    assert (change.status, change.reviewed_by, change.promoted_by) == ("promoted", operator, operator)
+    assert get_registry().get("Greeter") is not None
