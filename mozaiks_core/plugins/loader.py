@@ -91,7 +91,13 @@ def _packs(roots: Iterable[Path], reader: DocumentReader) -> dict[str, PackSpec]
                 deprecated(reader, manifest, "", f"the pack manifest name '{OLD_PACK_MANIFEST}'",
                            f"'{PACK_MANIFEST}' in the pack folder")
             data = spellings.schema_version(data, reader, manifest, schemas.PACK_SCHEMA_ID)
-            if data is None or not reader.validate(data, schemas.PACK, manifest) or data["capability_pack_id"] in found:
+            if data is None or not reader.validate(data, schemas.PACK, manifest):
+                continue
+            if data["capability_pack_id"] in found:
+                warn(reader, "mozaiks.W007", manifest, "capability_pack_id",
+                     f"capability pack '{data['capability_pack_id']}' is already provided by "
+                     f"{reader.name(found[data['capability_pack_id']].folder)}; this one is ignored",
+                     "give the pack another capability_pack_id or remove one of the two roots")
                 continue
             pack = _pack_spec(data, manifest, root == FRAMEWORK_PACK_ROOT)
             if pack.adapter_template and not (pack.folder / pack.adapter_template).is_file():

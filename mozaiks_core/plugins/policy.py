@@ -74,12 +74,13 @@ def _check_facades(workspace: Workspace, reader: DocumentReader) -> None:
         for index, block in enumerate(page.blocks):
             ref = block.get("source") or block.get("action") or {}
             module = workspace.modules.get(ref.get("module", "")) if isinstance(ref, dict) else None
-            if module is None or module.ownership != "hosted_pack" or not module.source.startswith("pack:"):
+            if module is None or module.ownership != "hosted_pack":
                 continue
+            pack_id = module.source_pack_id or module.source.partition(":")[2]
             key = "source" if "source" in block else "action"
             reader.add(ERROR, "mozaiks.E022", workspace.app_dir / page.file, f"blocks[{index}].{key}",
-                       f"page '{page_id}' calls '{module.id}', a module of hosted pack "
-                       f"'{module.source.partition(':')[2]}'; pages must call an app-owned facade module",
+                       f"page '{page_id}' calls '{module.id}', a module of hosted pack '{pack_id}'; pages must "
+                       "call an app-owned facade module",
                        "generate a facade module (its handler uses backend/integrations/<pack>_client.py) "
                        "and point the page at it")
             workspace.pages.pop(page_id, None)

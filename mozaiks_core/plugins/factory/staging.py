@@ -208,7 +208,11 @@ def stage_mapping(files: dict[str, str | bytes], **options: Any) -> StagedChange
 
 
 def stage_pack_overlay(pack_id: str, **options: Any) -> StagedChange:
-    """Stage a capability pack's ``app_overlay/`` (and its adapter template) with its provenance."""
+    """Stage a capability pack's ``app_overlay/`` with its provenance (``source_pack_id``).
+
+    A hosted pack's ``adapter_template`` becomes ``backend/integrations/<pack>_client.py`` of the
+    pack's first module, the app-owned facade that pages bind to.
+    """
     from mozaiks_core.plugins.registry import get_workspace
 
     pack = get_workspace().packs.get(pack_id)
@@ -218,6 +222,11 @@ def stage_pack_overlay(pack_id: str, **options: Any) -> StagedChange:
                           f"(packs with one: {', '.join(known) or 'none'})")
     files = read_directory(pack.overlay, limits())
     if pack.adapter_template:
-        files[f"backend/integrations/{pack.id}_client.py"] = (pack.folder / pack.adapter_template).read_bytes()
+        if not pack.modules:
+            raise ReviewError(f"capability pack '{pack_id}' has an adapter_template but contributes no facade module; "
+                              "list the facade under contributes.modules")
+        facade = f"modules/{pack.modules[0]}/backend/integrations"
+        files[f"{facade}/__init__.py"] = files.get(f"{facade}/__init__.py", b"")
+        files[f"{facade}/{pack.id}_client.py"] = (pack.folder / pack.adapter_template).read_bytes()
     return stage(files, label=options.pop("label", f"pack {pack_id}"), origin="pack", source_pack_id=pack_id,
                  **options)
