@@ -296,3 +296,19 @@ def test_the_admin_shows_the_per_file_diff_and_records_who_approved_and_promoted
     change.refresh_from_db()
     assert (change.status, change.reviewed_by, change.promoted_by) == ("promoted", operator, operator)
     assert get_registry().get("Greeter") is not None
+
+
+def test_another_process_reloads_pages_and_workflows_when_the_revision_stamp_changes(
+        live: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mozaiks_core import workspace_info
+    from mozaiks_core.plugins.registry import get_workspace
+
+    assert get_workspace().page_for_route("/greeter") is None
+    assert get_registry().get("Greeter") is None
+    for name, data in GREETER.items():  # what a promotion in another process leaves on the shared disk
+        write(live / name, data)
+    assert get_workspace().page_for_route("/greeter") is None  # memory only until the signal
+    monkeypatch.setattr(workspace_info, "REVISION_CHECK_SECONDS", 0.0)
+    write(live / ".mozaiks" / "revision", "from-another-process\n")
+    assert get_workspace().page_for_route("/greeter") is not None
+    assert get_registry().get("Greeter") is not None
