@@ -171,7 +171,7 @@ def _module_folders(workspace: Workspace, packs: list[PackSpec], reader: Documen
         for index, module_id in enumerate(pack.modules):
             if pack.overlay is not None:
                 if not (modules_dir / module_id / "module.yaml").is_file():
-                    reader.add(ERROR, "mozaiks.E011", pack.manifest or pack.folder, f"contributes.modules[{index}]",
+                    reader.add(ERROR, "mozaiks.E014", pack.manifest or pack.folder, f"contributes.modules[{index}]",
                                f"pack '{pack.id}' contributes module '{module_id}' through its app_overlay/, which "
                                "has not been promoted into this workspace",
                                f"run `manage.py mozaiks stage --pack {pack.id}`, review it and promote it")

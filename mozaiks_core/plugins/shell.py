@@ -80,6 +80,9 @@ def theme_config() -> dict[str, Any]:
         "font_urls": [url for url in brand.get("font_urls") or [] if isinstance(url, str) and url.startswith("https://")],
         "density": ui.get("density", "comfortable"),
         "footer_text": workspace.shell.get("footer_text", ""),
+        "landing_spot": workspace.landing_spot or "/",
+        "startup_mode": workspace.startup_mode,
+        "tagline": brand.get("tagline", ""),
     }
 
 

@@ -6,7 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from mozaiks_core.plugins.presentation import asset_path
 from mozaiks_core.plugins.registry import get_workspace
@@ -27,5 +27,8 @@ def brand_asset(request: HttpRequest, name: str) -> FileResponse:
 
 
 def default_home(request: HttpRequest) -> HttpResponse:
-    """The landing page of a workspace without a page at ``/``."""
-    return render(request, "mozaiks/home.html", {"workspace": get_workspace()})
+    """The landing page of a workspace without a page at ``/``: its ``landing_spot`` when one is set."""
+    workspace = get_workspace()
+    if workspace.landing_spot and workspace.landing_spot != "/":
+        return redirect(workspace.landing_spot)
+    return render(request, "mozaiks/home.html", {"workspace": workspace})

@@ -163,3 +163,22 @@ def test_an_unknown_key_in_a_pack_manifest_is_a_warning_with_its_key_path(worksp
     assert (warning.path, warning.message) == ("contributes.widgets", "unknown key 'widgets' is ignored")
     assert "admin_sections" in warning.hint
     assert "extra" in workspace.packs
+
+
+@pytest.mark.django_db
+def test_the_shell_renders_the_reference_brand_and_lands_on_the_landing_spot(
+        documented: tuple[Path, Path], settings: Any) -> None:
+    from django.test import Client
+
+    app, packs = documented
+    settings.MOZAIKS_APP_DIR, settings.MOZAIKS_PACK_ROOTS = app, [str(packs)]
+    theme = Client().get("/api/theme-config").json()
+    assert theme["css_variables"]["--mz-primary"] == "#06b6d4"
+    assert theme["css_variables"]["--mz-bg"] == "#0b1220"
+    assert theme["css_variables"]["--mz-font"] == "Rajdhani, ui-sans-serif, system-ui, sans-serif"
+    assert theme["logo_url"].endswith("/logo.svg")
+    assert (theme["landing_spot"], theme["startup_mode"], theme["tagline"]) == (
+        "/notices", "ask", "AI-Powered Workflows")
+    assert Client().get(theme["logo_url"]).status_code == 200
+    home = Client().get("/")
+    assert (home.status_code, home["Location"]) == (302, "/notices")

@@ -80,7 +80,7 @@ def overlay_live(tmp_path: Path, settings: Any) -> Path:
 
 def test_a_pack_with_an_overlay_must_be_promoted_before_it_contributes(overlay_live: Path, tmp_path: Path) -> None:
     workspace = load(overlay_live, pack_roots=[tmp_path / "packs"], licensed_services=["hosted_analytics"])
-    problem = next(p for p in workspace.errors() if p.code == "mozaiks.E011")
+    problem = next(p for p in workspace.errors() if p.code == "mozaiks.E014")
     assert problem.path == "contributes.modules[0]"
     assert "mozaiks stage --pack hosted_analytics" in problem.hint
     assert "analytics_dashboard" not in workspace.modules
