@@ -112,3 +112,16 @@ def test_a_page_bound_to_a_hosted_pack_module_instead_of_its_facade_is_refused(w
     assert (problem.file, problem.path) == ("ui/pages/metrics.yaml", "blocks[0].source")
     assert "pages must call an app-owned facade module" in problem.message
     assert "/metrics" not in workspace.routes
+
+
+def test_a_capability_declares_its_ownership_class_and_a_wrong_one_is_refused() -> None:
+    from mozaiks_core.entitlements.capabilities import parse_capabilities_text
+
+    specs, problems = parse_capabilities_text(
+        "capabilities:\n  - {id: search, workflow: Search, capability_source: hosted_pack}\n"
+        "  - {id: chat, workflow: Chat}\n  - {id: bad, workflow: Bad, capability_source: homemade}\n",
+        "config/capabilities.yaml")
+    assert [(spec.capability_id, spec.ownership) for spec in specs] == [
+        ("search", "hosted_pack"), ("chat", "generated_module")]
+    assert [(p.path, p.message) for p in problems] == [
+        ("capabilities[2].capability_source", "capability_source 'homemade' is not an ownership class")]

@@ -74,6 +74,7 @@ async def test_the_builder_stages_a_workflow_that_runs_in_chat_after_an_operator
     listed = await database_sync_to_async(chat_home_capabilities)()
     moon = next(entry for entry in listed["capabilities"] if entry["workflow_name"] == "MoonGreeter")
     assert moon["allowed"] is True
+    assert moon["capability_source"] == "generated_module"
     _, client = await _run(alice, "MoonGreeter")
     greeting = await client.until("chat.text", agent="MoonGreeterAgent")
     assert greeting["data"]["content"] == "Welcome to the moon base!"
