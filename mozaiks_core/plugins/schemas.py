@@ -168,7 +168,8 @@ SETTING = {
     "type": "object",
     "additionalProperties": False,
     "properties": {"default": {}, "description": {"type": "string"}, "required": {"type": "boolean"},
-                   "label": {"type": "string"}, "type": {"enum": ["string", "integer", "number", "boolean"]}},
+                   "label": {"type": "string"}, "type": {"enum": ["string", "integer", "number", "boolean"]},
+                   "scope": {"enum": ["deployment", "organization", "user"]}},
 }
 MODULE_SETTINGS = {
     "type": "object",
