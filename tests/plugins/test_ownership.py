@@ -23,7 +23,8 @@ def test_every_module_and_pack_has_an_ownership_class_declared_or_derived(worksp
     select(workspace_dir, "insights", "webhooks")
     workspace = load(workspace_dir, pack_roots=[tmp_path / "packs"], licensed_services=["insights"])
     assert {pack_id: spec.ownership for pack_id, spec in workspace.packs.items()} == {
-        "audit": "framework_pack", "notifications": "framework_pack", "insights": "hosted_pack",
+        "audit": "framework_pack", "notifications": "framework_pack", "settings": "framework_pack",
+        "insights": "hosted_pack",
         "webhooks": "external_adapter"}
     assert {module_id: spec.ownership for module_id, spec in workspace.modules.items()} == {
         "notes": "generated_module", "notifications": "framework_pack"}
