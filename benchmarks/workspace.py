@@ -50,8 +50,9 @@ def generate(root: Path, modules: int, workflows: int) -> Path:
         (folder / "contracts" / "events.yaml").write_text(yaml.safe_dump({"events": [
             {"type": f"domain.{module_id}.happened", "payload_schema": {"type": "object", "required": ["n"]}}]}))
         (folder / "contracts" / "reactions.yaml").write_text(yaml.safe_dump({"reactions": [
-            {"id": "tell", "on": f"domain.{module_id}.happened", "kind": "notification",
-             "notification": {"title": "Event {payload.n}", "recipients": "actor"}}]}))
+            {"id": "tell", "event_type": f"domain.{module_id}.happened",
+             "target": {"kind": "notification",
+                        "notification": {"title": "Event {payload.n}", "recipients": "actor"}}}]}))
     for index in range(workflows):
         bundle = root / "workflows" / f"Flow{index:02d}"
         bundle.mkdir(parents=True)
