@@ -40,7 +40,7 @@ def generate(root: Path, modules: int, workflows: int) -> Path:
         (folder / "backend" / "handler.py").write_text(
             "class Handler:\n    def run(self, ctx, data):\n        return data\n")
         (folder / "module.yaml").write_text(yaml.safe_dump({
-            "schema": "mozaiks.module.v1",
+            "schema_version": "mozaiks.module.v1",
             "module": {"id": module_id, "display_name": module_id, "version": "1.0.0",
                        "handler": "backend.handler:Handler"},
             "actions": [{"id": f"act{n}", "type": "mutation", "handler_method": "run",
@@ -50,8 +50,9 @@ def generate(root: Path, modules: int, workflows: int) -> Path:
         (folder / "contracts" / "events.yaml").write_text(yaml.safe_dump({"events": [
             {"type": f"domain.{module_id}.happened", "payload_schema": {"type": "object", "required": ["n"]}}]}))
         (folder / "contracts" / "reactions.yaml").write_text(yaml.safe_dump({"reactions": [
-            {"id": "tell", "on": f"domain.{module_id}.happened", "kind": "notification",
-             "notification": {"title": "Event {payload.n}", "recipients": "actor"}}]}))
+            {"id": "tell", "event_type": f"domain.{module_id}.happened",
+             "target": {"kind": "notification",
+                        "notification": {"title": "Event {payload.n}", "recipients": "actor"}}}]}))
     for index in range(workflows):
         bundle = root / "workflows" / f"Flow{index:02d}"
         bundle.mkdir(parents=True)

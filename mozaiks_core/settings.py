@@ -385,6 +385,13 @@ MOZAIKS_EXECUTION_TOKEN_MINUTES = env_int("MOZAIKS_EXECUTION_TOKEN_MINUTES", 15)
 MOZAIKS_APP_DIR = Path(env_str("MOZAIKS_APP_DIR") or BASE_DIR / "app").resolve()
 MOZAIKS_PACK_ROOTS = env_list("MOZAIKS_PACK_ROOTS", [])
 MOZAIKS_LICENSED_SERVICES = env_list("MOZAIKS_LICENSED_SERVICES", [])
+# Build policy of the capability-pack model: oss (hosted packs need their licensed services) | hosted.
+MOZAIKS_HOST_MODE = env_str("MOZAIKS_HOST_MODE", "oss")
+MOZAIKS_CONNECTORS = env_list("MOZAIKS_CONNECTORS", [])
+# The factory path: staged artifacts, reviewed and promoted into MOZAIKS_APP_DIR (docs/factory.md).
+MOZAIKS_STAGING_DIR = Path(env_str("MOZAIKS_STAGING_DIR") or VAR_DIR / "staging").resolve()
+MOZAIKS_STAGING_MAX_BYTES = env_int("MOZAIKS_STAGING_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+MOZAIKS_STAGING_MAX_FILES = env_int("MOZAIKS_STAGING_MAX_FILES", 2000, minimum=1)
 MOZAIKS_PLUGINS_CONFIG: dict[str, dict[str, object]] = {}
 MOZAIKS_EVENT_MAX_ATTEMPTS = env_int("MOZAIKS_EVENT_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 MOZAIKS_EVENT_RETRY_SECONDS = env_int("MOZAIKS_EVENT_RETRY_SECONDS", 10, minimum=1)
@@ -398,7 +405,8 @@ MOZAIKS_WORKFLOW_RUN_STARTER = env_str(
 from mozaiks_core.plugins.bootstrap import workspace_installed_apps  # noqa: E402
 
 INSTALLED_APPS += workspace_installed_apps(
-    MOZAIKS_APP_DIR, MOZAIKS_PACK_ROOTS, MOZAIKS_LICENSED_SERVICES, INSTALLED_APPS
+    MOZAIKS_APP_DIR, MOZAIKS_PACK_ROOTS, MOZAIKS_LICENSED_SERVICES, INSTALLED_APPS,
+    host_mode=MOZAIKS_HOST_MODE, connectors=MOZAIKS_CONNECTORS,
 )
 
 # --- i18n, static files -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 ERROR = "error"
 WARNING = "warning"
@@ -43,4 +44,20 @@ def run_validators() -> list[Problem]:
     problems: list[Problem] = []
     for validator in _validators.values():
         problems.extend(validator())
+    return sorted(problems, key=lambda problem: (problem.level != ERROR, problem.file, problem.path))
+
+
+_workspace_validators: dict[str, Callable[[Path], Iterable[Problem]]] = {}
+
+
+def register_workspace_validator(name: str, validator: Callable[[Path], Iterable[Problem]]) -> None:
+    """Register a check of any workspace folder (the factory validates staged workspaces with it)."""
+    _workspace_validators[name] = validator
+
+
+def run_workspace_validators(app_dir: Path) -> list[Problem]:
+    """Every registered workspace check on ``app_dir``, errors first."""
+    problems: list[Problem] = []
+    for validator in _workspace_validators.values():
+        problems.extend(validator(app_dir))
     return sorted(problems, key=lambda problem: (problem.level != ERROR, problem.file, problem.path))

@@ -10,6 +10,7 @@ capabilities:
     visibility: user             # user | admin (owners and admins of the organization)
     entitlement: research        # a feature/limit/meter key the plan must grant, and/or
     plans: [pro, team]           # plans that may launch it
+    capability_source: generated_module   # ownership class (default generated_module)
 ```
 
 A workflow no capability names is a capability of its own name, open to every signed-in user
@@ -32,6 +33,8 @@ from mozaiks_core.validation import ERROR, WARNING, Problem
 
 CAPABILITIES_RELATIVE_PATH = Path("config") / "capabilities.yaml"
 VISIBILITIES = ("user", "admin")
+# The ownership classes of the Mozaiks capability-pack model (the same five as modules and packs).
+OWNERSHIP_CLASSES = ("host_universal", "framework_pack", "hosted_pack", "generated_module", "external_adapter")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class CapabilitySpec:
     visibility: str = "user"
     entitlement: str = ""
     plans: tuple[str, ...] = ()
+    ownership: str = "generated_module"
 
 
 _cache: dict[str, tuple[float, list[CapabilitySpec], list[Problem]]] = {}
@@ -99,7 +103,8 @@ def _parse_one(raw: Any, path: str, error: Any) -> CapabilitySpec | None:
     if not isinstance(raw, dict):
         error(path, "a capability must be a mapping", "write {id: ..., workflow: ...}")
         return None
-    allowed = {"id", "workflow", "label", "description", "enabled", "visibility", "entitlement", "plans"}
+    allowed = {"id", "workflow", "label", "description", "enabled", "visibility", "entitlement", "plans",
+               "capability_source"}
     for name in sorted(set(raw) - allowed):
         error(f"{path}.{name}", f"unknown capability setting {name!r}", f"allowed: {', '.join(sorted(allowed))}")
     capability_id, workflow = raw.get("id"), raw.get("workflow") or raw.get("id")
@@ -125,9 +130,14 @@ def _parse_one(raw: Any, path: str, error: Any) -> CapabilitySpec | None:
     if not isinstance(entitlement, str):
         error(f"{path}.entitlement", "entitlement must be one key", "write e.g. 'entitlement: research'")
         return None
+    ownership = raw.get("capability_source", "generated_module")
+    if ownership not in OWNERSHIP_CLASSES:
+        error(f"{path}.capability_source", f"capability_source {ownership!r} is not an ownership class",
+              f"use one of {', '.join(OWNERSHIP_CLASSES)}")
+        return None
     return CapabilitySpec(capability_id=capability_id, workflow=workflow, label=str(raw.get("label") or capability_id),
                           description=str(raw.get("description") or ""), enabled=enabled, visibility=visibility,
-                          entitlement=entitlement, plans=tuple(plans))
+                          entitlement=entitlement, plans=tuple(plans), ownership=ownership)
 
 
 def declared_capabilities() -> list[CapabilitySpec]:

@@ -411,7 +411,7 @@ def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str],
             allowed, reason = permission.allowed, permission.error_code
         views.append(CapabilityView(capability_id=spec.capability_id, workflow_name=spec.workflow, label=spec.label,
                                     description=spec.description, visibility=spec.visibility, allowed=allowed,
-                                    reason=reason))
+                                    reason=reason, ownership=spec.ownership))
     return views
 
 

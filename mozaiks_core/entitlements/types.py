@@ -68,3 +68,4 @@ class CapabilityView:
     visibility: str = "user"
     allowed: bool = True
     reason: str = ""
+    ownership: str = "generated_module"

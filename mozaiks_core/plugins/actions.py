@@ -19,7 +19,7 @@ from mozaiks_core.entitlements.services import decide
 from mozaiks_core.plugins.context import ModuleActionError, ModuleContext
 from mozaiks_core.plugins.documents import key_path
 from mozaiks_core.plugins.events import EventError
-from mozaiks_core.plugins.registry import HandlerUnavailable, get_workspace, method_for
+from mozaiks_core.plugins.registry import HandlerUnavailable, get_workspace, method_for, preflight_for
 from mozaiks_core.plugins.specs import ActionSpec, ModuleSpec
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,12 @@ def run_action(module_id: str, action_id: str, data: Any, *, user: Any, organiza
     context = ModuleContext(module=module, user=user, organization=organization, role=role,
                             correlation_id=correlation_id or uuid.uuid4().hex)
     try:
+        preflight = preflight_for(module)
+    except HandlerUnavailable as exc:
+        raise ActionFailure(503, "MODULE_UNAVAILABLE", str(exc)) from exc
+    try:
+        if preflight is not None:
+            preflight(context, action.id, data)
         with transaction.atomic():
             if action.counted_limit:
                 enforce_limit(organization, action.counted_limit["key"])

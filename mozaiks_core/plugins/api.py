@@ -104,8 +104,8 @@ def _mount_actions(target: Router) -> None:
 def _mount_routers(target: Router) -> None:
     """Module ``runtime_extensions.yaml`` routers and plugin routers; a broken one is logged and skipped."""
     mounts: list[tuple[str, str, str]] = [
-        (f"/modules/{module.id}", module.import_name, module.api_router)
-        for module in get_workspace().modules.values() if module.api_router
+        (f"/modules/{module.id}", module.import_name, entrypoint)
+        for module in get_workspace().modules.values() for entrypoint in module.api_routers
     ]
     mounts += [(f"/plugins/{loaded.name}", "", loaded.plugin.api_router) for loaded in loaded_plugins()
                if loaded.status == "loaded" and loaded.plugin is not None and loaded.plugin.api_router]

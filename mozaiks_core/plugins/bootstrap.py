@@ -2,7 +2,8 @@
 
 Workspace modules import as ``mozaiks_modules.<id>`` through a small import finder that maps
 each module id to its folder, so a module called ``json`` cannot shadow the standard library.
-The loaded workspace is cached per process: requests never rescan the disk.
+The loaded workspace is cached per process: requests never rescan the disk. A new workspace
+revision (written by promotion, see :mod:`mozaiks_core.workspace_info`) loads it again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import ModuleType
 from mozaiks_core.plugins.loader import MODULE_NAMESPACE, load_workspace
 from mozaiks_core.plugins.plugin_host import LoadedPlugin, discover_plugins
 from mozaiks_core.plugins.specs import Workspace
+from mozaiks_core.workspace_info import workspace_revision
 
 
 class ModuleFinder(importlib.abc.MetaPathFinder):
@@ -47,7 +49,7 @@ class ModuleFinder(importlib.abc.MetaPathFinder):
 
 
 _finder = ModuleFinder()
-_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Workspace] = {}
+_cache: dict[tuple[object, ...], Workspace] = {}
 
 
 def _install_finder(workspace: Workspace) -> None:
@@ -59,13 +61,25 @@ def _install_finder(workspace: Workspace) -> None:
 
 
 def cached_workspace(app_dir: Path, pack_roots: Iterable[str | Path] = (), licensed: Iterable[str] = (),
-                     reserved_labels: Iterable[str] = ()) -> Workspace:
-    """The workspace for these settings, loaded on first use and then served from memory."""
-    key = (str(Path(app_dir).resolve()), tuple(map(str, pack_roots)), tuple(sorted(licensed)))
+                     reserved_labels: Iterable[str] = (), *, host_mode: str = "oss",
+                     connectors: Iterable[str] = ()) -> Workspace:
+    """The workspace for these settings, loaded on first use and at each new revision, else from memory."""
+    options = (str(Path(app_dir).resolve()), tuple(map(str, pack_roots)), tuple(sorted(licensed)), host_mode,
+               tuple(sorted(connectors)))
+    key = (*options, workspace_revision(app_dir))
     if key not in _cache:
-        _cache[key] = load_workspace(Path(app_dir), [Path(root) for root in pack_roots], licensed, reserved_labels)
+        if reserved_labels == () and _reserved.get(options):
+            reserved_labels = _reserved[options]
+        _reserved[options] = tuple(reserved_labels)
+        for stale in [cached for cached in _cache if cached[:-1] == options]:
+            del _cache[stale]
+        _cache[key] = load_workspace(Path(app_dir), [Path(root) for root in pack_roots], licensed, reserved_labels,
+                                     host_mode=host_mode, connectors=connectors)
         _install_finder(_cache[key])
     return _cache[key]
+
+
+_reserved: dict[tuple[object, ...], tuple[str, ...]] = {}
 
 
 @functools.cache
@@ -75,10 +89,11 @@ def python_plugins() -> list[LoadedPlugin]:
 
 
 def workspace_installed_apps(app_dir: Path, pack_roots: Iterable[str | Path], licensed: Iterable[str],
-                             installed_apps: Sequence[str]) -> list[str]:
+                             installed_apps: Sequence[str], *, host_mode: str = "oss",
+                             connectors: Iterable[str] = ()) -> list[str]:
     """The Django apps the workspace's modules and the loaded plugins add (called from settings.py)."""
     reserved = {name.rsplit(".", 1)[-1] for name in installed_apps}
-    workspace = cached_workspace(app_dir, pack_roots, licensed, reserved)
+    workspace = cached_workspace(app_dir, pack_roots, licensed, reserved, host_mode=host_mode, connectors=connectors)
     apps = [module.import_name for module in workspace.modules.values()]
     apps += [plugin.plugin.django_app for plugin in python_plugins()
              if plugin.status == "loaded" and plugin.plugin is not None and plugin.plugin.django_app]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings as django_settings
 
 from mozaiks_core.entitlements import services as entitlements
@@ -43,11 +44,17 @@ class Entitlements:
         return self.decide(key).granted
 
 
-def module_settings(module: ModuleSpec) -> dict[str, Any]:
-    """Defaults of the module's ``settings.yaml`` overridden by ``MOZAIKS_PLUGINS_CONFIG[<module id>]``."""
+def module_settings(module: ModuleSpec, user: Any = None, organization: Any = None) -> dict[str, Any]:
+    """Defaults of the module's ``contracts/settings.yaml`` overridden by ``MOZAIKS_PLUGINS_CONFIG[<module id>]``,
+    then (with the settings pack) by the organization's and the user's stored values."""
     configured = (getattr(django_settings, "MOZAIKS_PLUGINS_CONFIG", {}) or {}).get(module.id) or {}
     defaults = {key: spec.get("default") for key, spec in module.settings.items()}
-    return {**defaults, **configured}
+    stored: dict[str, Any] = {}
+    if organization is not None and apps.is_installed("mozaiks_core.packs.settings"):
+        from mozaiks_core.packs.settings.services import overrides
+
+        stored = overrides(module, user, organization)
+    return {**defaults, **configured, **stored}
 
 
 @dataclass
@@ -65,7 +72,7 @@ class ModuleContext:
     def __post_init__(self) -> None:
         self.entitlements = Entitlements(self.organization)
         if not self.settings:
-            self.settings = module_settings(self.module)
+            self.settings = module_settings(self.module, self.user, self.organization)
 
     @property
     def module_id(self) -> str:

@@ -30,6 +30,19 @@ ManifestLoader.yaml_implicit_resolvers = {
 ManifestLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 SCHEMA = "mozaiks.E002"
+UNKNOWN_KEY = "mozaiks.W004"
+DEPRECATED = "mozaiks.W005"
+
+
+def _unknown_keys(error: Any) -> list[str]:
+    """The keys an ``additionalProperties: false`` violation is about (empty for any other error)."""
+    if error.validator != "additionalProperties" or error.validator_value is not False:
+        return []
+    if not isinstance(error.instance, dict):
+        return []
+    known = set(error.schema.get("properties") or {})
+    patterns = [re.compile(pattern) for pattern in error.schema.get("patternProperties") or {}]
+    return [key for key in error.instance if key not in known and not any(p.search(key) for p in patterns)]
 
 
 def key_path(parts: Iterable[Any]) -> str:
@@ -87,14 +100,27 @@ class DocumentReader:
 
     def validate(self, data: Any, schema: dict[str, Any], path: Path, *, level: str = ERROR,
                  prefix: tuple[Any, ...] = ()) -> bool:
-        """Check ``data`` against ``schema``; each violation becomes a problem at its key path."""
+        """Check ``data`` against ``schema``; each violation becomes a problem at its key path.
+
+        A key the schema does not know is a warning (``mozaiks.W004``) naming the key path: the
+        rest of the document still loads, and the key is ignored.
+        """
         validator = Draft202012Validator(schema)
         errors = sorted(validator.iter_errors(data), key=lambda error: list(map(str, error.absolute_path)))
+        failed = False
         for error in errors:
-            self.add(level, SCHEMA if level == ERROR else "mozaiks.W004", path,
+            unknown = _unknown_keys(error)
+            if unknown:
+                for key in unknown:
+                    known = ", ".join(sorted(error.schema.get("properties") or {}))
+                    self.add(WARNING, UNKNOWN_KEY, path, key_path([*prefix, *error.absolute_path, key]),
+                             f"unknown key '{key}' is ignored", f"remove it or fix its spelling (known keys: {known})")
+                continue
+            failed = True
+            self.add(level, SCHEMA if level == ERROR else UNKNOWN_KEY, path,
                      key_path([*prefix, *error.absolute_path]), error.message,
                      "see docs/plugins.md for the manifest format")
-        return not errors
+        return not failed
 
     def check_json_schema(self, schema: Any, path: Path, where: tuple[Any, ...]) -> bool:
         """A declared ``input_schema``/``payload_schema`` must itself be a valid JSON Schema."""
@@ -114,6 +140,12 @@ def _schema_error(schema_json: str) -> SchemaError | None:
     """The first metaschema violation of a schema (cached: workspaces repeat the same small schemas)."""
     error = best_match(_META_VALIDATOR.iter_errors(json.loads(schema_json)))
     return SchemaError.create_from(error) if error is not None else None
+
+
+def deprecated(reader: DocumentReader, path: Path, key: str, old: str, documented: str) -> None:
+    """A spelling of ours that still loads, with the documented spelling to write instead."""
+    reader.add(WARNING, DEPRECATED, path, key, f"{old} is deprecated",
+               f"write {documented} (the published Mozaiks spelling); the old form still loads")
 
 
 def warn(reader: DocumentReader, code: str, path: Path | str, key: str, message: str, hint: str = "") -> None:

@@ -13,11 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mozaiks_core.plugins import schemas
-from mozaiks_core.plugins.documents import DocumentReader, warn
+from mozaiks_core.plugins import schemas, spellings
+from mozaiks_core.plugins.documents import DocumentReader, deprecated, warn
 from mozaiks_core.plugins.module_manifest import load_module
-from mozaiks_core.plugins.specs import NavItem, PackSpec, PageSpec, Workspace
+from mozaiks_core.plugins.policy import check_policy, pack_ownership
+from mozaiks_core.plugins.presentation import read_brand, read_navigation
+from mozaiks_core.plugins.specs import PackSpec, PageSpec, Workspace
 from mozaiks_core.validation import ERROR
+
+PACK_MANIFEST = "manifest.yaml"
+OLD_PACK_MANIFEST = "capability_pack.yaml"
+PROVENANCE = "provenance.yaml"
 
 FRAMEWORK_PACKAGE = Path(__file__).resolve().parent.parent
 # First path segments the framework serves itself; a page there would never be reached.
@@ -40,6 +46,38 @@ def _import_name(folder: Path, module_id: str) -> str:
     return ".".join(folder.relative_to(FRAMEWORK_PACKAGE.parent).parts)
 
 
+def _pack_manifests(root: Path) -> list[Path]:
+    """``<pack>/manifest.yaml`` of every pack folder; ``capability_pack.yaml`` is the older name."""
+    found = []
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        if (folder / PACK_MANIFEST).is_file():
+            found.append(folder / PACK_MANIFEST)
+        elif (folder / OLD_PACK_MANIFEST).is_file():
+            found.append(folder / OLD_PACK_MANIFEST)
+    return found
+
+
+def _pack_spec(data: dict[str, Any], manifest: Path, framework: bool) -> PackSpec:
+    contributes = data.get("contributes") or {}
+    requires = data.get("requires") or {}
+    pack = PackSpec(
+        id=data["capability_pack_id"], label=data["label"], version=str(data.get("version", "")),
+        visibility=data["visibility"], folder=manifest.parent, manifest=manifest,
+        description=data.get("description") or data.get("summary", ""), summary=data.get("summary", ""),
+        pack_type=data.get("pack_type", ""), implementation_mode=data.get("implementation_mode", ""),
+        delivery_mode=data.get("delivery_mode", "app_embedded"),
+        licensed_services=tuple(requires.get("licensed_services") or ()),
+        connectors=tuple(requires.get("connectors") or ()),
+        **{key: tuple(contributes.get(key) or ()) for key in ("modules", "pages", "admin_sections", "workflows",
+                                                               "events")},
+        hard_constraints=tuple(data.get("hard_constraints") or ()), surfaces=tuple(data.get("surfaces") or ()),
+        supported_domains=tuple(data.get("supported_domains") or ()), branding=dict(data.get("branding") or {}),
+        generation_rules=tuple(data.get("generation_rules") or ()), supersedes=tuple(data.get("supersedes") or ()),
+        adapter_template=data.get("adapter_template", ""),
+    )
+    return replace(pack, ownership=data.get("capability_source") or pack_ownership(pack, framework))
+
+
 def _packs(roots: Iterable[Path], reader: DocumentReader) -> dict[str, PackSpec]:
     found: dict[str, PackSpec] = {}
     for root in roots:
@@ -47,38 +85,72 @@ def _packs(roots: Iterable[Path], reader: DocumentReader) -> dict[str, PackSpec]
             reader.add(ERROR, "mozaiks.E008", str(root), "", "capability pack root does not exist",
                        "fix MOZAIKS_PACK_ROOTS")
             continue
-        for manifest in sorted(root.glob("*/capability_pack.yaml")):
+        for manifest in _pack_manifests(root):
             data = reader.read(manifest)
-            if data is None or not reader.validate(data, schemas.PACK, manifest) or data["capability_pack_id"] in found:
+            if manifest.name == OLD_PACK_MANIFEST:
+                deprecated(reader, manifest, "", f"the pack manifest name '{OLD_PACK_MANIFEST}'",
+                           f"'{PACK_MANIFEST}' in the pack folder")
+            data = spellings.schema_version(data, reader, manifest, schemas.PACK_SCHEMA_ID)
+            if data is None or not reader.validate(data, schemas.PACK, manifest):
                 continue
-            contributes = data.get("contributes") or {}
-            found[data["capability_pack_id"]] = PackSpec(
-                id=data["capability_pack_id"], label=data["label"], version=str(data.get("version", "")),
-                visibility=data["visibility"], folder=manifest.parent, description=data.get("description", ""),
-                licensed_services=tuple((data.get("requires") or {}).get("licensed_services") or ()),
-                **{key: tuple(contributes.get(key) or ()) for key in ("modules", "pages", "workflows", "events")},
-                hard_constraints=tuple(data.get("hard_constraints") or ()),
-            )
+            if data["capability_pack_id"] in found:
+                warn(reader, "mozaiks.W007", manifest, "capability_pack_id",
+                     f"capability pack '{data['capability_pack_id']}' is already provided by "
+                     f"{reader.name(found[data['capability_pack_id']].folder)}; this one is ignored",
+                     "give the pack another capability_pack_id or remove one of the two roots")
+                continue
+            pack = _pack_spec(data, manifest, root == FRAMEWORK_PACK_ROOT)
+            if pack.adapter_template and not (pack.folder / pack.adapter_template).is_file():
+                reader.add(ERROR, "mozaiks.E008", manifest, "adapter_template",
+                           f"adapter template '{pack.adapter_template}' is not a file of pack '{pack.id}'",
+                           "add the file or remove adapter_template")
+                continue
+            found[pack.id] = pack
     return found
 
 
-def _enable_packs(workspace: Workspace, found: dict[str, PackSpec], licensed: set[str],
+def _enable_packs(workspace: Workspace, found: dict[str, PackSpec], licensed: set[str], connectors: set[str],
                   reader: DocumentReader) -> list[PackSpec]:
     enabled = []
+    app_json = workspace.app_dir / "app.json"
+    superseded = {old: pack_id for pack_id in workspace.selected_packs if pack_id in found
+                  for old in found[pack_id].supersedes}
     for index, pack_id in enumerate(workspace.selected_packs):
         pack = found.get(pack_id)
         where = f"capability_packs[{index}]"
         if pack is None:
-            reader.add(ERROR, "mozaiks.E008", workspace.app_dir / "app.json", where,
+            reader.add(ERROR, "mozaiks.E008", app_json, where,
                        f"unknown capability pack '{pack_id}'",
                        f"available packs: {', '.join(sorted(found)) or 'none'}; or add its root to MOZAIKS_PACK_ROOTS")
             continue
+        if pack_id in superseded:
+            warn(reader, "mozaiks.W006", app_json, where,
+                 f"capability pack '{pack_id}' is superseded by '{superseded[pack_id]}', which is also selected; "
+                 f"'{pack_id}' is not enabled", f"remove '{pack_id}' from capability_packs")
+            found[pack_id] = _with_status(pack, "superseded")
+            continue
         missing = sorted(set(pack.licensed_services) - licensed)
         if pack.visibility == "licensed" and missing:
-            reader.add(ERROR, "mozaiks.E008", workspace.app_dir / "app.json", where,
+            reader.add(ERROR, "mozaiks.E008", app_json, where,
                        f"capability pack '{pack_id}' is refused: it requires the licensed service(s) "
                        f"{', '.join(missing)}, which MOZAIKS_LICENSED_SERVICES does not list",
                        f"license them and set MOZAIKS_LICENSED_SERVICES={','.join(missing)}, or remove the pack")
+            found[pack_id] = _with_status(pack, "refused")
+            continue
+        if pack.ownership == "hosted_pack" and workspace.host_mode == "oss" and (missing or not pack.licensed_services):
+            reader.add(ERROR, "mozaiks.E021", app_json, where,
+                       f"capability pack '{pack_id}' is a hosted pack: an OSS build (host_mode: oss) may not include "
+                       "it unless every licensed service it requires is licensed",
+                       "license its services (MOZAIKS_LICENSED_SERVICES), set MOZAIKS_HOST_MODE=hosted on a hosted "
+                       "build, or remove the pack")
+            found[pack_id] = _with_status(pack, "refused")
+            continue
+        unconfigured = sorted(set(pack.connectors) - connectors)
+        if unconfigured:
+            reader.add(ERROR, "mozaiks.E012", app_json, where,
+                       f"capability pack '{pack_id}' is refused: it requires the connector(s) "
+                       f"{', '.join(unconfigured)}, which MOZAIKS_CONNECTORS does not list",
+                       f"configure them and set MOZAIKS_CONNECTORS={','.join(unconfigured)}, or remove the pack")
             found[pack_id] = _with_status(pack, "refused")
             continue
         found[pack_id] = _with_status(pack, "enabled")
@@ -97,10 +169,17 @@ def _module_folders(workspace: Workspace, packs: list[PackSpec], reader: Documen
         folders += [(path.parent, "app") for path in sorted(modules_dir.glob("*/module.yaml"))]
     for pack in packs:
         for index, module_id in enumerate(pack.modules):
+            if pack.overlay is not None:
+                if not (modules_dir / module_id / "module.yaml").is_file():
+                    reader.add(ERROR, "mozaiks.E014", pack.manifest or pack.folder, f"contributes.modules[{index}]",
+                               f"pack '{pack.id}' contributes module '{module_id}' through its app_overlay/, which "
+                               "has not been promoted into this workspace",
+                               f"run `manage.py mozaiks stage --pack {pack.id}`, review it and promote it")
+                continue
             candidates = [pack.folder / "modules" / module_id, pack.folder]
             folder = next((c for c in candidates if (c / "module.yaml").exists() and c.name == module_id), None)
             if folder is None:
-                reader.add(ERROR, "mozaiks.E008", pack.folder / "capability_pack.yaml", f"contributes.modules[{index}]",
+                reader.add(ERROR, "mozaiks.E008", pack.manifest or pack.folder, f"contributes.modules[{index}]",
                            f"pack module '{module_id}' has no module.yaml", f"add modules/{module_id}/module.yaml")
                 continue
             folders.append((folder, f"pack:{pack.id}"))
@@ -122,7 +201,12 @@ def _modules(workspace: Workspace, folders: list[tuple[Path, str]], reserved: se
                        "remove one of the two modules")
             continue
         before = len(reader.problems)
-        spec = load_module(folder, _import_name(folder, module_id), source, reader)
+        pack_id = source.partition(":")[2] or workspace.provenance.get(f"modules/{module_id}", "")
+        pack = workspace.packs.get(pack_id)
+        ownership = pack.ownership if pack else "generated_module"
+        spec = load_module(folder, _import_name(folder, module_id), source, reader, ownership)
+        if spec is not None and pack_id:
+            spec = replace(spec, source_pack_id=pack_id)
         if spec is None:
             first = next((p for p in reader.problems[before:] if p.level == ERROR), None)
             workspace.failed_modules[module_id] = first.message if first else "invalid"
@@ -171,14 +255,16 @@ def _check_page(page: PageSpec, path: Path, workspace: Workspace, reader: Docume
 def _pages(workspace: Workspace, packs: list[PackSpec], reader: DocumentReader) -> None:
     files = sorted((workspace.app_dir / "ui" / "pages").glob("*.yaml"))
     for pack in packs:
-        files += [pack.folder / "pages" / f"{page_id}.yaml" for page_id in pack.pages]
+        if pack.overlay is None:
+            files += [pack.folder / "pages" / f"{page_id}.yaml" for page_id in pack.pages]
     for path in files:
         data = reader.read(path)
         if data is None or not reader.validate(data, schemas.PAGE, path):
             continue
+        name = reader.name(path)
         page = PageSpec(id=data["id"], title=data["title"], route=data["route"], blocks=tuple(data["blocks"]),
                         auth=data.get("auth", "required"), description=data.get("description", ""),
-                        file=reader.name(path))
+                        file=name, source_pack_id=workspace.provenance.get(name, ""))
         if page.route.strip("/").split("/")[0] in RESERVED_ROUTE_PREFIXES:
             reader.add(ERROR, "mozaiks.E009", path, "route",
                        f"route '{page.route}' is served by the framework itself, so this page would never show",
@@ -194,105 +280,82 @@ def _pages(workspace: Workspace, packs: list[PackSpec], reader: DocumentReader) 
             workspace.routes[page.route] = page.id
 
 
-def _lenient(workspace: Workspace, relative: str, schema: dict[str, Any], reader: DocumentReader) -> dict[str, Any]:
-    path = workspace.app_dir / relative
-    if not path.exists():
-        return {}
-    data = reader.read(path)
-    if not isinstance(data, dict):
-        return {}
-    reader.validate(data, schema, path, level="warning")
-    return data
-
-
-def _navigation(workspace: Workspace, reader: DocumentReader) -> None:
-    items: list[NavItem] = []
-    manifest_path = workspace.app_dir / "ui" / "route_manifest.json"
-    manifest = _lenient(workspace, "ui/route_manifest.json", schemas.ROUTE_MANIFEST, reader)
-    for index, route in enumerate(manifest.get("routes") or []):
-        if not isinstance(route, dict) or "page" not in route or "path" not in route:
-            continue
-        page = workspace.pages.get(route["page"])
-        if page is None:
-            warn(reader, "mozaiks.W001", manifest_path, f"routes[{index}].page",
-                 f"route '{route['path']}' names unknown page '{route['page']}'; it is not served",
-                 f"known pages: {', '.join(sorted(workspace.pages)) or 'none'}")
-            continue
-        workspace.routes.setdefault(route["path"], page.id)
-        if route.get("nav"):
-            items.append(NavItem(route.get("label") or page.title, route["path"], page.auth, "",
-                                 route.get("order", 100)))
-    nav_path = workspace.app_dir / "brand" / "navigation.json"
-    navigation = _lenient(workspace, "brand/navigation.json", schemas.NAVIGATION, reader)
-    for index, raw in enumerate(navigation.get("items") or []):
-        if not isinstance(raw, dict) or "label" not in raw:
-            continue
-        href = raw.get("href") or raw.get("route") or "/"
-        if raw.get("route") and raw["route"] not in workspace.routes:
-            warn(reader, "mozaiks.W001", nav_path, f"items[{index}].route",
-                 f"navigation item '{raw['label']}' points at '{raw['route']}', which no page serves",
-                 "add a page with that route or fix the link")
-            continue
-        page = workspace.page_for_route(raw.get("route", ""))
-        items.append(NavItem(raw["label"], href, raw.get("auth") or (page.auth if page else "public"),
-                             raw.get("icon", ""), raw.get("order", index)))
-    seen: set[str] = set()
-    workspace.navigation = tuple(item for item in sorted(items, key=lambda i: i.order)
-                                 if not (item.href in seen or seen.add(item.href)))
-
-
-def _brand(workspace: Workspace, reader: DocumentReader) -> None:
-    workspace.brand = _lenient(workspace, "brand/brand.json", schemas.BRAND, reader)
-    workspace.ui = _lenient(workspace, "brand/ui.json", schemas.UI, reader)
-    workspace.shell = _lenient(workspace, "config/shell.json", schemas.SHELL, reader)
-    for key in ("logo", "favicon"):
-        asset = workspace.brand.get(key)
-        if isinstance(asset, str) and asset and not (workspace.app_dir / "brand" / "assets" / asset).is_file():
-            warn(reader, "mozaiks.W003", workspace.app_dir / "brand" / "brand.json", key,
-                 f"{key} '{asset}' is not a file in brand/assets/", "add the file or remove the key")
-            workspace.brand = {**workspace.brand, key: None}
-
-
-def load_workspace(app_dir: Path, pack_roots: Iterable[Path] = (), licensed_services: Iterable[str] = (),
-                   reserved_labels: Iterable[str] = ()) -> Workspace:
-    """Read and validate the whole workspace once; problems are collected, never raised."""
-    app_dir = Path(app_dir).resolve()
-    workspace = Workspace(app_dir=app_dir)
-    reader = DocumentReader(app_dir, workspace.problems)
-    app_json = app_dir / "app.json"
-    data = reader.read(app_json) if app_json.exists() else None
+def _read_app_json(workspace: Workspace, reader: DocumentReader) -> None:
+    app_json = workspace.app_dir / "app.json"
     if not app_json.exists():
         reader.add(ERROR, "mozaiks.E001", app_json, "", "app.json is missing",
                    'create it: {"appId": "my-app", "appName": "My App", "version": "0.1.0"}')
+        return
+    data = reader.read(app_json)
     if isinstance(data, dict) and reader.validate(data, schemas.APP, app_json):
         workspace.app_id, workspace.app_name = data["appId"], data["appName"]
-        workspace.version = str(data["version"])
+        workspace.version = str(data.get("version", workspace.version))
         workspace.selected_packs = tuple(data.get("capability_packs") or ())
+        workspace.landing_spot = (data.get("startup") or {}).get("landing_spot", "")
+
+
+def _read_provenance(workspace: Workspace, reader: DocumentReader) -> None:
+    """``provenance.yaml``'s ``source_packs``: which pack contributed each promoted path."""
+    path = workspace.app_dir / PROVENANCE
+    data = reader.read(path) if path.is_file() else None
+    if isinstance(data, dict) and isinstance(data.get("source_packs"), dict):
+        workspace.provenance = {str(key): str(value) for key, value in data["source_packs"].items()}
+
+
+def load_workspace(app_dir: Path, pack_roots: Iterable[Path] = (), licensed_services: Iterable[str] = (),
+                   reserved_labels: Iterable[str] = (), host_mode: str = "oss",
+                   connectors: Iterable[str] = ()) -> Workspace:
+    """Read and validate the whole workspace once; problems are collected, never raised.
+
+    ``host_mode`` and ``licensed_services`` are the build policy inputs of the pack model;
+    ``connectors`` are the configured connectors packs may require.
+    """
+    app_dir = Path(app_dir).resolve()
+    workspace = Workspace(app_dir=app_dir, host_mode=host_mode)
+    reader = DocumentReader(app_dir, workspace.problems)
+    _read_app_json(workspace, reader)
+    _read_provenance(workspace, reader)
     found = _packs([FRAMEWORK_PACK_ROOT, *map(Path, pack_roots)], reader)
-    enabled = _enable_packs(workspace, found, set(licensed_services), reader)
     workspace.packs = found
+    enabled = _enable_packs(workspace, found, set(licensed_services), set(connectors), reader)
     reserved = set(RESERVED_LABELS) | set(reserved_labels)
     _modules(workspace, _module_folders(workspace, enabled, reader), reserved, reader)
     _check_reactions(workspace, reader)
     _pages(workspace, enabled, reader)
-    _navigation(workspace, reader)
-    _brand(workspace, reader)
-    workspace.workflow_dirs = tuple(path.parent for path in sorted((app_dir / "workflows").glob("*/orchestrator.yaml")))
+    read_navigation(workspace, reader)
+    read_brand(workspace, reader)
+    workspace.workflow_dirs = tuple(workflow_bundle_dirs(app_dir / "workflows"))
     workspace.workflow_dirs += _pack_workflows(enabled, reader)
     _check_pack_events(workspace, enabled, reader)
+    check_policy(workspace, enabled, reader)
     return workspace
+
+
+def workflow_bundle_dirs(root: Path) -> list[Path]:
+    """Bundles of a workflow root: ``<name>/orchestrator.yaml`` or the nested ``<name>/backend/orchestrator.yaml``."""
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in sorted(root.iterdir()):
+        if (entry / "orchestrator.yaml").is_file():
+            found.append(entry)
+        elif (entry / "backend" / "orchestrator.yaml").is_file():
+            found.append(entry / "backend")
+    return found
 
 
 def _pack_workflows(packs: list[PackSpec], reader: DocumentReader) -> tuple[Path, ...]:
     """The workflow bundles packs contribute (``contributes.workflows`` names folders of ``workflows/``)."""
     found: list[Path] = []
     for pack in packs:
+        if pack.overlay is not None:
+            continue
         for index, name in enumerate(pack.workflows):
             bundle = pack.folder / "workflows" / name
             if (bundle / "orchestrator.yaml").is_file():
                 found.append(bundle)
             else:
-                reader.add(ERROR, "mozaiks.E008", pack.folder / "capability_pack.yaml",
+                reader.add(ERROR, "mozaiks.E008", pack.manifest or pack.folder,
                            f"contributes.workflows[{index}]",
                            f"workflow '{name}' has no workflows/{name}/orchestrator.yaml",
                            "add the bundle or remove it from the manifest")
@@ -303,7 +366,7 @@ def _check_pack_events(workspace: Workspace, packs: list[PackSpec], reader: Docu
     for pack in packs:
         for index, event_type in enumerate(pack.events):
             if workspace.event(event_type) is None:
-                reader.add(ERROR, "mozaiks.E008", pack.folder / "capability_pack.yaml", f"contributes.events[{index}]",
+                reader.add(ERROR, "mozaiks.E008", pack.manifest or pack.folder, f"contributes.events[{index}]",
                            f"pack '{pack.id}' contributes event '{event_type}', which none of its modules declares",
                            "declare it in the module's contracts/events.yaml")
 

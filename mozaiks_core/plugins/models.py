@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from mozaiks_core.auth.models import Organization
@@ -93,3 +94,49 @@ class WorkspaceComponent(models.Model):
 
     def __str__(self) -> str:
         return "workspace component"
+
+
+class StagedChange(models.Model):
+    """A set of artifacts a builder staged for the workspace: validated, reviewed, then promoted.
+
+    The files live in ``MOZAIKS_STAGING_DIR/<id>/files/`` until promotion copies them into
+    ``MOZAIKS_APP_DIR``; ``files`` is the per-file diff against the live workspace at staging time.
+    """
+
+    class Status(models.TextChoices):
+        STAGED = "staged", "staged (awaiting review)"
+        INVALID = "invalid", "invalid (fails validation)"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+        PROMOTED = "promoted", "promoted"
+        FAILED = "failed", "promotion failed"
+
+    label = models.CharField(max_length=200)
+    origin = models.CharField(max_length=32, default="cli", help_text="cli, api, workflow or pack")
+    source_pack_id = models.CharField(max_length=64, blank=True, db_index=True)
+    chat_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STAGED, db_index=True)
+    files = models.JSONField(default=list, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "staged change"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.label} ({self.status})"
+
+    def error_count(self) -> int:
+        """How many validation errors the staged workspace has."""
+        return sum(1 for problem in self.problems if problem.get("level") == "error")

@@ -29,7 +29,9 @@ class HandlerUnavailable(RuntimeError):
 def get_workspace() -> Workspace:
     """The workspace of the configured ``MOZAIKS_APP_DIR`` (memory only after the first call)."""
     return cached_workspace(settings.MOZAIKS_APP_DIR, getattr(settings, "MOZAIKS_PACK_ROOTS", []),
-                            getattr(settings, "MOZAIKS_LICENSED_SERVICES", []))
+                            getattr(settings, "MOZAIKS_LICENSED_SERVICES", []),
+                            host_mode=getattr(settings, "MOZAIKS_HOST_MODE", "oss"),
+                            connectors=getattr(settings, "MOZAIKS_CONNECTORS", []))
 
 
 def loaded_plugins() -> list[LoadedPlugin]:
@@ -64,6 +66,27 @@ def method_for(module: ModuleSpec, name: str) -> Any:
     if not callable(method):
         raise HandlerUnavailable(f"handler '{module.handler}' of module '{module.id}' has no method '{name}'")
     return method
+
+
+def preflight_for(module: ModuleSpec) -> Any:
+    """``preflight(ctx, action_id, data)`` of the module's ``backend/policy.py``, or None without one.
+
+    The generated-module contract gives ``policy.py`` the ownership preflight: it runs before every
+    action and refuses one by raising ``ModuleActionError``.
+    """
+    if "policy.py" not in module.backend_files:
+        return None
+    key = f"{module.id}:policy"
+    if key in _broken:
+        raise HandlerUnavailable(_broken[key])
+    if key not in _handlers:
+        try:
+            _handlers[key] = getattr(importlib.import_module(f"{module.import_name}.backend.policy"),
+                                     "preflight", None)
+        except Exception as exc:
+            _broken[key] = f"backend/policy.py of module '{module.id}' cannot be loaded: {exc!r}"
+            raise HandlerUnavailable(_broken[key]) from exc
+    return _handlers[key]
 
 
 def plugin_reactions() -> list[ReactionSpec]:

@@ -15,6 +15,8 @@ from mozaiks_core.plugins.specs import NavItem
 CSS_VARIABLES = {
     "primary": "--mz-primary", "primary_contrast": "--mz-primary-contrast", "background": "--mz-bg",
     "surface": "--mz-surface", "text": "--mz-text", "muted": "--mz-muted", "border": "--mz-border",
+    "secondary": "--mz-secondary", "accent": "--mz-accent", "success": "--mz-success", "warning": "--mz-warning",
+    "error": "--mz-error",
 }
 FONT_VARIABLES = {"body": "--mz-font", "heading": "--mz-font-heading"}
 
@@ -78,6 +80,9 @@ def theme_config() -> dict[str, Any]:
         "font_urls": [url for url in brand.get("font_urls") or [] if isinstance(url, str) and url.startswith("https://")],
         "density": ui.get("density", "comfortable"),
         "footer_text": workspace.shell.get("footer_text", ""),
+        "landing_spot": workspace.landing_spot or "/",
+        "startup_mode": workspace.startup_mode,
+        "tagline": brand.get("tagline", ""),
     }
 
 

@@ -81,6 +81,8 @@ class ModuleSpec:
     import_name: str
     handler: str = ""
     source: str = "app"
+    ownership: str = "generated_module"
+    source_pack_id: str = ""
     permissions: dict[str, PermissionSpec] = field(default_factory=dict)
     actions: dict[str, ActionSpec] = field(default_factory=dict)
     events: dict[str, EventSpec] = field(default_factory=dict)
@@ -88,28 +90,57 @@ class ModuleSpec:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     notification_categories: tuple[dict[str, Any], ...] = ()
     admin_models: tuple[dict[str, Any], ...] = ()
-    api_router: str = ""
-    startup_service: str = ""
+    admin_panels: tuple[str, ...] = ()
+    api_routers: tuple[str, ...] = ()
+    startup_services: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    backend_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class PackSpec:
-    """A capability pack manifest found under a pack root."""
+    """A capability pack manifest (``manifest.yaml``) found under a pack root.
+
+    Every field of the published pack model is kept. Some drive loading (``requires``,
+    ``contributes``, ``supersedes``, ``capability_source``, ``adapter_template``); the others are
+    carried for builders and shown in the admin (``pack_type``, ``supported_domains``, ``branding``,
+    ``generation_rules``, ``hard_constraints``, ``surfaces``).
+    """
 
     id: str
     label: str
     version: str
     visibility: str
     folder: Path
+    manifest: Path | None = None
     description: str = ""
+    summary: str = ""
+    pack_type: str = ""
+    implementation_mode: str = ""
+    delivery_mode: str = "app_embedded"
+    ownership: str = "framework_pack"
     licensed_services: tuple[str, ...] = ()
+    connectors: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
+    admin_sections: tuple[str, ...] = ()
     workflows: tuple[str, ...] = ()
     events: tuple[str, ...] = ()
     hard_constraints: tuple[str, ...] = ()
+    surfaces: tuple[dict[str, Any], ...] = ()
+    supported_domains: tuple[str, ...] = ()
+    branding: dict[str, Any] = field(default_factory=dict)
+    generation_rules: tuple[str, ...] = ()
+    supersedes: tuple[str, ...] = ()
+    adapter_template: str = ""
     enabled: bool = False
     status: str = "available"
+
+    @property
+    def overlay(self) -> Path | None:
+        """The pack's ``app_overlay/`` (a promotable workspace fragment), when it ships one."""
+        folder = self.folder / "app_overlay"
+        return folder if folder.is_dir() else None
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,7 @@ class PageSpec:
     auth: str = "required"
     description: str = ""
     file: str = ""
+    source_pack_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +185,10 @@ class Workspace:
     brand: dict[str, Any] = field(default_factory=dict)
     ui: dict[str, Any] = field(default_factory=dict)
     shell: dict[str, Any] = field(default_factory=dict)
+    landing_spot: str = ""
+    startup_mode: str = ""
+    host_mode: str = "oss"
+    provenance: dict[str, str] = field(default_factory=dict)
     workflow_dirs: tuple[Path, ...] = ()
     failed_modules: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)

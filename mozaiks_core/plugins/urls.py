@@ -1,7 +1,9 @@
 """Pages of the plugin host: declarative pages at their routes, brand assets, and module URLs.
 
 Each module (and enabled pack) with a ``urls.py`` is included at the site root under its own
-``app_name`` namespace; workspace page routes are explicit patterns computed once at startup.
+``app_name`` namespace; workspace page routes are explicit patterns computed at startup (so
+``reverse("mozaiks_plugins:page-<id>")`` works), followed by one pattern that serves the routes of
+the current workspace revision: pages promoted after startup are served without a restart.
 """
 
 from __future__ import annotations
@@ -10,12 +12,22 @@ import importlib.util
 import logging
 
 from django.urls import URLPattern, URLResolver, include, path
+from django.urls.resolvers import RoutePattern
 
 from mozaiks_core.plugins.pages import page_view
 from mozaiks_core.plugins.registry import get_workspace
 from mozaiks_core.plugins.views import brand_asset, default_home
 
 logger = logging.getLogger(__name__)
+
+
+class CurrentPageRoutes(RoutePattern):
+    """Matches a path only when the workspace as it is now serves a page there."""
+
+    def match(self, path: str) -> tuple[str, tuple[()], dict[str, str]] | None:
+        """``greeter`` → ``{"route": "/greeter"}`` while a page has that route."""
+        route = "/" + path
+        return ("", (), {"route": route}) if route in get_workspace().routes else None
 
 
 def _own_patterns() -> list[URLPattern]:
@@ -26,6 +38,7 @@ def _own_patterns() -> list[URLPattern]:
                              name=f"page-{page_id}" if workspace.pages[page_id].route == route else None))
     if "/" not in workspace.routes:
         patterns.append(path("", default_home, name="home"))
+    patterns.append(URLPattern(CurrentPageRoutes("<path:route>", is_endpoint=True), page_view))
     return patterns
 
 

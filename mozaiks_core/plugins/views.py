@@ -6,18 +6,18 @@ import mimetypes
 from pathlib import Path
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from mozaiks_core.plugins.presentation import asset_path
 from mozaiks_core.plugins.registry import get_workspace
 
 ASSET_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".otf"}
 
 
 def brand_asset(request: HttpRequest, name: str) -> FileResponse:
-    """A file of ``brand/assets/`` (images and fonts only; no path may leave that folder)."""
-    root = (get_workspace().app_dir / "brand" / "assets").resolve()
-    path = (root / name).resolve()
-    if not path.is_relative_to(root) or not path.is_file() or path.suffix.lower() not in ASSET_TYPES:
+    """A file of ``brand/assets/`` or ``brand/public/`` (images and fonts only; no path may leave them)."""
+    path = asset_path(get_workspace(), name)
+    if path is None or path.suffix.lower() not in ASSET_TYPES:
         raise Http404("no such brand asset")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     response = FileResponse(Path(path).open("rb"), content_type=content_type)  # noqa: SIM115 (closed by Django)
@@ -27,5 +27,8 @@ def brand_asset(request: HttpRequest, name: str) -> FileResponse:
 
 
 def default_home(request: HttpRequest) -> HttpResponse:
-    """The landing page of a workspace without a page at ``/``."""
-    return render(request, "mozaiks/home.html", {"workspace": get_workspace()})
+    """The landing page of a workspace without a page at ``/``: its ``landing_spot`` when one is set."""
+    workspace = get_workspace()
+    if workspace.landing_spot and workspace.landing_spot != "/":
+        return redirect(workspace.landing_spot)
+    return render(request, "mozaiks/home.html", {"workspace": workspace})

@@ -13,17 +13,16 @@ logger = logging.getLogger(__name__)
 
 
 def start_services() -> list[str]:
-    """Call every module's ``startup_service``; a failing one is logged, the others still start."""
+    """Call every module's ``startup_service`` extensions; a failing one is logged, the others still start."""
     started = []
     for module in get_workspace().modules.values():
-        if not module.startup_service:
-            continue
-        try:
-            import_dotted(module.import_name, module.startup_service)()
-        except Exception:
-            logger.exception("startup service %s of module %s failed", module.startup_service, module.id)
-            continue
-        started.append(module.id)
+        for entrypoint in module.startup_services:
+            try:
+                import_dotted(module.import_name, entrypoint)()
+            except Exception:
+                logger.exception("startup service %s of module %s failed", entrypoint, module.id)
+                continue
+            started.append(module.id)
     return started
 
 

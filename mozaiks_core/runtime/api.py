@@ -208,7 +208,7 @@ def capabilities(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"capabilities": [
         {"capability_id": view.capability_id, "workflow_name": view.workflow_name, "label": view.label,
          "description": view.description, "visibility": view.visibility, "allowed": view.allowed,
-         "reason": view.reason}
+         "reason": view.reason, "capability_source": view.ownership}
         for view in views
     ]})
 

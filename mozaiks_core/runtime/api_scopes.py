@@ -28,9 +28,13 @@ _VIEWS = "mozaiks_core.runtime.api"
 
 
 def _workflow() -> str:
-    names = services.workflow_names()
+    """A loaded workflow that is a capability of its own name (launched by that name)."""
+    from mozaiks_core.entitlements.capabilities import declared_capabilities
+
+    named = {spec.workflow for spec in declared_capabilities()}
+    names = [name for name in services.workflow_names() if name not in named]
     if not names:
-        raise LookupError("the scoping check needs at least one loaded workflow in the app workspace")
+        raise LookupError("the scoping check needs a loaded workflow that capabilities.yaml does not name")
     return names[0]
 
 

@@ -19,12 +19,13 @@ class MozaiksRuntimeConfig(AppConfig):
         from mozaiks_core.entitlements.capabilities import provide_workflow_names
         from mozaiks_core.runtime import tasks  # noqa: F401
         from mozaiks_core.runtime.bundles import get_registry
-        from mozaiks_core.runtime.bundles.registry import validate_workflows
+        from mozaiks_core.runtime.bundles.registry import validate_workflow_root, validate_workflows
         from mozaiks_core.runtime.engine import mozaiksai_shim
         from mozaiks_core.runtime.revocations import on_credentials_changed
-        from mozaiks_core.validation import register_validator
+        from mozaiks_core.validation import register_validator, register_workspace_validator
 
         mozaiksai_shim.install()
         register_validator("workflows", validate_workflows)
+        register_workspace_validator("workflows", validate_workflow_root)
         provide_workflow_names(lambda: set(get_registry().bundles) | set(get_registry().errors))
         credentials_changed.connect(on_credentials_changed, dispatch_uid="mozaiks_runtime_credentials_changed")

@@ -14,7 +14,7 @@ from mozaiks_core.plugins.documents import DocumentReader
 from mozaiks_core.plugins.module_manifest import load_module
 from mozaiks_core.validation import Problem
 from tests.fuzz.strategies import PATHS, json_trees, nested_yaml, replace_at, yaml_documents
-from tests.plugins.conftest import NOTES_EVENTS, NOTES_MODULE, NOTES_REACTIONS
+from tests.plugins.conftest import HANDLER, NOTES_EVENTS, NOTES_MODULE, NOTES_REACTIONS
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -25,7 +25,8 @@ def _load(files: dict[str, str]) -> tuple[Any, list[Problem]]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "notes"
         (folder / "contracts").mkdir(parents=True)
-        defaults = {"module.yaml": yaml.safe_dump(NOTES_MODULE),
+        (folder / "backend").mkdir()
+        defaults = {"module.yaml": yaml.safe_dump(NOTES_MODULE), "backend/handler.py": HANDLER,
                     "contracts/events.yaml": yaml.safe_dump(NOTES_EVENTS),
                     "contracts/reactions.yaml": yaml.safe_dump(NOTES_REACTIONS)}
         for name, text in {**defaults, **files}.items():

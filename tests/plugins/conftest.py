@@ -18,7 +18,7 @@ from mozaiks_core.plugins.specs import Workspace
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 NOTES_MODULE: dict[str, Any] = {
-    "schema": "mozaiks.module.v1",
+    "schema_version": "mozaiks.module.v1",
     "module": {"id": "notes", "display_name": "Notes", "version": "1.0.0", "description": "Notes.",
                "handler": "backend.handler:NotesHandler"},
     "permissions": [{"id": "notes.write", "roles": ["owner", "admin"]}],
@@ -32,9 +32,9 @@ NOTES_MODULE: dict[str, Any] = {
 NOTES_EVENTS = {"events": [{"type": "domain.notes.note_added",
                             "payload_schema": {"type": "object", "required": ["text"]}}]}
 NOTES_REACTIONS = {"reactions": [
-    {"id": "log", "on": "domain.notes.note_added", "kind": "handler", "handler_method": "on_note"},
-    {"id": "tell", "on": "domain.notes.note_added", "kind": "notification",
-     "notification": {"title": "Note: {payload.text}"}},
+    {"id": "log", "event_type": "domain.notes.note_added", "target": {"kind": "handler", "handler_method": "on_note"}},
+    {"id": "tell", "event_type": "domain.notes.note_added",
+     "target": {"kind": "notification", "notification": {"title": "Note: {payload.text}"}}},
 ]}
 HANDLER = '''
 class NotesHandler:

@@ -44,7 +44,7 @@ def test_the_worker_profile_starts_each_startup_service_and_a_failing_one_does_n
     write(notes / "runtime_extensions.yaml", {"startup_service": "backend.service:start"})
     write(notes / "backend" / "service.py", f"def start():\n    open({str(marker)!r}, 'w').write('notes')\n")
     broken = workspace_dir / "modules" / "broken_service"
-    write(broken / "module.yaml", {"schema": "mozaiks.module.v1",
+    write(broken / "module.yaml", {"schema_version": "mozaiks.module.v1",
                                    "module": {"id": "broken_service", "display_name": "B", "version": "1"}})
     write(broken / "runtime_extensions.yaml", {"startup_service": "backend.service:start"})
     write(broken / "backend" / "service.py", "def start():\n    raise RuntimeError('no queue')\n")

@@ -19,12 +19,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_plugin"
 @pytest.fixture(scope="module")
 def broken_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = build_workspace(tmp_path_factory.mktemp("broken") / "app")
-    write(root / "modules" / "admin" / "module.yaml", "schema: mozaiks.module.v1\nmodule: {id: admin}\n")
+    write(root / "modules" / "admin" / "module.yaml", "schema_version: mozaiks.module.v1\nmodule: {id: admin}\n")
     write(root / "modules" / "notes" / "contracts" / "reactions.yaml", {"reactions": [
         {"id": "log", "on": "domain.notes.note_added", "kind": "handler", "handler_method": "on_missing"}]})
     write(root / "ui" / "pages" / "bad.yaml", "id: bad\n  title: [\n")
     calc = root / "modules" / "calc"
-    write(calc / "module.yaml", {"schema": "mozaiks.module.v1",
+    write(calc / "module.yaml", {"schema_version": "mozaiks.module.v1",
                                  "module": {"id": "calc", "display_name": "Calc", "version": "1",
                                             "handler": "backend.handler:Calculator"}})
     write(calc / "backend" / "handler.py", "import not_installed_anywhere\n")

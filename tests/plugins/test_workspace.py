@@ -44,11 +44,11 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str, str]] = {
     "broken JSON": (lambda root: write(root / "app.json", '{"appId": "x",}'), "mozaiks.E001", "app.json",
                     "line 1 column 15"),
     "unknown key in a module": (lambda root: write(_module_yaml(root), {**NOTES_MODULE, "colour": "red"}),
-                                "mozaiks.E002", "modules/notes/module.yaml", ""),
+                                "mozaiks.W004", "modules/notes/module.yaml", "colour"),
     "unknown key in an action": (
         lambda root: write(_module_yaml(root), {**NOTES_MODULE, "actions": [
             {**NOTES_MODULE["actions"][1], "verb": "GET"}]}),
-        "mozaiks.E002", "modules/notes/module.yaml", "actions[0]"),
+        "mozaiks.W004", "modules/notes/module.yaml", "actions[0].verb"),
     "wrong action type": (
         lambda root: write(_module_yaml(root), {**NOTES_MODULE, "actions": [
             {**NOTES_MODULE["actions"][1], "type": "command"}]}),
@@ -72,12 +72,13 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str, str]] = {
         "mozaiks.E007", "modules/notes/contracts/events.yaml", "events[1].type"),
     "reaction to an unknown event": (
         lambda root: write(root / "modules/notes/contracts/reactions.yaml", {"reactions": [
-            {"id": "log", "on": "domain.notes.nothing", "kind": "handler", "handler_method": "on_note"}]}),
+            {"id": "log", "event_type": "domain.notes.nothing",
+             "target": {"kind": "handler", "handler_method": "on_note"}}]}),
         "mozaiks.E006", "modules/notes/contracts/reactions.yaml", "reactions[0].on"),
     "handler reaction without a method": (
         lambda root: write(root / "modules/notes/contracts/reactions.yaml", {"reactions": [
-            {"id": "log", "on": "domain.notes.note_added", "kind": "handler"}]}),
-        "mozaiks.E002", "modules/notes/contracts/reactions.yaml", "reactions[0]"),
+            {"id": "log", "event_type": "domain.notes.note_added", "target": {"kind": "handler"}}]}),
+        "mozaiks.E002", "modules/notes/contracts/reactions.yaml", "reactions[0].target"),
     "python syntax error": (
         lambda root: write(root / "modules/notes/backend/handler.py", "class Broken(:\n"),
         "mozaiks.E005", "modules/notes/backend/handler.py", "line 1"),
@@ -140,7 +141,7 @@ def test_a_licensed_pack_is_refused_without_its_licensed_service_and_enabled_wit
                                                                                        tmp_path: Path) -> None:
     root = tmp_path / "packs"
     write(root / "insights" / "capability_pack.yaml", {
-        "schema": "mozaiks.capability_pack.v1", "capability_pack_id": "insights", "label": "Insights",
+        "schema_version": "mozaiks.capability_pack.v1", "capability_pack_id": "insights", "label": "Insights",
         "visibility": "licensed", "requires": {"licensed_services": ["insights-api"]},
         "contributes": {"pages": ["insights"]}})
     write(root / "insights" / "pages" / "insights.yaml",
@@ -171,7 +172,7 @@ def test_a_pack_contributes_its_listed_workflows_and_must_declare_its_events(wor
                                                                               tmp_path: Path) -> None:
     root = tmp_path / "packs"
     write(root / "helpdesk" / "capability_pack.yaml", {
-        "schema": "mozaiks.capability_pack.v1", "capability_pack_id": "helpdesk", "label": "Helpdesk",
+        "schema_version": "mozaiks.capability_pack.v1", "capability_pack_id": "helpdesk", "label": "Helpdesk",
         "visibility": "public", "contributes": {"workflows": ["Triage", "Missing"], "events": ["domain.notes.gone"]}})
     write(root / "helpdesk" / "workflows" / "Triage" / "orchestrator.yaml", {"workflow_name": "Triage"})
     write(workspace_dir / "app.json", {"appId": "f", "appName": "F", "version": "1",

@@ -57,7 +57,9 @@ def load_bundle(bundle_dir: Path) -> tuple[WorkflowBundle | None, list[Problem]]
     """Load the bundle in ``bundle_dir``: the bundle (``None`` on errors) and all its problems."""
     problems = ProblemCollector(bundle_dir)
     raw = problems.mapping("orchestrator.yaml", problems.read("orchestrator.yaml", required=True))
-    orchestrator = _orchestrator(problems, raw, bundle_dir.name)
+    # the nested layout (workflows/<name>/backend/) is named after <name>, not "backend"
+    default_name = bundle_dir.parent.name if bundle_dir.name == "backend" else bundle_dir.name
+    orchestrator = _orchestrator(problems, raw, default_name)
     agents = _agents(problems, orchestrator)
     tools_loader = ToolFileLoader(orchestrator.workflow_name, bundle_dir, problems)
     tools_yaml = problems.mapping("tools.yaml", problems.read("tools.yaml"))  # read once: tools and lifecycle

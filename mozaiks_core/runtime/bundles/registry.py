@@ -1,8 +1,10 @@
 """The workflow registry: every bundle of every workflow root, loaded once and cached.
 
 Roots are ``MOZAIKS_APP_DIR/workflows`` then ``MOZAIKS_WORKFLOW_ROOTS``; a folder holding an
-``orchestrator.yaml`` is a workflow. With ``DEBUG`` the registry reloads when a file of a root
-changes (an mtime scan at most once a second); otherwise it loads once per process.
+``orchestrator.yaml`` is a workflow, and so is one whose ``backend/`` holds it (the nested layout
+of generated apps: ``workflows/<name>/backend/orchestrator.yaml``). With ``DEBUG`` the registry
+reloads when a file of a root changes (an mtime scan at most once a second); otherwise it loads
+once per process and again at each new workspace revision (the reload signal promotion writes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mozaiks_core.runtime.bundles.loader import load_bundle
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
 from mozaiks_core.runtime.bundles.reader import display_path
 from mozaiks_core.validation import ERROR, WARNING, Problem
+from mozaiks_core.workspace_info import workspace_revision
 
 _SCAN_INTERVAL_SECONDS = 1.0
 
@@ -53,7 +56,13 @@ def workflow_roots() -> tuple[Path, ...]:
 def _bundle_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(entry for entry in root.iterdir() if (entry / "orchestrator.yaml").is_file())
+    found = []
+    for entry in sorted(root.iterdir()):
+        if (entry / "orchestrator.yaml").is_file():
+            found.append(entry)
+        elif (entry / "backend" / "orchestrator.yaml").is_file():
+            found.append(entry / "backend")
+    return found
 
 
 def load_registry(roots: tuple[Path, ...] | None = None) -> WorkflowRegistry:
@@ -105,15 +114,18 @@ class _RegistryCache:
         self.registry: WorkflowRegistry | None = None
         self.signature: tuple[tuple[str, int, int], ...] = ()
         self.checked_at = 0.0
+        self.revision = ""
 
     def get(self, *, refresh: bool) -> WorkflowRegistry:
         with self.lock:
             roots = workflow_roots()
-            stale = self.registry is None or refresh or self.registry.roots != roots
+            revision = workspace_revision()
+            stale = self.registry is None or refresh or self.registry.roots != roots or revision != self.revision
             if not stale and settings.DEBUG and time.monotonic() - self.checked_at >= _SCAN_INTERVAL_SECONDS:
                 self.checked_at = time.monotonic()
                 stale = _signature(roots) != self.signature
             if stale:
+                self.revision = revision
                 self.signature = _signature(roots)
                 self.checked_at = time.monotonic()
                 self.registry = load_registry(roots)
@@ -132,3 +144,24 @@ def get_registry(*, refresh: bool = False) -> WorkflowRegistry:
 def validate_workflows() -> list[Problem]:
     """Validator for ``manage.py mozaiks validate``: every problem of every bundle, freshly loaded."""
     return get_registry(refresh=True).problems
+
+
+def validate_workflow_root(app_dir: Path) -> list[Problem]:
+    """Check the bundles of a workspace folder (a staged one too): every bundle problem, and two
+    bundles claiming the same workflow name is an error naming both files."""
+    registry = load_registry(((Path(app_dir) / "workflows").resolve(),))
+    problems = []
+    for problem in registry.problems:
+        if problem.code == "workflow.duplicate_name":
+            problem = Problem(ERROR, "mozaiks.E030", problem.file, problem.path,
+                              problem.message.replace("; this one is ignored.", "") +
+                              f" (first defined by {_first_definition(registry, problem)})",
+                              "give each workflow its own workflow_name; nothing is promoted until then")
+        problems.append(problem)
+    return problems
+
+
+def _first_definition(registry: WorkflowRegistry, duplicate: Problem) -> str:
+    name = duplicate.message.split("'")[1] if "'" in duplicate.message else ""
+    bundle = registry.bundles.get(name)
+    return display_path(bundle.path / "orchestrator.yaml") if bundle is not None else name
