@@ -39,6 +39,7 @@ from mozaiks_core.entitlements.metering import (
     record_many_pipelined,
 )
 from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
+from mozaiks_core.observability import metrics
 
 T = TypeVar("T")
 
@@ -99,6 +100,7 @@ def denial_body(decision: Decision) -> dict[str, Any]:
 
 def _denied(decision: Decision) -> RunPermission:
     body = denial_body(decision)
+    metrics.quota_refused(decision.key, body["error"])
     return RunPermission(False, body["error"], body["message"], body, denial_status(decision))
 
 
@@ -331,6 +333,7 @@ def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capab
         details = {**denial_body(Decision(False, t.LIMIT_EXCEEDED, key, limit=budget.limit, used=budget.used,
                                           remaining=0)), "error": "TOKEN_BUDGET_EXCEEDED"}
         details["message"] = "Your organization's token budget is used up; upgrade or wait for the next period."
+        metrics.quota_refused(key, "TOKEN_BUDGET_EXCEEDED")
         return RunPermission(False, "TOKEN_BUDGET_EXCEEDED", details["message"], details, 402)
     return _consume_run(user, organization, transaction_id)
 

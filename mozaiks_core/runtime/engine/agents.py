@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from autogen.agentchat.group.patterns import AutoPattern, DefaultPattern, Random
 from autogen.agentchat.group.patterns.pattern import Pattern
 from autogen.tools import Tool
 
+from mozaiks_core.observability import metrics
 from mozaiks_core.runtime.bundles.models import HandoffRule, WorkflowBundle
 from mozaiks_core.runtime.engine.auto_tools import AutoTool, auto_tool_for, invoke_auto_tool, sent_message_content
 from mozaiks_core.runtime.engine.bridge import HookBridge
@@ -81,13 +83,16 @@ class RunState:
         """
         self.before_llm_call(agent)
         capture = _UsageCapture(llm_client, off_the_loop=self.script is None)
+        started = time.perf_counter()
         reply = generate(capture)
+        seconds = time.perf_counter() - started
         usage = getattr(capture.response, "usage", None)
         if usage is not None and (getattr(usage, "prompt_tokens", 0) or getattr(usage, "completion_tokens", 0)):
             prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
         else:  # streamed replies of some servers carry no usage: estimate like the scripted model
             prompt = estimate_tokens("".join(str(message.get("content") or "") for message in messages))
             completion = estimate_tokens(str(reply or ""))
+        metrics.llm_call(self.model, seconds, prompt, completion)
         self.record_usage(agent, prompt, completion)
         return reply
 

@@ -28,6 +28,7 @@ from channels.sessions import InstanceSessionWrapper
 
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.db.async_db import db_call, db_write
+from mozaiks_core.observability import logs, metrics
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 from mozaiks_core.runtime.protocol.frames import (
@@ -143,6 +144,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=POLICY_VIOLATION)
             return
         self.session = await db_call(ChatSession.objects.get)(pk=session.pk)
+        self.counted = True
+        metrics.socket_opened()
+        # The connection's task (and the tasks it starts) logs with its chat and organization.
+        logs.bind(chat_id=self.session.chat_id, org=self.session.organization_id)
         self.delivered_seq = self.session.last_seq
         self.receiving_directly = attach_receiver(self.channel_layer, self.channel_name, self._receive_directly)
         await self.channel_layer.group_add(chat_group(session.chat_id), self.channel_name)
@@ -172,6 +177,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # (queued for dispatch) and not yet handled. Class defaults: dispatch runs before connect.
     dispatching = False
     declined = 0
+    counted = False  # in the open-sockets gauge (an accepted, authorized socket)
 
     def _receive_directly(self, message: dict[str, Any]) -> bool:
         """The channel layer's receiver (see ``layers.attach_receiver``): handle ``chat.frames`` now
@@ -183,6 +189,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.declined += 1
             return False
         self._queue_in_order(message["frames"])
+        metrics.frames_delivered(message.get("emitted_at"))
         return True
 
     def _follows_delivered(self, frames: list[list[Any]]) -> bool:
@@ -206,6 +213,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Unsubscribe; the run keeps going without this socket."""
+        if self.counted:
+            self.counted = False
+            metrics.socket_closed()
         self._stop_receiving_directly()
         if self.subscribed:
             await self.channel_layer.group_discard(chat_group(self.session.chat_id), self.channel_name)
@@ -265,6 +275,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             try:
                 async with asyncio.timeout(self.stall_seconds):
                     await self.send_frame(text)
+                metrics.frame_sent()
             except TimeoutError:
                 self._drop_slow_client(f"no frame sent for {self.stall_seconds:g}s")
                 return
@@ -290,6 +301,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_frames(self, message: dict[str, Any]) -> None:
         """Committed events (and ``chat.print`` deltas) from the run, in seq order without duplicates."""
+        metrics.frames_delivered(message.get("emitted_at"))
         for seq, text in message["frames"]:
             if seq is None:
                 self._queue(text)
@@ -331,6 +343,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             frame = parse_inbound(text_data, bytes_data, mozaiks_settings().ws_max_frame_bytes)
+        except FrameError as error:
+            metrics.frame_received(None)
+            self._queue(error_frame(error.code, error.message, **error.details))
+            return
+        metrics.frame_received(frame.type)
+        try:
             await self._handle(frame)
         except FrameError as error:
             self._queue(error_frame(error.code, error.message, **error.details))
