@@ -174,23 +174,28 @@ class BacklogCollector(Collector):
 
 
 def _outbox_backlog() -> dict[str, int] | None:
+    from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
     from django.db import DatabaseError
 
-    from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
-
     try:
+        from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
+
         backlog = {"pending_events": OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).count()}
         for status in (EventDelivery.Status.PENDING, EventDelivery.Status.FAILED):
             backlog[f"{status}_deliveries"] = EventDelivery.objects.filter(status=status).count()
-    except DatabaseError:
+    except (DatabaseError, ImproperlyConfigured, AppRegistryNotReady):  # no database here: left out
         return None
     return backlog
 
 
 def _celery_queue_depths() -> dict[str, int] | None:
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
-    broker = str(getattr(settings, "CELERY_BROKER_URL", ""))
+    try:
+        broker = str(getattr(settings, "CELERY_BROKER_URL", ""))
+    except ImproperlyConfigured:  # no settings here: left out
+        return None
     if not broker.startswith(("redis://", "rediss://")):
         return None
     import redis

@@ -1,6 +1,7 @@
 """The ``openai`` provider against a local OpenAI-compatible server: model override, streaming, usage."""
 
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -129,3 +130,17 @@ async def test_a_model_server_error_fails_the_run_with_model_error_and_the_reaso
     assert (outcome.status, outcome.error_code) == ("failed", "MODEL_ERROR")
     assert "model 'missing-model' not found" in outcome.summary
     assert hooks.events("usage") == []
+
+
+async def test_a_call_to_a_model_ag2_has_no_price_for_logs_no_cost_warning(
+    compatible_server, hooks, context, bundle_copy, caplog
+):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": "workflow_name: Valid\nmax_turns: 2\ninitial_message: Hi.\nmodel: tiny-llm\n",
+    })
+
+    with caplog.at_level(logging.WARNING, logger="autogen"):
+        outcome = await run_workflow(bundle, context("Valid"), hooks)
+
+    assert outcome.status == "completed", outcome.summary
+    assert [record.getMessage() for record in caplog.records if "cost will be 0" in record.getMessage()] == []
