@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from mozaiks_core.db.async_db import db_call
 from mozaiks_core.entitlements.services import TokenBudget
-from mozaiks_core.observability import logs, metrics
+from mozaiks_core.observability import logs, metrics, tracing
 from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
 from mozaiks_core.runtime.protocol.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
@@ -75,6 +75,7 @@ class RunService:
         self._asked: set[str] = set()  # request ids this run asked (closed when it ends)
         self._budget_exhausted = False
         self._organization_pk = session.organization_id
+        self.trace_context: Any = None  # the run span's context, for the writer's publish spans
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -113,7 +114,8 @@ class RunService:
 
     def _submit(self, **fields: Any) -> None:
         """Queue a write of this run for the writer (guarded by the run's claim)."""
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, claim=self.claim, **fields))
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, claim=self.claim, trace=self.trace_context,
+                                      **fields))
 
     def update_session(self, **fields: Any) -> None:
         """Change the chat row in order with the events (same batch, same transaction)."""
@@ -351,11 +353,12 @@ def _load_run_state(chat_id: str, claim: str | None = None) -> RunState:
 
 
 async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None,
-                      claim: str | None = None) -> RunOutcome:
+                      claim: str | None = None, trace: dict[str, str] | None = None) -> RunOutcome:
     """Run a chat that :func:`~mozaiks_core.runtime.services.start_run` has claimed, to its end.
 
     ``bundle`` replaces the registry's bundle of the chat's workflow (the benchmark's relay).
     ``claim`` is the claim ``start_run`` made: a chat claimed again meanwhile is not run twice.
+    ``trace`` is the trace context of the request that started it (``tracing.carrier()``).
     """
     tune_process()
     state = await db_call(_load_run_state)(chat_id, claim)
@@ -367,7 +370,9 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
     service = RunService(session, state.last_event_id)
     if state.budget_read_at is not None:
         service.budget_checked(state.budget, state.budget_read_at)
-    with logs.log_context(chat_id=chat_id, run_id=service.run_id, org=session.organization_id):
+    with (logs.log_context(chat_id=chat_id, run_id=service.run_id, org=session.organization_id),
+          tracing.run_span(session.workflow, chat_id, service.run_id, trace)):
+        service.trace_context = tracing.current_context()
         return await _execute(service, bundle, history, user_message)
 
 
