@@ -356,6 +356,9 @@ def _env_seconds(name: str, default: float) -> float:
 
 
 MOZAIKS_BUDGET_CHECK_SECONDS = _env_seconds("MOZAIKS_BUDGET_CHECK_SECONDS", 1.0)
+# A model server that sends nothing for this long (connecting, or between two streamed chunks) fails the
+# call with MODEL_ERROR; a bundle's llm_config.timeout wins.
+MOZAIKS_LLM_TIMEOUT_SECONDS = _env_seconds("MOZAIKS_LLM_TIMEOUT_SECONDS", 60.0)
 MOZAIKS_THREAD_SWITCH_INTERVAL = _env_seconds("MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005)
 # SQLite: chats' hot writes (event batches, answers) on the event loop's thread (async_db.writes_on_loop).
 MOZAIKS_SQLITE_WRITES_ON_LOOP = env_bool("MOZAIKS_SQLITE_WRITES_ON_LOOP", True)

@@ -7,6 +7,7 @@ rebuilds its ``OpenAIWrapper`` (tool rewiring and LLM handoff conditions do that
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -14,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import openai
+import pydantic
 from autogen import ConversableAgent, GroupChat
 from autogen.agentchat.group import (
     AgentTarget,
@@ -104,6 +108,24 @@ class RunState:
         ))
 
 
+class ModelStreamBroken(openai.OpenAIError):
+    """The model server's reply broke off: it stalled, closed the connection early, or sent data that is
+    not the streaming format. (An ``OpenAIError``: the run fails with ``MODEL_ERROR`` and this reason.)"""
+
+
+def _broken_stream(error: Exception) -> ModelStreamBroken:
+    if isinstance(error, httpx.TimeoutException):
+        return ModelStreamBroken(f"the model server sent nothing for longer than the timeout ({error or 'timed out'}); "
+                                 "raise MOZAIKS_LLM_TIMEOUT_SECONDS or the bundle's llm_config.timeout if it is slow")
+    if isinstance(error, pydantic.ValidationError) and "finish_reason" in str(error):
+        return ModelStreamBroken("the model server ended the stream before the reply finished (no finish_reason "
+                                 "and no [DONE]); the server or a proxy cut it short")
+    if isinstance(error, json.JSONDecodeError | pydantic.ValidationError):
+        return ModelStreamBroken(f"the model server sent malformed streaming data (not JSON server-sent events: "
+                                 f"{error}); check MOZAIKS_LLM_BASE_URL points at an OpenAI-compatible server")
+    return ModelStreamBroken(f"the model server closed the reply before it ended ({type(error).__name__}: {error})")
+
+
 class _UsageCapture:
     """Wraps an ``OpenAIWrapper`` for one call to read the response's token usage."""
 
@@ -114,7 +136,12 @@ class _UsageCapture:
 
     def create(self, **kwargs: Any) -> Any:
         create = self.wrapper.create
-        self.response = off_loop(create, **kwargs) if self.off_the_loop else create(**kwargs)
+        try:
+            self.response = off_loop(create, **kwargs) if self.off_the_loop else create(**kwargs)
+        except (httpx.TransportError, httpx.StreamError, json.JSONDecodeError, pydantic.ValidationError) as error:
+            # Raised while AG2 reads and assembles a streamed reply: the openai client wraps only the
+            # request's own errors (a reply cut short fails AG2's assembly of its last choice).
+            raise _broken_stream(error) from error
         return self.response
 
     def extract_text_or_completion_object(self, response: Any) -> Any:

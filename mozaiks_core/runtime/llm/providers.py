@@ -64,6 +64,8 @@ def llm_config_for(bundle: WorkflowBundle, *, response_format: Any = None, strea
         if stream and response_format is None:
             entry["stream"] = True
     config: dict[str, Any] = {"config_list": [entry], "cache_seed": None}
+    if provider() != "scripted":
+        config["timeout"] = float(getattr(settings, "MOZAIKS_LLM_TIMEOUT_SECONDS", 60.0))
     for key in PASSTHROUGH_KEYS:
         if key in bundle.orchestrator.llm_config:
             config[key] = bundle.orchestrator.llm_config[key]

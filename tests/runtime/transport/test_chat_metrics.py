@@ -91,3 +91,40 @@ async def test_a_runs_json_log_lines_carry_its_chat_run_and_organization(alice: 
     assert ended["org"] == str(session.organization_id)
     assert len(ended["run_id"]) == 32
     assert {line["run_id"] for line in lines} == {ended["run_id"]}
+
+
+async def test_a_model_stream_cut_short_ends_the_run_with_model_error_and_the_socket_and_metrics_stay_right(
+    alice: Any, settings: Any
+) -> None:
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.runtime.engine.test_openai_provider import _BrokenServer
+
+    _BrokenServer.mode = "close"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenServer)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.MOZAIKS_LLM_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = ""
+    settings.MOZAIKS_LLM_BASE_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    settings.MOZAIKS_LLM_TIMEOUT_SECONDS = 2.0
+    failures_before = sample("mozaiks_run_failures_total", workflow="HelloUI", error_code="MODEL_ERROR")
+    sockets_before = sample("mozaiks_ws_open_sockets")
+    try:
+        _, client = await open_chat(alice, "HelloUI")
+        error = await client.until("chat.error")
+        assert error["data"]["error_code"] == "MODEL_ERROR"
+        assert "closed the reply before it ended" in error["data"]["message"]
+        assert "seq" in error  # a chat event: stored and replayed
+        done = await client.until("chat.run_complete")
+        assert done["data"]["status"] == "failed"
+        await runs_ended()
+        await client.send({"type": "no.such.frame", "data": {}})  # the socket still answers
+        assert (await client.until("chat.error"))["data"]["error_code"] == "SCHEMA_VALIDATION_FAILED"
+        assert sample("mozaiks_ws_open_sockets") == sockets_before + 1
+        await client.close()
+    finally:
+        server.shutdown()
+    assert sample("mozaiks_run_failures_total", workflow="HelloUI", error_code="MODEL_ERROR") == failures_before + 1
+    assert sample("mozaiks_ws_open_sockets") == sockets_before
