@@ -2,8 +2,8 @@
 
 import json
 import logging
-import time
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
