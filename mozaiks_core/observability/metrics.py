@@ -3,7 +3,7 @@
 Callers never touch ``prometheus_client`` directly: they call :func:`frame_sent`,
 :func:`run_started` and the like, so a metric's name, labels and buckets live in one place.
 Each call is one ``inc()``/``observe()`` on a pre-resolved child where the labels are fixed (the
-socket and writer paths), costing about a microsecond.
+socket and writer paths), costing one prometheus_client update (figures in docs/benchmarks.md).
 
 Across processes: with ``PROMETHEUS_MULTIPROC_DIR`` set (a directory every process of the host
 shares, emptied before the processes start) ``prometheus_client`` runs in multiprocess mode and
