@@ -92,16 +92,19 @@ async def test_the_start_request_the_run_ag2s_turns_and_the_published_frames_sha
 
 
 def test_a_celery_run_continues_the_trace_of_the_request_that_dispatched_it(
-    alice: Any, spans: InMemorySpanExporter, settings: Any
+    alice: Any, spans: InMemorySpanExporter, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from opentelemetry import trace
+
+    from mozaiks_core.celery import app as celery_app
 
     from mozaiks_core.runtime import services
     from mozaiks_core.runtime.bundles import get_registry
     from tests.runtime.transport.conftest import new_chat
 
     settings.MOZAIKS_WORKFLOW_ROOTS = [str(INTEGRATION_WORKFLOWS)]
-    settings.MOZAIKS_RUN_EXECUTOR = "celery"  # eager here: the task runs (to its end) in this process
+    settings.MOZAIKS_RUN_EXECUTOR = "celery"
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the task runs to its end in this process
     get_registry(refresh=True)
     session = new_chat(alice, "QuotaBurner")
     with tracing.provider().get_tracer("test").start_as_current_span("POST start") as request:
