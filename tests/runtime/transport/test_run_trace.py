@@ -97,7 +97,6 @@ def test_a_celery_run_continues_the_trace_of_the_request_that_dispatched_it(
     from opentelemetry import trace
 
     from mozaiks_core.celery import app as celery_app
-
     from mozaiks_core.runtime import services
     from mozaiks_core.runtime.bundles import get_registry
     from tests.runtime.transport.conftest import new_chat
