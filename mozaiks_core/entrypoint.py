@@ -120,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(argv if argv is not None else sys.argv[1:])
     role = arguments.pop(0) if arguments else "web"
     if role == "manage":
+        # The operator's own manage.py command, with this interpreter.
         os.execv(sys.executable, [sys.executable, str(project_dir() / "manage.py"), *arguments])  # noqa: S606
     env = role_environment(dict(os.environ))
     command = None if role == "migrate" else command_for(role, env)
@@ -137,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.db import connections
 
     connections.close_all()
-    assert command is not None
+    if command is None:  # only the migrate role has none, and it returned above
+        raise EntrypointError(f"role {role!r} has no command")
     _say(f"starting {role}: {' '.join(command)}")
     os.execvpe(command[0], command, env)  # noqa: S606 (the operator's Procfile line)
     return 0  # not reached
