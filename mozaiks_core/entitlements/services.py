@@ -100,7 +100,6 @@ def denial_body(decision: Decision) -> dict[str, Any]:
 
 def _denied(decision: Decision) -> RunPermission:
     body = denial_body(decision)
-    metrics.quota_refused(decision.key, body["error"])
     return RunPermission(False, body["error"], body["message"], body, denial_status(decision))
 
 
@@ -313,7 +312,20 @@ def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capab
     makes a retried start count once). Fail closed. Request handlers pass ``can_manage=
     caller.can_manage`` so an API key without ``manage`` cannot start admin-only capabilities;
     ``None`` (runs without a request, e.g. event reactions) uses the user's membership role.
+    A refusal by an entitlement is counted (``mozaiks_quota_refusals_total``).
     """
+    permission = _check_run(user=user, organization=organization, workflow_name=workflow_name,
+                            capability_id=capability_id, transaction_id=transaction_id, can_manage=can_manage)
+    if not permission.allowed and permission.error_code in QUOTA_REFUSALS:
+        metrics.quota_refused(str(permission.details.get("key", "")), permission.error_code)
+    return permission
+
+
+QUOTA_REFUSALS = frozenset({t.ENTITLEMENT_REQUIRED, t.LIMIT_EXCEEDED, "TOKEN_BUDGET_EXCEEDED"})
+
+
+def _check_run(*, user: Any, organization: Any, workflow_name: str, capability_id: str,
+               transaction_id: str, can_manage: bool | None) -> RunPermission:
     if user is None or not getattr(user, "is_authenticated", False):
         return _refused("AUTHENTICATION_REQUIRED", "Sign in to start this workflow.", 401)
     organization = resolve_organization(organization) if organization is not None else None
@@ -333,7 +345,6 @@ def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capab
         details = {**denial_body(Decision(False, t.LIMIT_EXCEEDED, key, limit=budget.limit, used=budget.used,
                                           remaining=0)), "error": "TOKEN_BUDGET_EXCEEDED"}
         details["message"] = "Your organization's token budget is used up; upgrade or wait for the next period."
-        metrics.quota_refused(key, "TOKEN_BUDGET_EXCEEDED")
         return RunPermission(False, "TOKEN_BUDGET_EXCEEDED", details["message"], details, 402)
     return _consume_run(user, organization, transaction_id)
 
