@@ -94,30 +94,40 @@ async def test_the_start_request_the_run_ag2s_turns_and_the_published_frames_sha
 def test_a_celery_run_continues_the_trace_of_the_request_that_dispatched_it(
     alice: Any, spans: InMemorySpanExporter, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from celery import current_app
     from opentelemetry import trace
 
-    from mozaiks_core.celery import app as celery_app
     from mozaiks_core.runtime import services
     from mozaiks_core.runtime.bundles import get_registry
+    from mozaiks_core.runtime.runs.queued import RUN_TASK
     from tests.runtime.transport.conftest import new_chat
 
     settings.MOZAIKS_WORKFLOW_ROOTS = [str(INTEGRATION_WORKFLOWS)]
     settings.MOZAIKS_RUN_EXECUTOR = "celery"
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the task runs to its end in this process
     get_registry(refresh=True)
+    run_chat = current_app.tasks[RUN_TASK]
+    sent: list[dict[str, Any]] = []
+    # What the broker would carry to a worker: the task's arguments, sent after the claim commits.
+    monkeypatch.setattr(run_chat, "apply_async", lambda args, kwargs, queue: sent.append(
+        {"args": args, "kwargs": kwargs, "queue": queue}))
     session = new_chat(alice, "QuotaBurner")
     with tracing.provider().get_tracer("test").start_as_current_span("POST start") as request:
         assert services.start_run(session)
+    [message] = sent
+    assert message["queue"] == "mozaiks.runs"
+    assert message["kwargs"]["trace"]["traceparent"].split("-")[1] == format(request.get_span_context().trace_id,
+                                                                             "032x")
+    # The worker's side, in this process: the task with those arguments, outside any span.
+    assert trace.get_current_span() is trace.INVALID_SPAN
+    run_chat.apply(args=message["args"], kwargs=message["kwargs"])
 
     _, finished = tree(spans)
     [run] = [span for span in finished if span.name == "mozaiks.run QuotaBurner"]
     assert run.parent.span_id == request.get_span_context().span_id
     assert run.context.trace_id == request.get_span_context().trace_id
-    task_spans = [span for span in finished if "mozaiks_core.runtime.tasks.run_chat" in span.name]
-    assert task_spans, [span.name for span in finished]
-    assert all(span.context.trace_id == run.context.trace_id for span in finished
-               if span.name == "mozaiks.frames.publish")
-    assert trace.get_current_span() is trace.INVALID_SPAN
+    publishes = [span for span in finished if span.name == "mozaiks.frames.publish"]
+    assert publishes
+    assert {span.parent.span_id for span in publishes} == {run.context.span_id}
 
 
 def test_without_an_exporter_traces_stay_off_and_cost_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
