@@ -51,8 +51,9 @@ SCALED_ENV := var/scaled.env
 SCALED_DATABASE ?= mozaiks_scaled
 $(SCALED_ENV):
 	@mkdir -p var
-	@printf 'DEBUG=false\nSECRET_KEY=%s\nALLOWED_HOSTS=127.0.0.1,localhost\nCSRF_TRUSTED_ORIGINS=http://127.0.0.1:8001,http://127.0.0.1:8002,http://localhost:8001,http://localhost:8002\nSECURE_SSL_REDIRECT=false\nEMAIL_URL=file://\nDATABASE_URL=postgres://postgres@127.0.0.1:5432/$(SCALED_DATABASE)\nREDIS_URL=redis://127.0.0.1:6379/2\n' \
-	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $(SCALED_ENV)
+	@printf 'DEBUG=false\nSECRET_KEY=%s\nALLOWED_HOSTS=127.0.0.1,localhost\nCSRF_TRUSTED_ORIGINS=http://127.0.0.1:8001,http://127.0.0.1:8002,http://localhost:8001,http://localhost:8002\nSECURE_SSL_REDIRECT=false\nEMAIL_URL=file://\nDATABASE_URL=postgres://postgres@127.0.0.1:5432/$(SCALED_DATABASE)\nREDIS_URL=redis://127.0.0.1:6379/2\nPROMETHEUS_MULTIPROC_DIR=var/metrics\nMOZAIKS_METRICS_TOKEN=%s\n' \
+	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))')" > $(SCALED_ENV)
 	@echo "wrote $(SCALED_ENV) (a fresh secret; edit it to point at other services)"
 
 scaled-env: $(SCALED_ENV)

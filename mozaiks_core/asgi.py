@@ -11,6 +11,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mozaiks_core.settings")
 
 from django.core.asgi import get_asgi_application
 
+from mozaiks_core.observability import tracing
+
+tracing.configure()  # before Django loads its middleware: the Django instrumentation adds one
+
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

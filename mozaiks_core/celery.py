@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mozaiks_core.settings")
 
@@ -29,6 +29,15 @@ def ping(cache_key: str) -> None:
     from django.core.cache import cache
 
     cache.set(cache_key, "pong", 60)
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _trace_worker_process(**_: object) -> None:
+    """OpenTelemetry in every worker process, when the ``otel`` extra and an exporter are configured."""
+    from mozaiks_core.observability import tracing
+
+    tracing.configure()
 
 
 @worker_ready.connect

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mozaiks_core.observability.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mozaiks_core.body_limits.BoundedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -187,7 +188,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mozaiks"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "mozaiks_core.runtime.protocol.layers.LocalChannelLayer"}}
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# The in-memory broker names its host: kombu warns "No hostname was supplied" for a bare memory://.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://localhost//")
 CELERY_TASK_ALWAYS_EAGER = env_bool("MOZAIKS_CELERY_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -201,6 +203,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "mozaiks.default"
 CELERY_TASK_ROUTES = {"mozaiks_core.runtime.tasks.*": {"queue": "mozaiks.runs"}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Workers log through LOGGING below (JSON lines in production), not through Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- auth (django-allauth) --------------------------------------------------------------
 
@@ -370,6 +374,9 @@ def _env_seconds(name: str, default: float) -> float:
 
 
 MOZAIKS_BUDGET_CHECK_SECONDS = _env_seconds("MOZAIKS_BUDGET_CHECK_SECONDS", 1.0)
+# A model server that sends nothing for this long (connecting, or between two streamed chunks) fails the
+# call with MODEL_ERROR; a bundle's llm_config.timeout wins.
+MOZAIKS_LLM_TIMEOUT_SECONDS = _env_seconds("MOZAIKS_LLM_TIMEOUT_SECONDS", 60.0)
 MOZAIKS_THREAD_SWITCH_INTERVAL = _env_seconds("MOZAIKS_THREAD_SWITCH_INTERVAL", 0.0005)
 # SQLite: chats' hot writes (event batches, answers) on the event loop's thread (async_db.writes_on_loop).
 MOZAIKS_SQLITE_WRITES_ON_LOOP = env_bool("MOZAIKS_SQLITE_WRITES_ON_LOOP", True)
@@ -456,25 +463,24 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("MOZAIKS_BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$"]
+    # Probes and the scraper call the processes directly, over the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
 
 # --- logging ----------------------------------------------------------------------------
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # Chat sockets carry ?access_token=...: the ASGI servers' request lines must not log it.
-    "filters": {"redact_secrets": {"()": "mozaiks_core.log_redaction.RedactSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "mozaiks_core": {"level": LOG_LEVEL, "propagate": True},
-        "django": {"level": "WARNING", "propagate": True},
-        "uvicorn.error": {"filters": ["redact_secrets"]},
-        "uvicorn.access": {"handlers": ["console"], "filters": ["redact_secrets"], "propagate": False},
-    },
-}
+# JSON lines in production, plain text in development (docs/operations.md).
+MOZAIKS_LOG_FORMAT = env_choice("MOZAIKS_LOG_FORMAT", "json" if PRODUCTION else "text", ("json", "text"))
+from mozaiks_core.observability.logs import logging_config  # noqa: E402
+
+LOGGING = logging_config(json_lines=MOZAIKS_LOG_FORMAT == "json", level=LOG_LEVEL)
+
+# --- observability ----------------------------------------------------------------------
+
+# /metrics answers only with Authorization: Bearer <this token>; unset, the endpoint is off (404).
+MOZAIKS_METRICS_TOKEN = env_str("MOZAIKS_METRICS_TOKEN")
+if PRODUCTION and MOZAIKS_METRICS_TOKEN and len(MOZAIKS_METRICS_TOKEN) < 24:
+    raise EnvError("MOZAIKS_METRICS_TOKEN is shorter than 24 characters; set it to a random value "
+                   "(python -c 'import secrets; print(secrets.token_urlsafe(32))'), or unset it to turn /metrics off.")
 
 os.environ.setdefault("AUTOGEN_USE_DOCKER", "False")

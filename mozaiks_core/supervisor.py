@@ -77,6 +77,28 @@ def _start(entry: Supervised, env: dict[str, str]) -> None:
     threading.Thread(target=_pump, args=(entry.spec.name, entry.process.stdout), daemon=True).start()
 
 
+def reset_metrics_dir(env: dict[str, str]) -> None:
+    """Empty ``PROMETHEUS_MULTIPROC_DIR`` before the processes start: its files are the metrics of one
+    run of the host's processes (prometheus_client's multiprocess mode), never of an earlier one."""
+    directory = env.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def _process_gone(pid: int, env: dict[str, str]) -> None:
+    """A child exited: its live gauges (open sockets) stop counting; its counters stay in the sums."""
+    if env.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        from mozaiks_core.observability.metrics import process_identifier
+
+        multiprocess.mark_process_dead(process_identifier(pid), env["PROMETHEUS_MULTIPROC_DIR"])
+
+
 def supervise(specs: list[ProcessSpec], env: dict[str, str], max_restarts: int = 5) -> int:
     """Run every spec until a signal arrives; restart crashed processes with backoff."""
     entries = [Supervised(spec) for spec in specs]
@@ -96,6 +118,7 @@ def supervise(specs: list[ProcessSpec], env: dict[str, str], max_restarts: int =
             code = entry.process.poll()
             if code is None:
                 continue
+            _process_gone(entry.process.pid, env)
             if time.monotonic() - entry.started_at > 60:
                 entry.restarts = 0
             if entry.restarts >= max_restarts:
@@ -127,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = argv if argv is not None else sys.argv[1:]
     procfile = Path(arguments[0] if arguments else "Procfile")
     env = dict(os.environ)
+    reset_metrics_dir(env)
     return supervise(parse_procfile(procfile, env), env)
 
 

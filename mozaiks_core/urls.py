@@ -7,10 +7,12 @@ from django.urls import include, path
 
 from mozaiks_core.api import api
 from mozaiks_core.health import health, ready
+from mozaiks_core.observability.views import metrics_view
 
 urlpatterns = [
     path("health", health, name="health"),
     path("ready", ready, name="ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/console/", include("mozaiks_core.console.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

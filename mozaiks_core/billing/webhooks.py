@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from mozaiks_core.billing.adapters import ParsedWebhook, get_adapter
+from mozaiks_core.billing.adapters import ParsedWebhook, WebhookSignatureError, get_adapter
 from mozaiks_core.billing.models import WebhookEvent
+from mozaiks_core.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,11 @@ def receive_webhook(provider: str, payload: bytes, headers: Mapping[str, str]) -
 
     A duplicate delivery only bumps ``deliveries``; a new event is queued after commit.
     """
-    parsed = get_adapter(provider).parse_webhook(payload, headers)
+    try:
+        parsed = get_adapter(provider).parse_webhook(payload, headers)
+    except WebhookSignatureError:
+        metrics.webhook_outcome(provider, "rejected")
+        raise
     return store_webhook(provider, parsed)
 
 
@@ -40,6 +45,7 @@ def store_webhook(provider: str, parsed: ParsedWebhook) -> tuple[WebhookEvent, b
                                                 payload=parsed.payload, event_created_at=parsed.created)
     except IntegrityError:
         WebhookEvent.objects.filter(event_id=parsed.event_id).update(deliveries=F("deliveries") + 1)
+        metrics.webhook_outcome(provider, "duplicate")
         return WebhookEvent.objects.get(event_id=parsed.event_id), False
     transaction.on_commit(lambda: enqueue(event.pk))
     return event, True
@@ -71,6 +77,7 @@ def process_event(event_pk: int, *, replay: bool = False) -> str:
             event.next_attempt_at = timezone.now() + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (event.attempts - 1))
             event.flagged = event.attempts >= MAX_ATTEMPTS
             event.save(update_fields=[*PROGRESS_FIELDS])
+            metrics.webhook_outcome(event.provider, event.status)
             return event.status
         event.status = status
         event.error = ""
@@ -78,6 +85,7 @@ def process_event(event_pk: int, *, replay: bool = False) -> str:
         event.flagged = status == WebhookEvent.Status.UNKNOWN_CUSTOMER
         event.processed_at = timezone.now()
         event.save(update_fields=[*PROGRESS_FIELDS, "processed_at", "organization"])
+        metrics.webhook_outcome(event.provider, status)
         return status
 
 

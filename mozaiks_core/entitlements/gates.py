@@ -18,6 +18,7 @@ from mozaiks_core.auth.models import Organization
 from mozaiks_core.entitlements import types as t
 from mozaiks_core.entitlements.decisions import decide_subject
 from mozaiks_core.entitlements.services import denial_body, denial_status
+from mozaiks_core.observability import metrics
 
 
 def organization_for_request(request: HttpRequest) -> Organization | None:
@@ -35,8 +36,10 @@ def organization_for_request(request: HttpRequest) -> Organization | None:
 
 
 def denial_response(decision: t.Decision) -> JsonResponse:
-    """The structured 402/403 JSON response for a denied decision."""
-    return JsonResponse(denial_body(decision), status=denial_status(decision))
+    """The structured 402/403 JSON response for a denied decision (counted as a quota refusal)."""
+    body = denial_body(decision)
+    metrics.quota_refused(decision.key, body["error"])
+    return JsonResponse(body, status=denial_status(decision))
 
 
 def check_request(request: HttpRequest, key: str) -> t.Decision:

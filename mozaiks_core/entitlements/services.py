@@ -42,6 +42,7 @@ from mozaiks_core.entitlements.metering import (
     reserve,
 )
 from mozaiks_core.entitlements.types import CapabilityView, Decision, RunPermission, TokenBudget
+from mozaiks_core.observability import metrics
 
 T = TypeVar("T")
 
@@ -345,7 +346,20 @@ def check_run_allowed(*, user: Any, organization: Any, workflow_name: str, capab
     makes a retried start count once). Fail closed. Request handlers pass ``can_manage=
     caller.can_manage`` so an API key without ``manage`` cannot start admin-only capabilities;
     ``None`` (runs without a request, e.g. event reactions) uses the user's membership role.
+    A refusal by an entitlement is counted (``mozaiks_quota_refusals_total``).
     """
+    permission = _check_run(user=user, organization=organization, workflow_name=workflow_name,
+                            capability_id=capability_id, transaction_id=transaction_id, can_manage=can_manage)
+    if not permission.allowed and permission.error_code in QUOTA_REFUSALS:
+        metrics.quota_refused(str(permission.details.get("key", "")), permission.error_code)
+    return permission
+
+
+QUOTA_REFUSALS = frozenset({t.ENTITLEMENT_REQUIRED, t.LIMIT_EXCEEDED, "TOKEN_BUDGET_EXCEEDED"})
+
+
+def _check_run(*, user: Any, organization: Any, workflow_name: str, capability_id: str,
+               transaction_id: str, can_manage: bool | None) -> RunPermission:
     if user is None or not getattr(user, "is_authenticated", False):
         return _refused("AUTHENTICATION_REQUIRED", "Sign in to start this workflow.", 401)
     organization = resolve_organization(organization) if organization is not None else None

@@ -24,6 +24,7 @@ from mozaiks_core import workspace_info
 from mozaiks_core.auth.models import Membership
 from mozaiks_core.auth.tokens import ExecutionClaims, issue_execution_token
 from mozaiks_core.db.fast_sql import update_where
+from mozaiks_core.observability import tracing
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_chat_id, new_event_id
 from mozaiks_core.runtime.protocol.frames import error_frame, event_frame
 from mozaiks_core.runtime.protocol.groups import chat_group, run_group
@@ -147,6 +148,7 @@ def create_chat(
                           client_request_id=client_request_id[:100], title=workflow)
     session.cache_seed = int(session.chat_id[:8], 16)
     session.save()
+    tracing.remember_chat(session.chat_id)  # a run started later from the socket joins this trace
     return session, False
 
 

@@ -13,17 +13,23 @@ from mozaiks_core.runtime.runs import queued
 
 
 @shared_task(name=queued.RUN_TASK, ignore_result=True, acks_late=False)
-def run_chat(chat_id: str, user_message: str | None = None, claim: str | None = None) -> None:
+def run_chat(chat_id: str, user_message: str | None = None, claim: str | None = None,
+             trace: dict[str, str] | None = None) -> None:
     """Run a claimed chat to its end on this worker (its events reach sockets through the channel layer).
 
     Not acknowledged late: a run that dies with its worker is marked interrupted by the reaper and
-    resumed by the user, never silently replayed from the start.
+    resumed by the user, never silently replayed from the start. ``trace`` is the dispatching
+    request's trace context (W3C headers): the run's span is its child (a sibling of the task's own
+    span when Celery is instrumented), so the run stays in the request's trace however it was sent.
     """
+    from mozaiks_core.observability import tracing
     from mozaiks_core.runtime.runs.execution import execute_run
     from mozaiks_core.runtime.runs.run_host import run_host
 
-    # On the process's shared run loop (one writer and one set of layer connections for all runs).
-    run_host.run(execute_run(chat_id, user_message=user_message, claim=claim))
+    # On the process's shared run loop (one writer and one set of layer connections for all runs);
+    # that loop's thread does not see this thread's span, so it goes along as a carrier.
+    parent = trace or tracing.carrier()
+    run_host.run(execute_run(chat_id, user_message=user_message, claim=claim, trace=parent))
 
 
 @shared_task(name="mozaiks_core.runtime.tasks.reap_stale_runs", ignore_result=True)

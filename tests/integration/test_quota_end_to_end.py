@@ -103,6 +103,10 @@ async def close_thread_connections() -> Any:
 @pytest.mark.usefixtures("close_thread_connections")
 async def test_a_free_plans_token_budget_is_spent_by_runs_refused_with_structured_errors_then_lifted_by_an_upgrade(
 ) -> None:
+    from prometheus_client import REGISTRY
+
+    refusals = {"key": "tokens_monthly", "error": "TOKEN_BUDGET_EXCEEDED"}
+    refused_before = REGISTRY.get_sample_value("mozaiks_quota_refusals_total", refusals) or 0
     organization, client = await sync_to_async(_owner_on_the_free_plan)()
     plan = await sync_to_async(effective_plan)(organization)
     assert plan.plan_id == "free"
@@ -153,3 +157,5 @@ async def test_a_free_plans_token_budget_is_spent_by_runs_refused_with_structure
     assert frames[-1]["data"]["status"] == "completed"
     assert "chat.error" not in _types(frames)
     assert await sync_to_async(_tokens_used)(organization) == 3 * TOKENS_PER_RUN
+    # The two refused starts and the run the budget stopped, each counted once (listing never counts).
+    assert REGISTRY.get_sample_value("mozaiks_quota_refusals_total", refusals) == refused_before + 3

@@ -9,6 +9,7 @@ once per process and again at each new workspace revision (the reload signal pro
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,8 @@ from mozaiks_core.runtime.bundles.models import WorkflowBundle
 from mozaiks_core.runtime.bundles.reader import display_path
 from mozaiks_core.validation import ERROR, WARNING, Problem
 from mozaiks_core.workspace_info import workspace_revision
+
+logger = logging.getLogger(__name__)
 
 _SCAN_INTERVAL_SECONDS = 1.0
 
@@ -129,8 +132,16 @@ class _RegistryCache:
                 self.signature = _signature(roots)
                 self.checked_at = time.monotonic()
                 self.registry = load_registry(roots)
+                _log_unavailable(self.registry)
             assert self.registry is not None
             return self.registry
+
+
+def _log_unavailable(registry: WorkflowRegistry) -> None:
+    """Each (re)load names every workflow that did not load, with the file, key, reason and fix, once."""
+    for name, problems in sorted(registry.errors.items()):
+        for problem in problems:
+            logger.error("workflow %s is unavailable: %s", name, problem)
 
 
 _cache = _RegistryCache()

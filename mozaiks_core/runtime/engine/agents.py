@@ -7,12 +7,17 @@ rebuilds its ``OpenAIWrapper`` (tool rewiring and LLM handoff conditions do that
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import openai
+import pydantic
 from autogen import ConversableAgent, GroupChat
 from autogen.agentchat.group import (
     AgentTarget,
@@ -29,6 +34,7 @@ from autogen.agentchat.group.patterns import AutoPattern, DefaultPattern, Random
 from autogen.agentchat.group.patterns.pattern import Pattern
 from autogen.tools import Tool
 
+from mozaiks_core.observability import metrics
 from mozaiks_core.runtime.bundles.models import HandoffRule, WorkflowBundle
 from mozaiks_core.runtime.engine.auto_tools import AutoTool, auto_tool_for, invoke_auto_tool, sent_message_content
 from mozaiks_core.runtime.engine.bridge import HookBridge
@@ -90,13 +96,16 @@ class RunState:
         """
         self.before_llm_call(agent, messages, llm_client)
         capture = _UsageCapture(llm_client, off_the_loop=self.script is None)
+        started = time.perf_counter()
         reply = generate(capture)
+        seconds = time.perf_counter() - started
         usage = getattr(capture.response, "usage", None)
         if usage is not None and (getattr(usage, "prompt_tokens", 0) or getattr(usage, "completion_tokens", 0)):
             prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
         else:  # streamed replies of some servers carry no usage: estimate like the scripted model
             prompt = estimate_tokens("".join(str(message.get("content") or "") for message in messages))
             completion = estimate_tokens(str(reply or ""))
+        metrics.llm_call(self.model, seconds, prompt, completion)
         self.record_usage(agent, prompt, completion)
         return reply
 
@@ -117,6 +126,24 @@ def _max_tokens(llm_client: Any) -> int | None:
     return None
 
 
+class ModelStreamBroken(openai.OpenAIError):
+    """The model server's reply broke off: it stalled, closed the connection early, or sent data that is
+    not the streaming format. (An ``OpenAIError``: the run fails with ``MODEL_ERROR`` and this reason.)"""
+
+
+def _broken_stream(error: Exception) -> ModelStreamBroken:
+    if isinstance(error, httpx.TimeoutException):
+        return ModelStreamBroken(f"the model server sent nothing for longer than the timeout ({error or 'timed out'}); "
+                                 "raise MOZAIKS_LLM_TIMEOUT_SECONDS or the bundle's llm_config.timeout if it is slow")
+    if isinstance(error, pydantic.ValidationError) and "finish_reason" in str(error):
+        return ModelStreamBroken("the model server ended the stream before the reply finished (no finish_reason "
+                                 "and no [DONE]); the server or a proxy cut it short")
+    if isinstance(error, json.JSONDecodeError | pydantic.ValidationError):
+        return ModelStreamBroken(f"the model server sent malformed streaming data (not JSON server-sent events: "
+                                 f"{error}); check MOZAIKS_LLM_BASE_URL points at an OpenAI-compatible server")
+    return ModelStreamBroken(f"the model server closed the reply before it ended ({type(error).__name__}: {error})")
+
+
 class _UsageCapture:
     """Wraps an ``OpenAIWrapper`` for one call to read the response's token usage."""
 
@@ -127,7 +154,12 @@ class _UsageCapture:
 
     def create(self, **kwargs: Any) -> Any:
         create = self.wrapper.create
-        self.response = off_loop(create, **kwargs) if self.off_the_loop else create(**kwargs)
+        try:
+            self.response = off_loop(create, **kwargs) if self.off_the_loop else create(**kwargs)
+        except (httpx.TransportError, httpx.StreamError, json.JSONDecodeError, pydantic.ValidationError) as error:
+            # Raised while AG2 reads and assembles a streamed reply: the openai client wraps only the
+            # request's own errors (a reply cut short fails AG2's assembly of its last choice).
+            raise _broken_stream(error) from error
         return self.response
 
     def extract_text_or_completion_object(self, response: Any) -> Any:

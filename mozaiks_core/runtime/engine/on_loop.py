@@ -46,6 +46,8 @@ async def run_on_loop(function: Callable[[], T], *, on_cancel: Callable[[], Base
     the run finish (its clean-up may wait too); the cancellation is re-raised after.
     """
     run = _RunGreenlet(function, getcurrent())
+    # A greenlet starts in an empty context: the run's own (its log fields, its trace span) goes along.
+    run.gr_context = contextvars.copy_context()
     awaited = run.switch()
     cancelled: asyncio.CancelledError | None = None
     turns = _turns()

@@ -25,6 +25,7 @@ from mozaiks_core.runtime.engine.fast_paths import speed_up
 from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunHooks, RunOutcome
 from mozaiks_core.runtime.engine.lifecycle import run_lifecycle
 from mozaiks_core.runtime.engine.on_loop import run_on_loop
+from mozaiks_core.runtime.engine.telemetry import instrument_run
 from mozaiks_core.runtime.llm.scripted import ScriptExhausted, ScriptInvalid
 
 logger = logging.getLogger("mozaiks_core.runtime.engine")
@@ -190,6 +191,7 @@ def _run_chat(
             ))
             pattern = build_pattern(bundle, state, _context(bundle, ctx, resume_messages), start_note=start_note,
                                     with_user=with_user)
+            instrument_run(pattern)
             holder["context_variables"] = pattern.context_variables
             prepared = pattern.prepare_group_chat(max_rounds=bundle.orchestrator.max_turns, messages=messages)
             manager, processed, first_agent = prepared[8], prepared[9], prepared[10]

@@ -55,12 +55,17 @@ def llm_config_for(bundle: WorkflowBundle, *, response_format: Any = None, strea
     if provider() == "scripted":
         entry: dict[str, Any] = {"model": SCRIPTED_MODEL_NAME, "model_client_cls": ScriptedModelClient.__name__}
     else:
-        entry = {"model": model_name(bundle), "api_key": settings.OPENAI_API_KEY or "not-needed", "api_type": "openai"}
+        # A price stops AG2 from looking the model up in its own price list (and warning "Model ... is
+        # not found. The cost will be 0" twice per call); costs come from the workspace's price table.
+        entry = {"model": model_name(bundle), "api_key": settings.OPENAI_API_KEY or "not-needed", "api_type": "openai",
+                 "price": [0.0, 0.0]}
         if settings.MOZAIKS_LLM_BASE_URL:
             entry["base_url"] = settings.MOZAIKS_LLM_BASE_URL
         if stream and response_format is None:
             entry["stream"] = True
     config: dict[str, Any] = {"config_list": [entry], "cache_seed": None}
+    if provider() != "scripted":
+        config["timeout"] = float(getattr(settings, "MOZAIKS_LLM_TIMEOUT_SECONDS", 60.0))
     for key in PASSTHROUGH_KEYS:
         if key in bundle.orchestrator.llm_config:
             config[key] = bundle.orchestrator.llm_config[key]

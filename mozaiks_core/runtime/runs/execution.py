@@ -24,6 +24,7 @@ from django.utils import timezone
 from mozaiks_core.db.async_db import db_call
 from mozaiks_core.entitlements.pricing import price_table
 from mozaiks_core.entitlements.services import TokenBudget
+from mozaiks_core.observability import logs, metrics, tracing
 from mozaiks_core.runtime.engine.hooks import BudgetExceeded, RunCancelled, RunContext, RunOutcome, UIToolTimeout
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, new_event_id
 from mozaiks_core.runtime.protocol.frames import EVENT_TYPE_PATTERN, connection_frame, event_frame_from_json
@@ -81,6 +82,7 @@ class RunService:
         self._budget_exhausted = False
         self._organization_pk = session.organization_id
         self.admission = TokenAdmission()  # reservations under a hard token limit, quota figures
+        self.trace_context: Any = None  # the run span's context, for the writer's publish spans
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -120,7 +122,8 @@ class RunService:
 
     def _submit(self, **fields: Any) -> None:
         """Queue a write of this run for the writer (guarded by the run's claim)."""
-        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, claim=self.claim, **fields))
+        self.writer.submit(WriteEntry(self.session.pk, self.chat_id, claim=self.claim, trace=self.trace_context,
+                                      **fields))
 
     def update_session(self, **fields: Any) -> None:
         """Change the chat row in order with the events (same batch, same transaction)."""
@@ -375,14 +378,13 @@ def _load_run_state(chat_id: str, claim: str | None = None) -> RunState:
 
 
 async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: Any = None,
-                      claim: str | None = None) -> RunOutcome:
+                      claim: str | None = None, trace: dict[str, str] | None = None) -> RunOutcome:
     """Run a chat that :func:`~mozaiks_core.runtime.services.start_run` has claimed, to its end.
 
     ``bundle`` replaces the registry's bundle of the chat's workflow (the benchmark's relay).
     ``claim`` is the claim ``start_run`` made: a chat claimed again meanwhile is not run twice.
+    ``trace`` is the trace context of the request that started it (``tracing.carrier()``).
     """
-    from mozaiks_core.runtime.engine import run_workflow
-
     tune_process()
     state = await db_call(_load_run_state)(chat_id, claim)
     session, history, bundle = state.session, state.history, bundle or state.bundle
@@ -393,8 +395,23 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
     service = RunService(session, state.last_event_id)
     if state.budget_read_at is not None:
         service.budget_checked(state.budget, state.budget_read_at)
+    with (logs.log_context(chat_id=chat_id, run_id=service.run_id, org=session.organization_id),
+          tracing.run_span(session.workflow, chat_id, service.run_id, trace)):
+        service.trace_context = tracing.current_context()
+        return await _execute(service, bundle, history, user_message)
+
+
+async def _execute(service: RunService, bundle: Any, history: list[dict[str, Any]] | None,
+                   user_message: str | None) -> RunOutcome:
+    """The claimed run, with its log context bound: open, engine, closing events, metrics."""
+    from mozaiks_core.runtime.engine import run_workflow
+
+    session = service.session
     await service.open()
+    metrics.run_started(session.workflow)
+    logger.info("run started: workflow %s", session.workflow)
     outcome = RunOutcome("failed", summary="The run stopped unexpectedly.", error_code="RUN_FAILED")
+    status = outcome.status
     try:
         if bundle is None:
             outcome = RunOutcome("failed", summary=f"The workflow {session.workflow} is not available.",
@@ -406,10 +423,21 @@ async def execute_run(chat_id: str, *, user_message: str | None = None, bundle: 
                 cache_seed=session.cache_seed,
             )
             outcome = await _run_engine(run_workflow, bundle, context, service, history, user_message)
-        await _report_outcome(service, outcome)
+        status = await _report_outcome(service, outcome)
     finally:
         await service.close()
+        _count_outcome(session.workflow, status, outcome.error_code)
+        logger.info("run ended: %s%s", status, f" ({outcome.error_code})" if outcome.error_code else "")
     return outcome
+
+
+def _count_outcome(workflow: str, status: str, error_code: str) -> None:
+    """The run metrics of one ended run; a run stopped by the token budget is a quota refusal too."""
+    from mozaiks_core.entitlements.services import token_meter_key
+
+    metrics.run_finished(workflow, status, error_code)
+    if status == "failed" and error_code == BudgetExceeded.error_code:
+        metrics.quota_refused(token_meter_key(), error_code)
 
 
 async def _run_engine(run_workflow: Any, bundle: Any, context: RunContext, service: RunService,
@@ -427,8 +455,10 @@ async def _run_engine(run_workflow: Any, bundle: Any, context: RunContext, servi
         return RunOutcome("failed", summary=f"The run failed: {error}", error_code="RUN_FAILED")
 
 
-async def _report_outcome(service: RunService, outcome: RunOutcome) -> None:
-    """The closing events: ``chat.error`` for a failure the engine did not report, then ``chat.run_complete``."""
+async def _report_outcome(service: RunService, outcome: RunOutcome) -> str:
+    """The closing events: ``chat.error`` for a failure the engine did not report, then ``chat.run_complete``.
+
+    Returns the run's final status (``cancelled`` when it was cancelled, else the outcome's)."""
     status = "cancelled" if service.cancelled else outcome.status
     service.cancelled = False  # the closing events of a cancelled run are still written
     if outcome.status == "failed" and outcome.error_code and outcome.error_code not in service.errors_emitted:
@@ -443,3 +473,4 @@ async def _report_outcome(service: RunService, outcome: RunOutcome) -> None:
         "status": status, "result": result, "summary": outcome.summary,
         "workflow_name": service.session.workflow, "chat_id": service.chat_id,
     }, **final)
+    return status

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mozaiks_core.db.async_db import suspended_loop
+from mozaiks_core.observability import tracing
 from mozaiks_core.runtime.runs.queued import RUN_TASK
 
 logger = logging.getLogger(__name__)
@@ -43,33 +44,38 @@ class AsyncioExecutor:
         self.tasks: dict[str, asyncio.Task[object]] = {}
 
     def dispatch(self, chat_id: str, *, user_message: str | None = None, claim: str | None = None) -> None:
-        """Schedule :func:`execute_run` on the server's loop after commit."""
-        transaction.on_commit(lambda: self._spawn_from_any_thread(chat_id, user_message, claim))
+        """Schedule :func:`execute_run` on the server's loop after commit (in the caller's trace)."""
+        trace = tracing.carrier() or tracing.chat_carrier(chat_id)
+        transaction.on_commit(lambda: self._spawn_from_any_thread(chat_id, user_message, claim, trace))
 
-    def _spawn_from_any_thread(self, chat_id: str, user_message: str | None, claim: str | None = None) -> None:
+    def _spawn_from_any_thread(self, chat_id: str, user_message: str | None, claim: str | None = None,
+                               trace: dict[str, str] | None = None) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             loop = suspended_loop()
             if loop is not None:  # a write made on the loop's own thread (async_db.call_on_loop)
-                loop.call_soon(self._create_task, chat_id, user_message, claim)
+                loop.call_soon(self._create_task, chat_id, user_message, claim, trace)
                 return
             # A sync view or consumer helper: asgiref runs the coroutine on the server's loop.
-            async_to_sync(self.spawn)(chat_id, user_message, claim)
+            async_to_sync(self.spawn)(chat_id, user_message, claim, trace)
         else:
-            self._create_task(chat_id, user_message, claim)
+            self._create_task(chat_id, user_message, claim, trace)
 
-    async def spawn(self, chat_id: str, user_message: str | None = None, claim: str | None = None) -> None:
+    async def spawn(self, chat_id: str, user_message: str | None = None, claim: str | None = None,
+                    trace: dict[str, str] | None = None) -> None:
         """Create the run's task on the running loop."""
-        self._create_task(chat_id, user_message, claim)
+        self._create_task(chat_id, user_message, claim, trace)
 
-    def _create_task(self, chat_id: str, user_message: str | None, claim: str | None = None) -> None:
+    def _create_task(self, chat_id: str, user_message: str | None, claim: str | None = None,
+                     trace: dict[str, str] | None = None) -> None:
         from mozaiks_core.runtime.runs.execution import execute_run
 
         # A fresh context: the run must not inherit the caller's asgiref thread executor, which
-        # ends with the request or consumer call that started it.
-        task = asyncio.get_running_loop().create_task(execute_run(chat_id, user_message=user_message, claim=claim),
-                                                      name=f"mozaiks-run-{chat_id}", context=contextvars.Context())
+        # ends with the request or consumer call that started it (its trace goes along as ``trace``).
+        run = execute_run(chat_id, user_message=user_message, claim=claim, trace=trace)
+        task = asyncio.get_running_loop().create_task(run, name=f"mozaiks-run-{chat_id}",
+                                                      context=contextvars.Context())
         self.tasks[chat_id] = task
         task.add_done_callback(lambda done: self._finished(chat_id, done))
 
@@ -87,7 +93,10 @@ class CeleryExecutor:
         """Send the task after commit, so a worker never sees an uncommitted claim."""
         # By name: the task is the app's (``runtime/tasks.py``), and runs/ never imports the app's face.
         run_chat = current_app.tasks[RUN_TASK]
-        kwargs = {"user_message": user_message, "claim": claim}
+        kwargs: dict[str, object] = {"user_message": user_message, "claim": claim}
+        trace = tracing.carrier() or tracing.chat_carrier(chat_id)
+        if trace is not None:
+            kwargs["trace"] = trace
         transaction.on_commit(lambda: run_chat.apply_async(args=[chat_id], kwargs=kwargs, queue=RUNS_QUEUE))
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from mozaiks_core.db.async_db import LockBusy, call_on_loop, writes_on_loop
 from mozaiks_core.db.fast_sql import Guard, insert_many, update_many_by_pk
+from mozaiks_core.observability import metrics, tracing
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 from mozaiks_core.runtime.protocol.groups import chat_group
 from mozaiks_core.runtime.protocol.layers import LocalChannelLayer, group_send_many
@@ -119,6 +120,8 @@ class WriteEntry:
     on_error: Callable[[BaseException], None] | None = None
     on_metered: Callable[[Any], None] | None = None  # gets the meter's TokenBudget for ``usage``
     claim: str | None = None  # the writing run's claim: its writes commit only while the chat holds it
+    emitted_at: float = 0.0  # wall clock when a frame was submitted (the delivery latency metric)
+    trace: Any = None  # the writing run's trace context (traces on): its publish span's parent
 
 
 class EventWriter:
@@ -142,6 +145,8 @@ class EventWriter:
 
     def submit(self, entry: WriteEntry) -> None:
         """Queue an entry without waiting for it."""
+        if entry.frame is not None:
+            entry.emitted_at = metrics.now()
         self.queue.put_nowait(entry)
 
     async def _run(self) -> None:
@@ -204,21 +209,40 @@ class EventWriter:
     async def _publish(self, batch: list[WriteEntry]) -> None:
         """One channel-layer message per chat per batch, frames in commit order."""
         frames: dict[str, list[list[Any]]] = defaultdict(list)
+        emitted: dict[str, float] = {}  # each chat's first frame of the batch: its emit time
         for entry in batch:
             if entry.frame is None:
                 continue
             seq = entry.event.seq if entry.event is not None else None
             frames[entry.chat_id].append([seq, entry.frame])
+            emitted.setdefault(entry.chat_id, entry.emitted_at)
         if not frames:
             return
         layer = get_channel_layer()
         chats = list(frames)
+        spans = _publish_spans(batch, frames) if tracing.enabled() else ()
         outcomes = await group_send_many(layer, [
-            (chat_group(chat_id), {"type": "chat.frames", "frames": frames[chat_id]}) for chat_id in chats])
+            (chat_group(chat_id), {"type": "chat.frames", "frames": frames[chat_id], "emitted_at": emitted[chat_id]})
+            for chat_id in chats])
+        for span in spans:
+            span.end()
         for chat_id, error in zip(chats, outcomes, strict=True):
             if error is not None:
                 # Events are durable; a socket that misses them fills the gap from the database.
                 logger.error("publishing %d frames of chat %s failed: %s", len(frames[chat_id]), chat_id, error)
+
+
+def _publish_spans(batch: list[WriteEntry], frames: dict[str, list[list[Any]]]) -> list[Any]:
+    """One started span per chat of the batch, a child of the span of the run that wrote its first frame."""
+    parents: dict[str, Any] = {}
+    for entry in batch:
+        if entry.frame is not None and entry.trace is not None:
+            parents.setdefault(entry.chat_id, entry.trace)
+    spans = []
+    for chat_id, parent in parents.items():
+        seqs = [seq for seq, _ in frames[chat_id] if seq is not None]
+        spans.append(tracing.start_publish_span(parent, chat_id, len(frames[chat_id]), seqs[-1] if seqs else None))
+    return spans
 
 
 class ClaimLost(IntegrityError):

@@ -36,6 +36,7 @@ from mozaiks_core.auth.liveness import (
 )
 from mozaiks_core.conf import mozaiks_settings
 from mozaiks_core.db.async_db import db_call, db_write
+from mozaiks_core.observability import logs, metrics
 from mozaiks_core.runtime import services
 from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest
 from mozaiks_core.runtime.protocol.frames import (
@@ -202,6 +203,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         _sockets_per_user[user_id] += 1
         self.counted_user = user_id
         self.session = await db_call(ChatSession.objects.get)(pk=session.pk)
+        self.counted = True
+        metrics.socket_opened()
+        # The connection's task (and the tasks it starts) logs with its chat and organization.
+        logs.bind(chat_id=self.session.chat_id, org=self.session.organization_id)
         self.delivered_seq = self.session.last_seq
         self.receiving_directly = attach_receiver(self.channel_layer, self.channel_name, self._receive_directly)
         # Joined before the chat's group: a revocation published from here on reaches this socket.
@@ -238,6 +243,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     dispatching = False
     declined = 0
     credential: Credential | None = None
+    counted = False  # in the open-sockets gauge (an accepted, authorized socket)
 
     def _receive_directly(self, message: dict[str, Any]) -> bool:
         """The channel layer's receiver (see ``layers.attach_receiver``): handle ``chat.frames`` now
@@ -249,6 +255,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.declined += 1
             return False
         self._queue_in_order(message["frames"])
+        metrics.frames_delivered(message.get("emitted_at"))
         return True
 
     def _follows_delivered(self, frames: list[list[Any]]) -> bool:
@@ -276,7 +283,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _clean_up(self) -> None:
         """Cancel every task this socket started, leave the chat's and the user's groups, release its
-        slot of the per-user cap. Runs on every exit, a handler's exception included; safe to run twice."""
+        slot of the per-user cap and the open-sockets gauge. Runs on every exit, a handler's exception
+        included; safe to run twice."""
+        if self.counted:
+            self.counted = False
+            metrics.socket_closed()
         for task in getattr(self, "tasks", []):
             task.cancel()
         self.tasks = []
@@ -394,6 +405,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             try:
                 async with asyncio.timeout(self.stall_seconds):
                     await self.send_frame(text)
+                metrics.frame_sent()
             except TimeoutError:
                 self._drop_slow_client(f"no frame sent for {self.stall_seconds:g}s")
                 return
@@ -419,6 +431,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_frames(self, message: dict[str, Any]) -> None:
         """Committed events (and ``chat.print`` deltas) from the run, in seq order without duplicates."""
+        metrics.frames_delivered(message.get("emitted_at"))
         for seq, text in message["frames"]:
             if seq is None:
                 self._queue(text)
@@ -468,10 +481,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             frame = parse_inbound(text_data, bytes_data, mozaiks_settings().ws_max_frame_bytes)
         except FrameError as error:
+            metrics.frame_received(None)
             self._queue(error_frame(error.code, error.message, **error.details))
             return
+        metrics.frame_received(frame.type)
         try:
             await self._handle(frame)
+        except FrameError as error:
+            self._queue(error_frame(error.code, error.message, **error.details))
         except services.ChatError as error:
             self._queue(error_frame(error.code, error.message, **error.details))
 

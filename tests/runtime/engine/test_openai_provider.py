@@ -1,7 +1,9 @@
 """The ``openai`` provider against a local OpenAI-compatible server: model override, streaming, usage."""
 
 import json
+import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -129,3 +131,94 @@ async def test_a_model_server_error_fails_the_run_with_model_error_and_the_reaso
     assert (outcome.status, outcome.error_code) == ("failed", "MODEL_ERROR")
     assert "model 'missing-model' not found" in outcome.summary
     assert hooks.events("usage") == []
+
+
+async def test_a_call_to_a_model_ag2_has_no_price_for_logs_no_cost_warning(
+    compatible_server, hooks, context, bundle_copy, caplog
+):
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": "workflow_name: Valid\nmax_turns: 2\ninitial_message: Hi.\nmodel: tiny-llm\n",
+    })
+
+    with caplog.at_level(logging.WARNING, logger="autogen"):
+        outcome = await run_workflow(bundle, context("Valid"), hooks)
+
+    assert outcome.status == "completed", outcome.summary
+    assert [record.getMessage() for record in caplog.records if "cost will be 0" in record.getMessage()] == []
+
+
+class _BrokenServer(BaseHTTPRequestHandler):
+    """Streams two good chunks, then breaks the way ``mode`` says (HTTP/1.1 chunked, like real providers)."""
+
+    protocol_version = "HTTP/1.1"
+    mode = "stall"
+
+    def log_message(self, *args):
+        pass
+
+    def _chunk(self, text: str) -> None:
+        data = text.encode()
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        base = {"id": "chatcmpl-1", "created": 0, "model": "tiny-llm", "object": "chat.completion.chunk"}
+        for word in WORDS[:2]:
+            chunk = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": word},
+                                          "finish_reason": None}]}
+            self._chunk(f"data: {json.dumps(chunk)}\n\n")
+        if self.mode == "stall":
+            time.sleep(3)
+        elif self.mode == "malformed":
+            self._chunk("data: {\"choices\": [{\"delta\": \n\n")
+            self._chunk("data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+        elif self.mode == "close":
+            self.wfile.write(b"5\r\nda")  # half a chunk, then the connection drops
+        elif self.mode == "eof":
+            self.wfile.write(b"0\r\n\r\n")  # a clean end of the body, but the reply never finished
+        self.close_connection = True
+
+
+@pytest.fixture
+def broken_server(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenServer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.MOZAIKS_LLM_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = ""
+    settings.MOZAIKS_LLM_BASE_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    settings.MOZAIKS_LLM_MODEL = "tiny-llm"
+    settings.MOZAIKS_LLM_TIMEOUT_SECONDS = 1.0
+    yield _BrokenServer
+    server.shutdown()
+
+
+@pytest.mark.parametrize(("mode", "reason"), [
+    ("stall", "sent nothing for longer than the timeout"),
+    ("malformed", "sent malformed streaming data"),
+    ("close", "closed the reply before it ended"),
+    ("eof", "ended the stream before the reply finished"),
+])
+async def test_a_provider_whose_stream_breaks_fails_the_run_with_model_error_and_the_reason(
+    broken_server, hooks, context, bundle_copy, mode, reason
+):
+    broken_server.mode = mode
+    bundle = bundle_copy(FIXTURES / "errors" / "Valid", {
+        "orchestrator.yaml": "workflow_name: Valid\nmax_turns: 2\ninitial_message: Hi.\n",
+    })
+
+    started = time.monotonic()
+    outcome = await run_workflow(bundle, context("Valid"), hooks)
+
+    assert (outcome.status, outcome.error_code) == ("failed", "MODEL_ERROR"), outcome.summary
+    assert reason in outcome.summary
+    assert outcome.summary.startswith("The model call failed: ModelStreamBroken: the model server ")
+    assert time.monotonic() - started < 15  # never the openai client's 10-minute default
+    assert hooks.events("chat.text") == []  # no half reply stored as the agent's message
