@@ -3,12 +3,13 @@
 The consumer only subscribes and forwards: runs publish committed events to the chat's group,
 the consumer passes them on in ``seq`` order (filling any gap from the database), answers the
 client's frames through :mod:`~mozaiks_core.runtime.services`, and replays the chat's stored
-events: on connect every event (or only those after ``?last_seq=``, when the client states what it
-holds), on ``client.resume`` whatever this socket has not sent yet. The chat's frames reach the consumer as the channel layer receives them
-(``layers.attach_receiver``) whenever they can be handled at once: in order, with nothing else of
-the consumer's under way. Each socket has a bounded outbox and its own sender task; a client that stops
-reading (its backlog passes the limit, or no frame could be handed to the server for
-``MOZAIKS_WS_STALL_SECONDS``) is closed with 4008 instead of slowing the run or other sockets.
+events: on connect every event (or only those after ``?last_seq=``, when the client states what
+it holds), on ``client.resume`` whatever this socket has not sent yet. The chat's frames reach
+the consumer as the channel layer receives them (``layers.attach_receiver``) whenever they can be
+handled at once: in order, with nothing else of the consumer's under way. Each socket has a
+bounded outbox and its own sender task; a client that stops reading (its backlog passes the
+limit, or no frame could be handed to the server for ``MOZAIKS_WS_STALL_SECONDS``) is closed with
+4008 instead of slowing the run or other sockets.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession
     claims = scope.get("execution_claims")
     if user is None or not user.is_authenticated:
         code = scope.get("execution_token_error") or "AUTHENTICATION_REQUIRED"
-        return None, code, "Sign in, or connect with ?access_token=<execution token> from the start endpoint."
+        return None, code, ("Sign in, or connect with ?access_token=<execution token from the start endpoint, or "
+                            "client token from POST /api/auth/client-token>.")
     denied = (None, "CHAT_ACCESS_DENIED", "This chat does not exist or is not yours; start a chat first.")
     if path["user_id"] != str(user.pk):
         return denied
@@ -100,6 +102,9 @@ def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession
         return denied
     session = services.chat_for(user, path["chat_id"], claims=claims)
     if session is None or session.app_id != path["app_id"] or session.workflow != path["workflow"]:
+        return denied
+    client_claims = scope.get("client_claims")
+    if client_claims is not None and str(session.organization_id) != client_claims.organization_id:
         return denied
     services.reap_stale_runs(chat_ids=[session.chat_id])
     session.refresh_from_db()
@@ -361,6 +366,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if request_id is not None:
                 await self._pass_answer(request_id, {"text": fields["text"]})
             self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
+            self._queue(connection_frame("chat.input_ack", {"chat_id": self.session.chat_id, "status": "accepted",
+                                                            "input_request_id": request_id}))
         elif frame.type == "ui_tool_response":
             event_id = str(fields.get("eventId", fields.get("event_id")))
             await db_write(services.answer_request)(

@@ -29,11 +29,13 @@ async def test_the_demo_workflow_runs_to_completion_with_the_scripted_model(hook
     ]
     [form] = [data for kind, data in hooks.log if kind == "ui_tool"]
     assert form["component_type"] == "LaunchBriefForm"
+    assert form["agent"] == "IntakeAgent"  # the ChatUI names the form's bubble after it
     assert [field["name"] for field in form["payload"]["fields"]] == list(BRIEF)
     [budget] = [event for event in hooks.events("chat.tool_response") if event["tool_name"] == "estimate_launch_budget"]
     assert '"split": {"email": 1000.0, "social": 2000.0, "paid_search": 3000.0}' in budget["content"]
+    # The user's turn is the input request, never a speaker (the ChatUI would show "user - thinking...").
     assert [event["agent"] for event in hooks.events("chat.select_speaker")] == [
-        "IntakeAgent", "StrategistAgent", "user", "StrategistAgent"
+        "IntakeAgent", "StrategistAgent", "StrategistAgent"
     ]
     assert hooks.events("input_request") == [
         {"agent": "StrategistAgent", "prompt": "StrategistAgent is waiting for your reply."}

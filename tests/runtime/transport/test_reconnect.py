@@ -46,7 +46,8 @@ async def test_a_socket_that_states_nothing_gets_the_whole_transcript_in_order_w
     assert await tab.connect()
     meta = await tab.next()
     assert meta["type"] == "chat_meta"
-    assert meta["chat_exists"] is True and meta["data"]["chat_exists"] is True
+    assert meta["chat_exists"] is True
+    assert meta["data"]["chat_exists"] is True
     assert meta["cache_seed"] == session.cache_seed
     request = await tab.until("chat.input_request")
     assert request["data"]["request_id"] == request_id
