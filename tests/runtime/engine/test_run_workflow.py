@@ -106,7 +106,8 @@ async def test_a_ui_tool_blocks_the_run_until_the_user_answers(hooks, context):
     assert [event["agent"] for event in hooks.events("chat.text")][-1] == "SummaryAgent"  # greeting_complete
     [card] = [data for kind, data in hooks.log if kind == "ui_tool"]
     assert card == {"tool_name": "greet", "component_type": "GreetingCard",
-                    "payload": {"message": "Hello, Ada!", "name": "Ada"}, "display": "inline", "timeout": None}
+                    "payload": {"message": "Hello, Ada!", "name": "Ada"}, "display": "inline", "timeout": None,
+                    "agent": "InterviewAgent"}
 
 
 async def test_a_ui_tool_timeout_reaches_the_tool_as_uitoolerror_and_the_chat_goes_on(hooks, context):
