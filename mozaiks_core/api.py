@@ -39,7 +39,7 @@ def build_api() -> NinjaAPI:
     return api
 
 
-def api_not_found(request: HttpRequest) -> JsonResponse:
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Any path under ``/api/`` that no route serves: a JSON 404, never the HTML error page."""
     return JsonResponse({"error": "NOT_FOUND", "message": f"No API route {request.method} {request.path}; "
                          "GET /api/docs lists them.", "path": request.path}, status=404)

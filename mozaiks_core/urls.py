@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/", api.urls),
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("mozaiks_core.auth.urls")),
     path("billing/", include("mozaiks_core.billing.urls")),
     path("chat/", include("mozaiks_core.runtime.pages.urls")),
