@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from mozaiks_core.api import api
+from mozaiks_core.api import api, api_not_found
 from mozaiks_core.health import health, ready
 from mozaiks_core.observability.views import metrics_view
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("mozaiks_core.auth.urls")),
     path("billing/", include("mozaiks_core.billing.urls")),
     path("chat/", include("mozaiks_core.runtime.pages.urls")),

@@ -1,6 +1,6 @@
 """django-ninja authentication: session (with CSRF) or ``Authorization: Bearer <token>``.
 
-The bearer token is an API key (``mzk_...``) or an execution token (a JWT). Each class attaches
+The bearer token is an API key (``mzk_...``), an execution token or a client token (JWTs). Each class attaches
 a :class:`~mozaiks_core.auth.caller.Caller` to the request; endpoints use ``auth=api_auth`` and
 :func:`~mozaiks_core.auth.caller.get_caller`. ``api_auth`` refuses execution tokens (403
 ``TOKEN_SCOPE``): a token opens only its chat's runtime surface, whose routes declare
@@ -24,6 +24,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from mozaiks_core.auth.api_keys import KEY_PREFIX, APIKeyError, authenticate_api_key
 from mozaiks_core.auth.caller import ORG_HEADER, Caller, build_caller
+from mozaiks_core.auth.client_tokens import client_token_caller, is_client_token
+from mozaiks_core.auth.csrf_json import same_origin_json
 from mozaiks_core.auth.errors import CredentialRefused, database_unavailable
 from mozaiks_core.auth.liveness import Credential, CredentialRevoked, check_credential, execution_credential
 from mozaiks_core.auth.models import Membership
@@ -49,7 +51,13 @@ def _database_reachable() -> Iterator[None]:
 
 
 class SessionCallerAuth(SessionAuth):
-    """Signed-in browser session; CSRF is enforced for unsafe methods."""
+    """Signed-in browser session; CSRF is enforced for unsafe methods, except a same-origin JSON
+    request (:func:`~mozaiks_core.auth.csrf_json.same_origin_json`)."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if same_origin_json(request):
+            return request.COOKIES.get(self.param_name)
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
         with _database_reachable():
@@ -136,7 +144,8 @@ class BearerCallerAuth(HttpBearer):
             if token.startswith(KEY_PREFIX):
                 caller = _api_key_caller(request, token)
             elif token.count(".") == 2:
-                caller = _execution_caller(request, token, allowed=self.execution_tokens)
+                caller = (client_token_caller(token) if is_client_token(token)
+                          else _execution_caller(request, token, allowed=self.execution_tokens))
             else:
                 return None
         if caller is not None:

@@ -63,7 +63,9 @@ def _not_found(chat_id: str) -> JsonResponse:
                          "chat_id": chat_id}, status=404)
 
 
-def _chat(caller: Caller, chat_id: str) -> ChatSession | None:
+def chat_of_caller(caller: Caller, chat_id: str) -> ChatSession | None:
+    """The caller's chat ``chat_id`` as its credential reaches it (None: missing, someone else's, another
+    organization's, out of the token's scope)."""
     return services.chat_for(caller.user, chat_id, organization_id=caller.organization.pk, claims=caller.claims)
 
 
@@ -108,7 +110,7 @@ def submit_ui_tool(request: HttpRequest, payload: UIToolSubmitIn) -> HttpRespons
         request_id=payload.event_id, kind=PendingRequest.Kind.UI_TOOL, chat__user=caller.user,
         chat__organization=caller.organization,
     ).select_related("chat").first()
-    session = _chat(caller, request_row.chat.chat_id) if request_row else None
+    session = chat_of_caller(caller, request_row.chat.chat_id) if request_row else None
     if session is None:
         return JsonResponse({"error": "UNKNOWN_REQUEST", "message": f"No UI tool {payload.event_id!r} is waiting "
                              "for you.", "event_id": payload.event_id}, status=404)
@@ -123,7 +125,7 @@ def submit_ui_tool(request: HttpRequest, payload: UIToolSubmitIn) -> HttpRespons
 def submit_user_input(request: HttpRequest, payload: UserInputIn) -> HttpResponse:
     """Answer the chat's input request (or continue a finished chat with a new message)."""
     caller = get_caller(request)
-    session = _chat(caller, payload.chat_id)
+    session = chat_of_caller(caller, payload.chat_id)
     if session is None:
         return _not_found(payload.chat_id)
     if not payload.text.strip():
@@ -139,7 +141,7 @@ def submit_user_input(request: HttpRequest, payload: UserInputIn) -> HttpRespons
 @router.get("/chats/meta/{app_id}/{chat_id}", auth=chat_surface_auth)
 def chat_meta(request: HttpRequest, app_id: str, chat_id: str) -> HttpResponse:
     """The chat's status, last seq, last artifact and cache seed."""
-    session = _chat(get_caller(request), chat_id)
+    session = chat_of_caller(get_caller(request), chat_id)
     if session is None or session.app_id != app_id:
         return _not_found(chat_id)
     return JsonResponse({"exists": True, **services.session_summary(session)})
@@ -148,14 +150,14 @@ def chat_meta(request: HttpRequest, app_id: str, chat_id: str) -> HttpResponse:
 @router.get("/chats/exists/{app_id}/{chat_id}", auth=chat_surface_auth)
 def chat_exists(request: HttpRequest, app_id: str, chat_id: str) -> HttpResponse:
     """``{exists}``: false for missing chats and for other users' chats alike."""
-    session = _chat(get_caller(request), chat_id)
+    session = chat_of_caller(get_caller(request), chat_id)
     return JsonResponse({"exists": session is not None and session.app_id == app_id, "chat_id": chat_id})
 
 
 @router.post("/chats/{chat_id}/cancel", auth=chat_surface_auth)
 def cancel_chat(request: HttpRequest, chat_id: str) -> HttpResponse:
     """Stop the chat's run at its next step."""
-    session = _chat(get_caller(request), chat_id)
+    session = chat_of_caller(get_caller(request), chat_id)
     if session is None:
         return _not_found(chat_id)
     return JsonResponse({"status": "success", "cancelled": services.cancel_chat(session), "chat_id": chat_id})
@@ -174,9 +176,10 @@ def list_sessions(request: HttpRequest, app_id: str, user_id: str, limit: int = 
     return JsonResponse({"sessions": sessions, "count": len(sessions)})
 
 
-@router.get("/workflows", auth=api_auth)
+@router.get("/workflows/catalog", auth=api_auth)
 def list_workflows(request: HttpRequest) -> HttpResponse:
-    """Workflows that loaded (name, startup mode, description)."""
+    """Workflows that loaded (name, startup mode, description) and those that did not
+    (``GET /api/workflows`` is the MozaiksAI map the ChatUI reads)."""
     workflows = []
     for name in services.workflow_names():
         orchestrator = services.get_bundle(name).orchestrator
@@ -189,7 +192,7 @@ def list_workflows(request: HttpRequest) -> HttpResponse:
 @router.get("/chats/{chat_id}/events.ndjson", auth=chat_surface_auth)
 def export_events(request: HttpRequest, chat_id: str) -> HttpResponse:
     """The chat's events as NDJSON in the frozen MozaiksAI envelope."""
-    session = _chat(get_caller(request), chat_id)
+    session = chat_of_caller(get_caller(request), chat_id)
     if session is None:
         return _not_found(chat_id)
     response = StreamingHttpResponse(services.export_lines(session), content_type="application/x-ndjson")

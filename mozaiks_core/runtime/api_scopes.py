@@ -25,6 +25,7 @@ from mozaiks_core.runtime.models import ChatEvent, ChatSession, PendingRequest, 
 from mozaiks_core.workspace_info import app_id
 
 _VIEWS = "mozaiks_core.runtime.api"
+_CHATUI = "mozaiks_core.runtime.chatui_api"
 
 
 def _workflow() -> str:
@@ -88,6 +89,13 @@ def existing_chat(organization: Organization, owner: Any) -> ScopedCall:
     return ScopedCall(path_params={"app_id": chat.app_id, "chat_id": chat.chat_id}, marker='"exists": true')
 
 
+def existing_workflow_chat(organization: Organization, owner: Any) -> ScopedCall:
+    """The owner's chat exists, under its workflow, for the owner only (the ChatUI's spelling)."""
+    chat = _chat(organization, owner)
+    return ScopedCall(path_params={"app_id": chat.app_id, "workflow": chat.workflow, "chat_id": chat.chat_id},
+                      marker='"exists": true')
+
+
 def running_chat(organization: Organization, owner: Any) -> ScopedCall:
     """The owner's running chat; only the owner cancels it."""
     chat = _chat(organization, owner, status=ChatSession.Status.RUNNING, heartbeat_at=timezone.now())
@@ -132,4 +140,8 @@ API_SCOPES: dict[str, DataScope] = {
     f"{_VIEWS}.capabilities": caller_scope(),
     f"{_VIEWS}.list_workflows": caller_scope(),
     f"{_VIEWS}.llm_usage": org_scope(priced_usage, manage=True),
+    f"{_CHATUI}.workflows_map": caller_scope(),
+    f"{_CHATUI}.workflow_transport": caller_scope(),
+    f"{_CHATUI}.chat_exists_in_workflow": caller_scope(existing_workflow_chat),
+    f"{_CHATUI}.list_general_chats": caller_scope(),
 }

@@ -2,7 +2,7 @@
 
 Two uvicorn processes and one Celery worker share PostgreSQL/SQLite and the Redis pub/sub layer.
 Four chats start on process A. After the first turn half of the clients reconnect to process B
-(``client.resume`` with the last seq they hold); during the third turn process A is SIGKILLed and
+(``?last_seq=`` with the last seq they hold); during the third turn process A is SIGKILLed and
 the other half reconnect to B too. Every client's frames, joined across its two sockets, must be
 exactly the chat's stored events: seq 0..n, nothing lost, nothing twice.
 """
@@ -35,10 +35,11 @@ class Chat:
 
     async def open(self, server: Any, resume: bool) -> LiveSocket:
         url = f"{server.info['ws_url']}{services.websocket_path(self.session)}?access_token={self.token}"
+        if resume:
+            url += f"&last_seq={self.last_seq()}"
         socket = await LiveSocket.open(url, server.info["url"])
         await socket.until("chat_meta")
         if resume:
-            await socket.send({"type": "client.resume", "data": {"last_seq": self.last_seq()}})
             await socket.until("chat.resume_boundary")
         self.sockets.append(socket)
         return socket

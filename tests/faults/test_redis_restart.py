@@ -86,11 +86,10 @@ async def test_a_chat_survives_a_redis_restart_and_resumes_without_losing_anythi
     await sockets[0].close()
     private_redis.start()
 
-    socket = await LiveSocket.open(url, server.info["url"])
+    held = max(sockets[0].seqs())
+    socket = await LiveSocket.open(f"{url}&last_seq={held}", server.info["url"])
     sockets.append(socket)
     await socket.until("chat_meta")
-    held = max(sockets[0].seqs())
-    await socket.send({"type": "client.resume", "data": {"last_seq": held}})
     await socket.until("chat.resume_boundary")
     for turn, text in enumerate(("two", "three"), start=2):
         await socket.send({"type": "user.input.submit", "text": text})

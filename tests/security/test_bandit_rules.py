@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 JUSTIFIED = {
     ("mozaiks_core/auth/tokens.py", "S105"): "TOKEN_USE = 'execution' is a claim value, not a secret",
     ("mozaiks_core/auth/liveness.py", "S105"): "TOKEN_REVOKED = 'TOKEN_REVOKED' is an error code, not a secret",
+    ("mozaiks_core/auth/client_tokens.py", "S105"): "TOKEN_USE = 'client' is a claim value, not a secret",
     ("mozaiks_core/runtime/bundles/registry.py", "S101"): "narrows Optional for the type checker",
     ("mozaiks_core/supervisor.py", "S101"): "narrows Optional for the type checker",
 }

@@ -122,6 +122,8 @@ class RunEventStream:
         if speaker.startswith("_") or speaker == self.speaker:
             return
         self.speaker = speaker
+        if speaker == USER_AGENT_NAME:
+            return  # the user's turn is the chat.input_request itself (the ChatUI would show "user - thinking")
         self.bridge.emit("chat.select_speaker", {"agent": speaker})
 
     def _stream(self, event: Any) -> None:

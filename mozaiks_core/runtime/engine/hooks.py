@@ -83,8 +83,10 @@ class RunHooks(Protocol):
         payload: dict[str, Any],
         display: str,
         timeout: float | None,
+        agent: str = "",
     ) -> dict[str, Any]:
-        """Emit a UI ``chat.tool_call`` and block until ``ui_tool_response`` (socket or HTTP).
+        """Emit a UI ``chat.tool_call`` (``agent``: the agent whose tool it is) and block until
+        ``ui_tool_response`` (socket or HTTP).
         Raises :class:`UIToolTimeout` when ``timeout`` passes."""
 
     async def before_llm_call(self, *, agent: str, prompt_tokens: int = 0, max_tokens: int | None = None) -> None:

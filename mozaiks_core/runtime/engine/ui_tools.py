@@ -37,12 +37,14 @@ async def use_ui_tool(
     spec = bridge.bundle.ui_tool(tool_id) if bridge.bundle is not None else None
     tool_name = spec.name if spec else tool_id
     display = display or (spec.ui.mode if spec and spec.ui else "inline")
+    agent = spec.agents[0] if spec and spec.agents else ""
     hooks = bridge.hooks
     bridge.checkpoint()
 
     def request() -> Any:
         return hooks.request_ui_tool(
-            tool_name=tool_name, component_type=tool_id, payload=dict(payload), display=display, timeout=timeout
+            tool_name=tool_name, component_type=tool_id, payload=dict(payload), display=display, timeout=timeout,
+            agent=agent,
         )
 
     try:

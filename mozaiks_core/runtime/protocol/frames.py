@@ -22,7 +22,9 @@ FRAME_TOO_LARGE = "FRAME_TOO_LARGE"
 FRAME_TOO_DEEP = "FRAME_TOO_DEEP"
 RATE_LIMITED = "RATE_LIMITED"
 
-INBOUND_TYPES = ("user.input.submit", "ui_tool_response", "client.resume", "chat.start_workflow", "pong")
+INBOUND_TYPES = ("user.input.submit", "ui_tool_response", "ui.tool.response", "client.resume",
+                 "chat.start_workflow", "chat.switch_workflow", "chat.enter_general_mode",
+                 "chat.start_general_chat", "chat.artifact_action", "pong")
 _MAX_TEXT_CHARS = 20_000
 
 
@@ -32,9 +34,12 @@ def now_iso(moment: datetime | None = None) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def connection_frame(frame_type: str, data: dict[str, Any] | None = None) -> str:
-    """A frame without ``seq`` (chat_meta, ack.*, ping, chat.resume_boundary, chat.print, errors)."""
-    return json.dumps({"type": frame_type, "data": data or {}, "timestamp": now_iso()})
+def connection_frame(frame_type: str, data: dict[str, Any] | None = None, **top_level: Any) -> str:
+    """A frame without ``seq`` (chat_meta, ack.*, ping, chat.resume_boundary, chat.print, errors).
+
+    ``top_level`` adds keys beside ``data`` (``chat_meta`` repeats a few there: the ChatUI reads them
+    from the frame itself)."""
+    return json.dumps({"type": frame_type, "data": data or {}, "timestamp": now_iso(), **top_level})
 
 
 def event_frame(event_type: str, data: dict[str, Any], seq: int, created: datetime) -> str:
@@ -116,7 +121,7 @@ def _check_fields(frame_type: str, fields: dict[str, Any]) -> None:
         if request_id is not None and not isinstance(request_id, str):
             raise FrameError(SCHEMA_VALIDATION_FAILED, "'input_request_id' must be a string.",
                              field="input_request_id")
-    elif frame_type == "ui_tool_response":
+    elif frame_type in ("ui_tool_response", "ui.tool.response"):
         event_id = fields.get("eventId", fields.get("event_id"))
         if not isinstance(event_id, str) or not event_id:
             raise FrameError(SCHEMA_VALIDATION_FAILED, "ui_tool_response needs 'eventId', the tool call's id.",
@@ -125,12 +130,14 @@ def _check_fields(frame_type: str, fields: dict[str, Any]) -> None:
             raise FrameError(SCHEMA_VALIDATION_FAILED, "ui_tool_response needs 'response' (the form's answer).",
                              field="response")
     elif frame_type == "client.resume":
-        value = fields.get("last_seq", fields.get("lastClientIndex"))
+        name = "last_seq" if "last_seq" in fields or "lastClientIndex" not in fields else "lastClientIndex"
+        value = fields.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < -1:
             raise FrameError(
                 SCHEMA_VALIDATION_FAILED,
-                "client.resume needs 'last_seq' (or 'lastClientIndex'): the last seq you received, -1 for none.",
-                field="last_seq",
+                f"client.resume has {name}={value!r}; send 'last_seq' (or 'lastClientIndex'), the last seq you "
+                "received as an integer, -1 for none.",
+                field=name,
             )
 
 

@@ -73,6 +73,8 @@ class RunService:
         self.last_event_id = last_event_id
         self.writer = get_writer()
         self.cancelled = False
+        self.started_at = time.monotonic()
+        self.tokens = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         self.errors_emitted: set[str] = set()
         self._write_error: BaseException | None = None
         self._waiters: dict[str, asyncio.Future[Any]] = {}
@@ -157,11 +159,12 @@ class RunService:
         payload: dict[str, Any],
         display: str,
         timeout: float | None,
+        agent: str = "",
     ) -> dict[str, Any]:
         """Emit a UI ``chat.tool_call`` and block until ``ui_tool_response`` or ``timeout``."""
         event_id = uuid.uuid4().hex
         data = {
-            "tool_name": tool_name, "ui_tool_id": tool_name, "component_type": component_type,
+            "tool_name": tool_name, "ui_tool_id": tool_name, "component_type": component_type, "agent": agent,
             "awaiting_response": True, "payload": payload, "corr": event_id, "eventId": event_id,
             "tool_call_id": event_id, "display": display or "inline", "chat_id": self.chat_id,
         }
@@ -180,6 +183,10 @@ class RunService:
             raise UIToolTimeout(f"Nobody answered the UI tool {tool_name} within {timeout} seconds.") from None
         self.enqueue_event("chat.ui_tool_complete", {"eventId": event_id, "tool_name": tool_name,
                                                       "component_type": component_type, "display": data["display"]})
+        if data["display"] == "artifact":  # the ChatUI closes an answered artifact panel on this
+            self.enqueue_event("chat.ui_tool_dismiss", {"eventId": event_id, "event_id": event_id,
+                                                         "tool_name": tool_name, "reason": "answered"})
+            self.update_session(last_artifact=None)
         return response if isinstance(response, dict) else {"value": response}
 
     def llm_call_ready(self, agent: str) -> bool:
@@ -220,6 +227,9 @@ class RunService:
         """Emit ``chat.usage_delta`` and queue its :class:`UsageRecord` row for the same transaction."""
         total = int(prompt_tokens) + int(completion_tokens)
         prices = price_table()
+        for key, value in (("prompt_tokens", int(prompt_tokens)), ("completion_tokens", int(completion_tokens)),
+                           ("total_tokens", total)):
+            self.tokens[key] += value
         seq = self.enqueue_event("chat.usage_delta", {
             "agent_name": agent, "model_name": model, "prompt_tokens": int(prompt_tokens),
             "completion_tokens": int(completion_tokens), "total_tokens": total, "workflow_name": self.session.workflow,
@@ -469,8 +479,14 @@ async def _report_outcome(service: RunService, outcome: RunOutcome) -> str:
     if outcome.messages:
         final["messages"] = outcome.messages
     # The final status commits with chat.run_complete: a client that sees it finds the chat ended.
+    service.enqueue_event("chat.usage_summary", {**service.tokens, "workflow_name": service.session.workflow})
     service.enqueue_event("chat.run_complete", {
-        "status": status, "result": result, "summary": outcome.summary,
+        "status": status, "result": result, "summary": outcome.summary, "reason": _REASONS.get(status, status),
+        "duration_sec": round(time.monotonic() - service.started_at, 3), "total_tokens": service.tokens["total_tokens"],
         "workflow_name": service.session.workflow, "chat_id": service.chat_id,
     }, **final)
     return status
+
+
+# chat.run_complete's ``reason``, as the MozaiksAI ChatUI shows it in its summary box.
+_REASONS = {"completed": "finished", "cancelled": "cancelled", "failed": "error"}

@@ -2,12 +2,14 @@
 
 The consumer only subscribes and forwards: runs publish committed events to the chat's group,
 the consumer passes them on in ``seq`` order (filling any gap from the database), answers the
-client's frames through :mod:`~mozaiks_core.runtime.services`, and replays missed events on
-``client.resume``. The chat's frames reach the consumer as the channel layer receives them
-(``layers.attach_receiver``) whenever they can be handled at once: in order, with nothing else of
-the consumer's under way. Each socket has a bounded outbox and its own sender task; a client that stops
-reading (its backlog passes the limit, or no frame could be handed to the server for
-``MOZAIKS_WS_STALL_SECONDS``) is closed with 4008 instead of slowing the run or other sockets.
+client's frames through :mod:`~mozaiks_core.runtime.services`, and replays the chat's stored
+events: on connect every event (or only those after ``?last_seq=``, when the client states what
+it holds), on ``client.resume`` whatever this socket has not sent yet. The chat's frames reach
+the consumer as the channel layer receives them (``layers.attach_receiver``) whenever they can be
+handled at once: in order, with nothing else of the consumer's under way. Each socket has a
+bounded outbox and its own sender task; a client that stops reading (its backlog passes the
+limit, or no frame could be handed to the server for ``MOZAIKS_WS_STALL_SECONDS``) is closed with
+4008 instead of slowing the run or other sockets.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from mozaiks_core.runtime.protocol.frames import (
 from mozaiks_core.runtime.protocol.groups import chat_group, run_group, user_group
 from mozaiks_core.runtime.protocol.layers import attach_receiver, detach_receiver
 from mozaiks_core.runtime.transport.dispatch import Receive, dispatch_in_turn
+from mozaiks_core.runtime.transport.inbound_features import refuse_or_translate
+from mozaiks_core.runtime.transport.positions import PositionError, check_position, stated_position
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +120,8 @@ def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession
     claims = scope.get("execution_claims")
     if user is None or not user.is_authenticated:
         code = scope.get("execution_token_error") or "AUTHENTICATION_REQUIRED"
-        return None, None, code, "Sign in, or connect with ?access_token=<execution token> from the start endpoint."
+        return None, None, code, ("Sign in, or connect with ?access_token=<execution token from the start endpoint, "
+                                  "or client token from POST /api/auth/client-token>.")
     denied = (None, None, "CHAT_ACCESS_DENIED", "This chat does not exist or is not yours; start a chat first.")
     if path["user_id"] != str(user.pk):
         return denied
@@ -138,6 +143,9 @@ def _authorize(scope: dict[str, Any], path: dict[str, str]) -> tuple[ChatSession
         except CredentialRevoked as revoked:
             return None, None, revoked.code, revoked.message
     if session is None or session.app_id != path["app_id"] or session.workflow != path["workflow"]:
+        return denied
+    client_claims = scope.get("client_claims")
+    if client_claims is not None and str(session.organization_id) != client_claims.organization_id:
         return denied
     services.reap_stale_runs(chat_ids=[session.chat_id])
     session.refresh_from_db()
@@ -207,7 +215,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         metrics.socket_opened()
         # The connection's task (and the tasks it starts) logs with its chat and organization.
         logs.bind(chat_id=self.session.chat_id, org=self.session.organization_id)
-        self.delivered_seq = self.session.last_seq
+        stated, position_error = stated_position(self.scope.get("query_string", b""), self.session.last_seq)
+        # Events after this position were (or are being) sent on this socket; requests at or before
+        # it are re-sent once, since the client only said it holds them.
+        self.replay_from = -1 if stated is None else stated
+        self.delivered_seq = self.replay_from
+        self.resent_requests: set[str] = set()
         self.receiving_directly = attach_receiver(self.channel_layer, self.channel_name, self._receive_directly)
         # Joined before the chat's group: a revocation published from here on reaches this socket.
         await self.channel_layer.group_add(user_group(credential.user_id), self.channel_name)
@@ -218,7 +231,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._send_loop()), loop.create_task(self._ping_loop())]
         meta = await db_call(services.session_summary)(self.session)
-        self._queue(connection_frame("chat_meta", meta))
+        self._queue(connection_frame("chat_meta", {**meta, "chat_exists": True}, **_meta_top_level(meta)))
+        if position_error is not None:
+            self._queue(error_frame(position_error.code, position_error.message, **position_error.details))
+        replayed = await self._send_events_from_db(self.replay_from)
+        if stated is not None and not self.closing:
+            await self._send_boundary(stated, replayed)
         if meta["startup_mode"] == "AgentDriven" and self.session.status == ChatSession.Status.CREATED:
             await db_call(services.start_run)(self.session)
 
@@ -493,13 +511,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._queue(error_frame(error.code, error.message, **error.details))
 
     async def _handle(self, frame: InboundFrame) -> None:
+        frame = refuse_or_translate(frame)
         fields = frame.fields
-        if frame.type == "user.input.submit":
+        if frame.type == "chat.switch_workflow":
+            await self._switch_workflow(fields)
+        elif frame.type == "user.input.submit":
             outcome, request_id = await db_write(services.submit_user_text)(
                 self.session, fields["text"], fields.get("input_request_id") or None, publish=False)
             if request_id is not None:
                 await self._pass_answer(request_id, {"text": fields["text"]})
             self._queue(connection_frame("ack.input", {"status": outcome, "input_request_id": request_id}))
+            self._queue(connection_frame("chat.input_ack", {"chat_id": self.session.chat_id, "status": "accepted",
+                                                            "input_request_id": request_id}))
         elif frame.type == "ui_tool_response":
             event_id = str(fields.get("eventId", fields.get("event_id")))
             await db_write(services.answer_request)(
@@ -507,7 +530,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._pass_answer(event_id, fields["response"])
             self._queue(connection_frame("ack.ui_tool_response", {"eventId": event_id, "status": "accepted"}))
         elif frame.type == "client.resume":
-            await self._resume(resume_position(fields))
+            await self._resume(resume_position(fields), fields)
         elif frame.type == "chat.start_workflow":
             await self._start_workflow()
 
@@ -516,24 +539,51 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(run_group(self.session.chat_id),
                                             services.answer_message(request_id, response))
 
-    async def _resume(self, last_seq: int) -> None:
-        """Replay exactly the events after ``last_seq``, mark the boundary, re-send open requests."""
-        self.delivered_seq = last_seq
-        replayed = await self._send_events_from_db(last_seq)
-        if self.closing:
-            return
+    async def _resume(self, last_seq: int, fields: dict[str, Any]) -> None:
+        """Send the events after ``last_seq`` this socket has not sent yet, mark the boundary, and
+        re-send the open requests this socket has not shown (the client holds events through
+        ``last_seq``; a socket's own frames always arrive, so nothing it sent is sent twice)."""
         self.session = await db_call(ChatSession.objects.get)(pk=self.session.pk)
+        field_name = "last_seq" if "last_seq" in fields else "lastClientIndex"
+        try:
+            check_position(last_seq, self.session.last_seq, field_name)
+        except PositionError as error:
+            self._queue(error_frame(error.code, error.message, **error.details))
+            return
+        replayed = await self._send_events_from_db(max(last_seq, self.delivered_seq))
+        if not self.closing:
+            await self._send_boundary(last_seq, replayed)
+
+    async def _send_boundary(self, client_had: int, replayed: int) -> None:
+        """``chat.resume_boundary``, then every open request whose event this socket did not send."""
+        self.session = await db_call(ChatSession.objects.get)(pk=self.session.pk)
+        open_requests = await db_call(services.open_requests)(self.session)
         self._queue(connection_frame("chat.resume_boundary", {
-            "replayed_count": replayed, "client_had": last_seq, "last_seq": self.delivered_seq,
-            "persisted_had": self.session.last_seq, "total_messages": self.session.last_seq + 1,
-            "status": self.session.status,
-            "summary": f"Replayed {replayed} events after seq {last_seq}.",
+            "replayed_events": replayed, "replayed_count": replayed, "client_had": client_had,
+            "last_seq": self.delivered_seq, "persisted_had": self.session.last_seq,
+            "total_messages": self.session.last_seq + 1, "status": self.session.status,
+            "summary": f"Replayed {replayed} events after seq {client_had}.",
         }))
-        for request in await db_call(services.open_requests)(self.session):
-            if request.seq <= last_seq:
+        for request in open_requests:
+            if request.seq <= self.replay_from and request.request_id not in self.resent_requests:
+                self.resent_requests.add(request.request_id)
                 frame_type = "chat.input_request" if request.kind == PendingRequest.Kind.INPUT else "chat.tool_call"
                 self._queue(connection_frame(frame_type, {**request.frame, "resent": True,
                                                           "original_seq": request.seq}))
+
+    async def _switch_workflow(self, fields: dict[str, Any]) -> None:
+        """``chat.switch_workflow {chat_id}``: confirm that the user may open that chat of this app
+        (``chat.context_switched``); the client then opens that chat's own socket."""
+        target = fields.get("chat_id")
+        session = await db_call(services.chat_for)(self.scope["user"], target) if isinstance(target, str) else None
+        if session is None or session.app_id != self.session.app_id:
+            raise services.ChatError("CHAT_NOT_FOUND", f"chat.switch_workflow names chat {target!r}, which does not "
+                                     "exist for you in this app; send the chat_id of one of your chats.", 404,
+                                     {"field": "chat_id"})
+        self._queue(connection_frame("chat.context_switched", {
+            "from_chat_id": self.session.chat_id, "to_chat_id": session.chat_id, "chat_id": session.chat_id,
+            "workflow_name": session.workflow, "app_id": session.app_id,
+        }))
 
     async def _start_workflow(self) -> None:
         started = await db_call(services.start_run)(self.session)
@@ -546,6 +596,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise services.ChatError("RUN_ALREADY_ACTIVE", "A run of this chat is already going.", 409)
         raise services.ChatError("CHAT_NOT_STARTABLE", f"This chat is {status}; send a message to continue it "
                                  "or start a new chat.", 409, {"status": status})
+
+
+def _meta_top_level(meta: dict[str, Any]) -> dict[str, Any]:
+    """The ``chat_meta`` fields the ChatUI reads from the frame itself rather than from ``data``."""
+    return {"chat_exists": True, "cache_seed": meta["cache_seed"], "last_artifact": meta["last_artifact"]}
 
 
 def _frame_of(event: ChatEvent) -> str:

@@ -1,7 +1,8 @@
-"""WebSocket authentication: the session cookie, or ``?access_token=<execution token>``.
+"""WebSocket authentication: the session cookie, or ``?access_token=<execution or client token>``.
 
-The verified claims land in ``scope["execution_claims"]``; consumers compare them with the path.
-A bad token leaves the socket anonymous, so the consumer closes it with 1008.
+An execution token's verified claims land in ``scope["execution_claims"]``, a client token's in
+``scope["client_claims"]``; consumers compare them with the path. A bad token leaves the socket
+anonymous, so the consumer closes it with 1008.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs
 from channels.auth import AuthMiddlewareStack
 from django.contrib.auth import get_user_model
 
+from mozaiks_core.auth.client_tokens import is_client_token, membership_for_client_token
 from mozaiks_core.auth.tokens import ExecutionTokenError, verify_execution_token
 from mozaiks_core.db.async_db import db_call
 
@@ -30,7 +32,16 @@ class _ExecutionTokenMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("access_token") or [""])[0]
-        if token:
+        if token and is_client_token(token):
+            scope = dict(scope)
+            try:
+                claims, membership = await db_call(membership_for_client_token)(token)
+            except ExecutionTokenError as error:
+                scope["execution_token_error"] = error.code
+            else:
+                scope["user"] = membership.user
+                scope["client_claims"] = claims
+        elif token:
             scope = dict(scope)
             try:
                 claims = verify_execution_token(token)

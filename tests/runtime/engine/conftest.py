@@ -53,9 +53,9 @@ class FakeHooks:
         return self.inputs.pop(0)
 
     async def request_ui_tool(self, *, tool_name: str, component_type: str, payload: dict[str, Any],
-                              display: str, timeout: float | None) -> dict[str, Any]:
+                              display: str, timeout: float | None, agent: str = "") -> dict[str, Any]:
         request = {"tool_name": tool_name, "component_type": component_type, "payload": payload,
-                   "display": display, "timeout": timeout}
+                   "display": display, "timeout": timeout, "agent": agent}
         self.log.append(("ui_tool", request))
         if self.ui_answer is None:
             raise AssertionError(f"unexpected UI tool {tool_name}")

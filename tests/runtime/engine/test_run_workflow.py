@@ -29,11 +29,13 @@ async def test_the_demo_workflow_runs_to_completion_with_the_scripted_model(hook
     ]
     [form] = [data for kind, data in hooks.log if kind == "ui_tool"]
     assert form["component_type"] == "LaunchBriefForm"
+    assert form["agent"] == "IntakeAgent"  # the ChatUI names the form's bubble after it
     assert [field["name"] for field in form["payload"]["fields"]] == list(BRIEF)
     [budget] = [event for event in hooks.events("chat.tool_response") if event["tool_name"] == "estimate_launch_budget"]
     assert '"split": {"email": 1000.0, "social": 2000.0, "paid_search": 3000.0}' in budget["content"]
+    # The user's turn is the input request, never a speaker (the ChatUI would show "user - thinking...").
     assert [event["agent"] for event in hooks.events("chat.select_speaker")] == [
-        "IntakeAgent", "StrategistAgent", "user", "StrategistAgent"
+        "IntakeAgent", "StrategistAgent", "StrategistAgent"
     ]
     assert hooks.events("input_request") == [
         {"agent": "StrategistAgent", "prompt": "StrategistAgent is waiting for your reply."}
@@ -104,7 +106,8 @@ async def test_a_ui_tool_blocks_the_run_until_the_user_answers(hooks, context):
     assert [event["agent"] for event in hooks.events("chat.text")][-1] == "SummaryAgent"  # greeting_complete
     [card] = [data for kind, data in hooks.log if kind == "ui_tool"]
     assert card == {"tool_name": "greet", "component_type": "GreetingCard",
-                    "payload": {"message": "Hello, Ada!", "name": "Ada"}, "display": "inline", "timeout": None}
+                    "payload": {"message": "Hello, Ada!", "name": "Ada"}, "display": "inline", "timeout": None,
+                    "agent": "InterviewAgent"}
 
 
 async def test_a_ui_tool_timeout_reaches_the_tool_as_uitoolerror_and_the_chat_goes_on(hooks, context):

@@ -94,12 +94,16 @@ def store_events(session: ChatSession, count: int, content_bytes: int = 100) -> 
     ChatSession.objects.filter(pk=session.pk).update(last_seq=count - 1)
 
 
-def socket_path(session: ChatSession, token: str | None = "auto") -> str:
-    """The chat's socket path with an execution token (``auto``), a given token, or none."""
+def socket_path(session: ChatSession, token: str | None = "auto", last_seq: int | str | None = None) -> str:
+    """The chat's socket path with an execution token (``auto``), a given token, or none; with
+    ``last_seq`` the client states the position it holds."""
     path = services.websocket_path(session)
     if token == "auto":
         token = services.issue_chat_token(session)
-    return f"{path}?access_token={token}" if token else path
+    query = [f"access_token={token}"] if token else []
+    if last_seq is not None:
+        query.append(f"last_seq={last_seq}")
+    return f"{path}?{'&'.join(query)}" if query else path
 
 
 class Client:

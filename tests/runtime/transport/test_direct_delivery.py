@@ -23,11 +23,23 @@ def live(seq: int) -> list[Any]:
     return [seq, event_frame("chat.text", {"agent": "ChatterAgent", "content": f"live {seq}"}, seq, timezone.now())]
 
 
-async def connected(session: ChatSession) -> Client:
-    client = Client(await database_sync_to_async(socket_path)(session))
+async def connected(session: ChatSession, last_seq: int) -> Client:
+    """A socket that states it holds ``last_seq``: after its (empty) replay and boundary."""
+    client = Client(await database_sync_to_async(socket_path)(session, last_seq=last_seq))
     assert await client.connect()
     assert (await client.next())["type"] == "chat_meta"
+    await client.until("chat.resume_boundary")
     return client
+
+
+def store_more(session: ChatSession, seqs: range) -> None:
+    """Commit events ``seqs`` as a run in another process would, without publishing them."""
+    from mozaiks_core.runtime.models import ChatEvent
+
+    ChatEvent.objects.bulk_create(ChatEvent(chat=session, seq=seq, type="chat.text", event_id=f"more-{seq}",
+                                            created_at=timezone.now(), payload={"content": f"stored {seq}"})
+                                  for seq in seqs)
+    ChatSession.objects.filter(pk=session.pk).update(last_seq=seqs[-1])
 
 
 def count_queued_handling(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -49,7 +61,7 @@ async def test_frames_that_follow_what_the_socket_sent_skip_the_queue(
     queued = count_queued_handling(monkeypatch)
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
     await database_sync_to_async(store_events)(session, 5)
-    client = await connected(session)
+    client = await connected(session, 4)
     group = chat_group(session.chat_id)
     await get_channel_layer().group_send(group, {"type": "chat.frames", "frames": [live(5), live(6)]})
     await get_channel_layer().group_send(group, {"type": "chat.frames", "frames": [live(7)]})
@@ -63,9 +75,9 @@ async def test_frames_that_follow_what_the_socket_sent_skip_the_queue(
 async def test_a_gap_is_declined_and_filled_from_the_database(alice: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     queued = count_queued_handling(monkeypatch)
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
-    await database_sync_to_async(store_events)(session, 9)
-    await database_sync_to_async(ChatSession.objects.filter(pk=session.pk).update)(last_seq=5)
-    client = await connected(session)  # has seen up to seq 5
+    await database_sync_to_async(store_events)(session, 6)
+    client = await connected(session, 5)  # has seen up to seq 5
+    await database_sync_to_async(store_more)(session, range(6, 9))
     await get_channel_layer().group_send(chat_group(session.chat_id), {"type": "chat.frames", "frames": [live(9)]})
     for _ in range(4):
         await client.next()
@@ -74,7 +86,7 @@ async def test_a_gap_is_declined_and_filled_from_the_database(alice: Any, monkey
     await client.close()
 
 
-async def test_a_frame_published_while_a_resume_replays_is_sent_once_after_the_replay(
+async def test_a_frame_published_while_the_connect_replay_runs_is_sent_once_after_it(
     alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
@@ -87,9 +99,7 @@ async def test_a_frame_published_while_a_resume_replays_is_sent_once_after_the_r
         return await original(self, after, up_to)
 
     monkeypatch.setattr(ChatConsumer, "_send_events_from_db", replay_with_a_live_frame_arriving)
-    client = await connected(session)
-    await client.send({"type": "client.resume", "data": {"last_seq": 3}})
-    await client.until("chat.resume_boundary")
+    client = await connected(session, 3)
     await get_channel_layer().group_send(chat_group(session.chat_id), {"type": "chat.frames", "frames": [live(10)]})
     await client.until("chat.text")
     await asyncio.sleep(0.1)

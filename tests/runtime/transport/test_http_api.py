@@ -94,7 +94,7 @@ def test_another_users_chat_does_not_exist_for_them(alice: Any, mallory: Any) ->
 
 def test_workflows_and_capabilities_list_what_loaded_and_launch_returns_a_token(alice: Any) -> None:
     client = logged_in(alice)
-    names = [item["name"] for item in client.get("/api/workflows").json()["workflows"]]
+    names = [item["name"] for item in client.get("/api/workflows/catalog").json()["workflows"]]
     assert {"HelloUI", "Chatter"} <= set(names)
     capabilities = client.get("/api/ai/capabilities").json()["capabilities"]
     assert {"capability_id": "HelloUI", "allowed": True} in [

@@ -121,24 +121,22 @@ async def test_resume_after_a_disconnect_replays_exactly_the_missed_events_and_r
     assert pending, "the run did not ask again"
     stored = await database_sync_to_async(stored_seqs)(session)
 
-    second = Client(await database_sync_to_async(socket_path)(session))
+    second = Client(await database_sync_to_async(socket_path)(session, last_seq=last_seen))
     assert await second.connect()
     assert (await second.next())["type"] == "chat_meta"
-    await second.send({"type": "client.resume", "lastClientIndex": last_seen})
     boundary = await second.until("chat.resume_boundary")
     replayed = second.seqs()
     assert replayed == [seq for seq in stored if seq > last_seen]
     assert len(set(first.seqs()) | set(replayed)) == len(first.seqs()) + len(replayed)  # no duplicates
     assert sorted(first.seqs() + replayed) == stored  # nothing lost
-    assert boundary["data"]["replayed_count"] == len(replayed)
+    assert boundary["data"]["replayed_events"] == boundary["data"]["replayed_count"] == len(replayed)
     assert "seq" not in boundary
 
     # A client that reloads after seeing the latest request gets it re-sent, without a seq.
-    third = Client(await database_sync_to_async(socket_path)(session))
+    third = Client(await database_sync_to_async(socket_path)(session, last_seq=stored[-1]))
     assert await third.connect()
     await third.next()
-    await third.send({"type": "client.resume", "data": {"last_seq": stored[-1]}})
-    await third.until("chat.resume_boundary", replayed_count=0)
+    await third.until("chat.resume_boundary", replayed_events=0)
     resent = await third.until("chat.input_request")
     assert resent["data"]["resent"] is True
     assert "seq" not in resent
@@ -163,7 +161,7 @@ async def test_an_interrupted_run_is_resumed_by_the_user_with_its_history(alice:
         status="waiting_input", heartbeat_at="2000-01-01T00:00:00Z")
     before = await database_sync_to_async(stored_seqs)(session)
 
-    again = Client(await database_sync_to_async(socket_path)(session))
+    again = Client(await database_sync_to_async(socket_path)(session, last_seq=before[-1]))
     assert await again.connect()
     meta = await again.next()
     assert meta["data"]["status"] == "interrupted"
@@ -217,17 +215,19 @@ async def test_a_client_that_stops_reading_mid_replay_is_closed_within_the_stall
     settings.MOZAIKS_WS_STALL_SECONDS = 0.5
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
     await database_sync_to_async(store_events)(session, 40)
-    client = Client(await database_sync_to_async(socket_path)(session))
-    assert await client.connect()
-    assert (await client.next())["type"] == "chat_meta"
+    original_send = ChatConsumer.send_frame
 
-    async def stalled_send(self: ChatConsumer, text: str) -> None:
-        await asyncio.Event().wait()  # from now on the client reads nothing
+    async def stalled_after_meta(self: ChatConsumer, text: str) -> None:
+        if '"chat_meta"' not in text:
+            await asyncio.Event().wait()  # after chat_meta the client reads nothing
+        await original_send(self, text)
 
-    monkeypatch.setattr(ChatConsumer, "send_frame", stalled_send)
+    monkeypatch.setattr(ChatConsumer, "send_frame", stalled_after_meta)
     loop = asyncio.get_running_loop()
+    client = Client(await database_sync_to_async(socket_path)(session))
     asked = loop.time()
-    await client.send({"type": "client.resume", "data": {"last_seq": -1}})
+    assert await client.connect()  # the connect replays all 40 events
+    assert (await client.next())["type"] == "chat_meta"
     closed = await client.communicator.receive_output(5)
     assert closed == {"type": "websocket.close", "code": 4008, "reason": "slow client: reconnect and resume"}
     assert loop.time() - asked < 0.5 + 1
@@ -247,10 +247,9 @@ async def test_a_replay_longer_than_the_stall_timeout_completes_for_a_client_tha
     monkeypatch.setattr(ChatConsumer, "send_frame", slow_send)
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
     await database_sync_to_async(store_events)(session, 60)
-    client = Client(await database_sync_to_async(socket_path)(session))
+    client = Client(await database_sync_to_async(socket_path)(session, last_seq=-1))
     assert await client.connect()
     await client.next()
-    await client.send({"type": "client.resume", "data": {"last_seq": -1}})
     boundary = await client.until("chat.resume_boundary")
     assert boundary["data"]["replayed_count"] == 60
     assert client.seqs() == list(range(60))
@@ -300,10 +299,9 @@ async def test_a_resume_replays_every_missed_event_however_many_pages_they_fill(
     monkeypatch.setattr(consumers, "REPLAY_PAGE", 10)  # 25 events: two full pages and a partial one
     session = await database_sync_to_async(new_chat)(alice, "Chatter")
     await database_sync_to_async(store_events)(session, 25)
-    client = Client(await database_sync_to_async(socket_path)(session))
+    client = Client(await database_sync_to_async(socket_path)(session, last_seq=3))
     assert await client.connect()
     assert (await client.next())["type"] == "chat_meta"
-    await client.send({"type": "client.resume", "data": {"last_seq": 3}})
     boundary = await client.until("chat.resume_boundary")
     assert client.seqs() == list(range(4, 25))
     assert boundary["data"]["replayed_count"] == 21

@@ -1,5 +1,6 @@
-// The chat socket: connects, resumes from the last seq it holds, delivers every chat event once
-// and in order (dedupe by seq, a gap triggers a fresh resume), and reconnects with backoff.
+// The chat socket: connects stating the last seq it holds (?last_seq=, so the server sends only
+// what follows), delivers every chat event once and in order (dedupe by seq, a gap triggers a
+// client.resume), and reconnects with backoff.
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 
@@ -23,12 +24,11 @@ export class ChatConnection {
   connect() {
     this.closedByUs = false;
     this.handlers.onState?.(this.attempt ? "reconnecting" : "connecting");
-    const socket = new WebSocket(this.url);
+    const socket = new WebSocket(positionUrl(this.url, this.lastSeq));
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
       this.handlers.onState?.("open");
-      this.resume();
       for (const frame of this.outbox.splice(0)) socket.send(JSON.stringify(frame));
     });
     socket.addEventListener("message", (message) => this.receive(message.data));
@@ -99,6 +99,13 @@ export class ChatConnection {
     clearTimeout(this.timer);
     this.socket?.close(1000);
   }
+}
+
+/** ``url`` with ``last_seq`` set to the position this page holds (the server replays what follows). */
+function positionUrl(url, lastSeq) {
+  const parsed = new URL(url);
+  parsed.searchParams.set("last_seq", String(lastSeq));
+  return parsed.toString();
 }
 
 /** The ws(s) URL of a socket path on this page's host. */
