@@ -39,8 +39,12 @@ def _routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPat
 
 
 def _sample_path(route: str, pattern: URLPattern) -> str | None:
-    """A concrete path that resolves to ``pattern`` (converters and regex groups filled with samples)."""
-    for sample in SAMPLES:
+    """A concrete path that resolves to ``pattern`` (converters and regex groups filled with samples; the
+    workspace's page routes for the pattern that serves pages promoted after start-up)."""
+    from mozaiks_core.plugins.registry import get_workspace
+
+    pages = [page_route.strip("/") for page_route in get_workspace().routes if page_route.strip("/")]
+    for sample in (*SAMPLES, *pages):
         path = re.sub(r"\(\?P<\w+>[^)]*\)", sample, route).replace("^", "").replace("$", "")
         path = re.sub(r"<[^>]+>", sample, path)
         try:
