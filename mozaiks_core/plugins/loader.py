@@ -235,7 +235,7 @@ def _navigation(workspace: Workspace, reader: DocumentReader) -> None:
             continue
         page = workspace.page_for_route(raw.get("route", ""))
         items.append(NavItem(raw["label"], href, raw.get("auth") or (page.auth if page else "public"),
-                             raw.get("icon", ""), raw.get("order", index)))
+                             raw.get("icon", ""), raw.get("order", index), tuple(raw.get("roles") or ())))
     seen: set[str] = set()
     workspace.navigation = tuple(item for item in sorted(items, key=lambda i: i.order)
                                  if not (item.href in seen or seen.add(item.href)))

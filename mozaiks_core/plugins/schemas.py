@@ -303,7 +303,8 @@ NAV_ITEM = {
     "required": ["label"],
     "properties": {"label": {"type": "string"}, "route": {"type": "string"}, "href": {"type": "string"},
                    "icon": {"type": "string"}, "auth": {"enum": ["required", "public", "anonymous"]},
-                   "order": {"type": "integer"}},
+                   "order": {"type": "integer"},
+                   "roles": {"type": "array", "items": {"enum": ["owner", "admin", "member"]}}},
 }
 NAVIGATION = {"type": "object", "additionalProperties": False, "required": ["items"],
               "properties": {"items": {"type": "array", "items": NAV_ITEM}}}

@@ -18,12 +18,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from mozaiks_core.auth.caller import membership_for_request
+from mozaiks_core.error_pages import not_found
 from mozaiks_core.runtime.pages.components import component_path, workspace_components
 from mozaiks_core.runtime.pages.quota import organization_quota, upgrade_url
 from mozaiks_core.workspace_info import app_id
@@ -103,10 +104,14 @@ def transcript_frames(chat: Any) -> list[dict[str, Any]]:
 @require_GET
 def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
     """One conversation. Another user's chat (or an unknown id) is a 404, never a 403 that leaks it."""
+    missing = ("There is no such chat among yours. It may have been deleted, or it belongs to another "
+               "account or organization.")
     if not _CHAT_ID.match(chat_id):
-        raise Http404("No such chat.")
+        return not_found(request, missing)
     with one_snapshot():
-        chat = get_object_or_404(_chat_sessions(), chat_id=chat_id, user=request.user, app_id=app_id())
+        chat = _chat_sessions().objects.filter(chat_id=chat_id, user=request.user, app_id=app_id()).first()
+        if chat is None:
+            return not_found(request, missing)
         events = transcript_frames(chat)
         quota = organization_quota(_organization(request))
     boot = {
