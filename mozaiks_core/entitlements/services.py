@@ -370,14 +370,16 @@ def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str],
             manager = _is_manager(user, organization, can_manage) if manager is None else manager
             if not manager:
                 continue
+        message = ""
         if not signed_in or organization is None:
             allowed, reason = False, "AUTHENTICATION_REQUIRED" if not signed_in else "ORGANIZATION_REQUIRED"
         else:
             permission = _gate(spec, user, organization, can_manage)
             allowed, reason = permission.allowed, permission.error_code
+            message = "" if allowed else permission.message
         views.append(CapabilityView(capability_id=spec.capability_id, workflow_name=spec.workflow, label=spec.label,
                                     description=spec.description, visibility=spec.visibility, allowed=allowed,
-                                    reason=reason))
+                                    reason=reason, message=message))
     return views
 
 

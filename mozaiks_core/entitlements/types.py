@@ -66,3 +66,4 @@ class CapabilityView:
     visibility: str = "user"
     allowed: bool = True
     reason: str = ""
+    message: str = ""  # why it is not allowed, in words a user can act on

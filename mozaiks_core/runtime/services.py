@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,32 @@ def workflow_names() -> list[str]:
 def bundle_errors() -> dict[str, Any]:
     """Bundles that failed to load, with their problems (shown in the admin)."""
     return dict(_registry().errors)
+
+
+def unavailable_workflow_problems() -> list[Any]:
+    """The errors that keep a workflow bundle out of the chat (broken files, a duplicate workflow_name)."""
+    registry = _registry()
+    return [problem for problems in registry.errors.values() for problem in problems] + list(registry.refused)
+
+
+def workflow_display(name: str) -> tuple[str, str]:
+    """A workflow's display name and description, from its bundle (a humanised name when absent).
+
+    ``display_name`` in orchestrator.yaml wins; otherwise ``ProductLaunch`` reads "Product launch".
+    """
+    bundle = get_bundle(name)
+    orchestrator = bundle.orchestrator if bundle is not None else None
+    label = (orchestrator.display_name if orchestrator is not None else "") or humanize_name(name)
+    return label, (orchestrator.description if orchestrator is not None else "")
+
+
+def humanize_name(name: str) -> str:
+    """``ProductLaunch`` / ``product_launch`` → ``Product launch``."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_-]+", " ", name).split()
+    if not words:
+        return name
+    return " ".join([words[0][:1].upper() + words[0][1:].lower(), *(w.lower() if not w.isupper() else w
+                                                                    for w in words[1:])])
 
 
 def _require_bundle(workflow: str) -> Any:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from mozaiks_core.auth.caller import membership_for_request
 from mozaiks_core.error_pages import not_found
+from mozaiks_core.runtime import services
 from mozaiks_core.runtime.pages.components import component_path, workspace_components
 from mozaiks_core.runtime.pages.quota import organization_quota, upgrade_url
 from mozaiks_core.workspace_info import app_id
@@ -85,7 +86,8 @@ def chat_home(request: HttpRequest) -> HttpResponse:
     """The chat home: what this user may start, and a searchable history of their chats."""
     query = request.GET.get("q", "").strip()[:100]
     chats = list(user_chats(request.user, query)[:HISTORY_LIMIT])
-    context = {**_shared_context(organization_quota(_organization(request))), "chats": chats, "query": query}
+    context = {**_shared_context(organization_quota(_organization(request))), "chats": chats, "query": query,
+               "bundle_problems": services.unavailable_workflow_problems() if settings.DEBUG else []}
     return render(request, "mozaiks/chat/home.html", context)
 
 
