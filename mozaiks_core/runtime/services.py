@@ -169,7 +169,7 @@ def create_chat(
     if existing is not None:
         return existing, True
     session = ChatSession(chat_id=chat_id, user=user, organization=organization, app_id=app_id, workflow=workflow,
-                          client_request_id=client_request_id[:100], title=workflow)
+                          client_request_id=client_request_id[:100])
     session.cache_seed = int(session.chat_id[:8], 16)
     session.save()
     return session, False
@@ -273,6 +273,9 @@ def answer_request(session: ChatSession, request_id: str, response: Any, *, kind
                         409, {"request_id": request_id})
     if publish:  # at once in autocommit mode; after the caller's commit inside a transaction
         transaction.on_commit(lambda: _publish(run_group(session.chat_id), answer_message(request_id, response)))
+    from mozaiks_core.runtime.history import title_from_answer
+
+    title_from_answer(session, response)
 
 
 def submit_user_text(session: ChatSession, text: str, request_id: str | None = None, *,
@@ -313,7 +316,8 @@ def cancel_chat(session: ChatSession) -> bool:
         if current is None:
             return False
         now = timezone.now()
-        changes: dict[str, Any] = {"status": ChatSession.Status.CANCELLED, "updated_at": now}
+        changes: dict[str, Any] = {"status": ChatSession.Status.CANCELLED, "updated_at": now,
+                                   "last_activity_at": now}
         if current.status in idle:
             closing = _closing_event(current, now)
             changes["last_seq"] = closing.seq

@@ -16,7 +16,6 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from mozaiks_core.auth.caller import membership_for_request
 from mozaiks_core.error_pages import not_found
-from mozaiks_core.runtime import services
+from mozaiks_core.runtime import history, services
 from mozaiks_core.runtime.pages.components import component_path, workspace_components
 from mozaiks_core.runtime.pages.quota import organization_quota, upgrade_url
 from mozaiks_core.workspace_info import app_id
@@ -45,12 +44,16 @@ def _organization(request: HttpRequest) -> Any:
     return membership.organization if membership is not None else None
 
 
-def user_chats(user: Any, query: str = "") -> QuerySet[Any]:
-    """The user's chats in this app, newest activity first, filtered by title or workflow."""
-    chats = _chat_sessions().objects.filter(user=user, app_id=app_id())
-    if query:
-        chats = chats.filter(Q(title__icontains=query) | Q(workflow__icontains=query) | Q(chat_id__startswith=query))
-    return chats.order_by("-updated_at")
+def user_chats(request: HttpRequest, query: str = "") -> list[Any]:
+    """The user's chats in the active organization, most recent activity first, with display titles."""
+    organization = _organization(request)
+    if organization is None:
+        return []
+    chats = list(history.history(request.user, organization, app_id(), query)[:HISTORY_LIMIT])
+    for chat in chats:
+        chat.display_title = history.display_title(chat)
+        chat.workflow_label = services.workflow_display(chat.workflow)[0]
+    return chats
 
 
 def _shared_context(quota: Any) -> dict[str, Any]:
@@ -85,8 +88,15 @@ def one_snapshot() -> Iterator[None]:
 def chat_home(request: HttpRequest) -> HttpResponse:
     """The chat home: what this user may start, and a searchable history of their chats."""
     query = request.GET.get("q", "").strip()[:100]
-    chats = list(user_chats(request.user, query)[:HISTORY_LIMIT])
+    chats = user_chats(request, query)
+    deleted = None
+    if request.GET.get("deleted"):
+        deleted = history.owned_chats(request.user, _organization(request), app_id()).filter(
+            chat_id=request.GET["deleted"][:64], deleted_at__isnull=False).first()
+        if deleted is not None:
+            deleted.display_title = history.display_title(deleted)
     context = {**_shared_context(organization_quota(_organization(request))), "chats": chats, "query": query,
+               "deleted": deleted,
                "bundle_problems": services.unavailable_workflow_problems() if settings.DEBUG else []}
     return render(request, "mozaiks/chat/home.html", context)
 
@@ -111,7 +121,8 @@ def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
     if not _CHAT_ID.match(chat_id):
         return not_found(request, missing)
     with one_snapshot():
-        chat = _chat_sessions().objects.filter(chat_id=chat_id, user=request.user, app_id=app_id()).first()
+        chat = _chat_sessions().objects.filter(chat_id=chat_id, user=request.user, app_id=app_id(),
+                                               deleted_at__isnull=True).first()
         if chat is None:
             return not_found(request, missing)
         events = transcript_frames(chat)
@@ -131,7 +142,10 @@ def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
         "scripted_model": getattr(settings, "MOZAIKS_LLM_PROVIDER", "scripted") == "scripted",
     }
     context = {**_shared_context(quota), "chat": chat, "boot": boot,
-               "finished": chat.status in FINISHED_STATUSES}
+               "finished": chat.status in FINISHED_STATUSES, "title": history.display_title(chat),
+               "title_max_length": history.TITLE_MAX_LENGTH,
+               "can_retry": chat.status in history.RETRYABLE_STATUSES, "can_cancel": chat.is_active or
+               chat.status in ("created", "interrupted")}
     return render(request, "mozaiks/chat/conversation.html", context)
 
 

@@ -100,7 +100,12 @@ function filterHistory() {
   if (!search || !history) return;
   search.addEventListener("input", () => {
     const needle = search.value.trim().toLowerCase();
-    for (const item of history.children) item.hidden = Boolean(needle) && !item.dataset.search.includes(needle);
+    let shown = 0;
+    for (const item of history.children) {
+      item.hidden = Boolean(needle) && !item.dataset.search.includes(needle);
+      if (!item.hidden) shown += 1;
+    }
+    document.getElementById("mzc-history-empty").hidden = shown > 0;
   });
 }
 
