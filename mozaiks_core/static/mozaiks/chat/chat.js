@@ -89,15 +89,21 @@ const atBottom = () => transcript.scrollHeight - transcript.scrollTop - transcri
 function followLatest() {
   if (state.follow || state.replaying) {
     transcript.scrollTop = transcript.scrollHeight;
+    state.autoTop = transcript.scrollTop;
     newMessages.hidden = true;
   } else {
     newMessages.hidden = false;
   }
 }
 
+// Only the reader scrolling up stops following: text growing under a programmatic scroll does not.
 transcript.addEventListener("scroll", () => {
-  state.follow = atBottom();
-  if (state.follow) newMessages.hidden = true;
+  if (transcript.scrollTop < (state.autoTop ?? 0) - 4) state.follow = false;
+  if (atBottom()) {
+    state.follow = true;
+    newMessages.hidden = true;
+  }
+  state.autoTop = Math.min(state.autoTop ?? 0, transcript.scrollTop);
 });
 newMessages.addEventListener("click", () => {
   state.follow = true;
