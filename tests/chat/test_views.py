@@ -117,3 +117,11 @@ def test_capabilities_carry_the_workflows_display_name_and_description(alice_cli
     launch = next(item for item in capabilities if item["workflow_name"] == "ProductLaunch")
     assert launch["label"] == "Product launch"
     assert launch["description"].startswith("Plan a product launch")
+
+
+def test_a_paid_capability_on_free_says_which_plans_include_it(alice_client: Client) -> None:
+    capabilities = alice_client.get("/api/ai/capabilities").json()["capabilities"]
+    export = next(item for item in capabilities if item["capability_id"] == "chat-export")
+    assert export["allowed"] is False
+    assert export["reason"] == "ENTITLEMENT_REQUIRED"
+    assert export["message"] == "Not in your plan: Export chats is included in Pro and Team."

@@ -88,6 +88,8 @@ def load_registry(roots: tuple[Path, ...] | None = None) -> WorkflowRegistry:
         for bundle_dir in _bundle_dirs(root):
             bundle, problems = load_bundle(bundle_dir)
             name = bundle.name if bundle else bundle_dir.name
+            if name in found and found[name][0] == bundle_dir:
+                continue  # the same folder reached through a root listed twice
             if name in found:
                 first_dir, first_root = found[name]
                 same_root = first_root == root
