@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.utils.functional import lazy
 
 
 class EmailAdminLoginForm(AdminAuthenticationForm):
@@ -22,9 +23,18 @@ class EmailAdminLoginForm(AdminAuthenticationForm):
         self.fields["username"].widget = forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
 
 
-def brand_admin_site(app_name: str, site: admin.AdminSite = admin.site) -> None:
-    """Name the admin after the app ("Acme administration") and use the email login form."""
-    site.site_header = f"{app_name} administration"
-    site.site_title = f"{app_name} admin"
+def _app_name() -> str:
+    from mozaiks_core.plugins.shell import theme_config
+
+    return theme_config()["app_name"] or "MozaiksCore"
+
+
+def brand_admin_site(site: admin.AdminSite = admin.site) -> None:
+    """Name the admin after the app ("Acme administration") and use the email login form.
+
+    The names are lazy: the workspace is read on the first admin page, not while apps load.
+    """
+    site.site_header = lazy(lambda: f"{_app_name()} administration", str)()
+    site.site_title = lazy(lambda: f"{_app_name()} admin", str)()
     site.index_title = "Operations"
     site.login_form = EmailAdminLoginForm

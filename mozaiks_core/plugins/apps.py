@@ -35,6 +35,5 @@ class MozaiksPluginsConfig(AppConfig):
                                float(getattr(settings, "MOZAIKS_OUTBOX_SWEEP_SECONDS", 30)))
         workers.connect_startup_services()
         from mozaiks_core.plugins.admin_brand import brand_admin_site
-        from mozaiks_core.plugins.shell import theme_config
 
-        brand_admin_site(theme_config()["app_name"] or "MozaiksCore")
+        brand_admin_site()

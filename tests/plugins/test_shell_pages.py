@@ -87,3 +87,27 @@ def test_switching_organization_returns_to_the_page_the_user_was_on_but_never_of
     assert back["Location"] == "/billing/"
     away = client.post("/orgs/switch/", {"organization": team.slug, "next": "https://evil.example/"})
     assert away["Location"] == "/orgs/"
+
+
+def test_account_pages_read_like_the_shell_labels_without_colons_and_no_pointless_buttons(client: Client) -> None:
+    login = client.get("/accounts/login/").content.decode()
+    assert ">Email:<" not in login
+    assert 'class="field field-check"' in login, "Remember me sits beside its checkbox"
+    client.force_login(make_user("one@example.com"))
+    emails = client.get("/accounts/email/").content.decode()
+    assert "Make Primary" not in emails
+    assert "Make the selected address primary" not in emails, "one address: nothing to make primary"
+    assert "Send the verification email again" not in emails, "the address is verified"
+
+
+def test_the_signup_email_names_the_app_not_the_host(client: Client, settings: Any) -> None:
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    client.post("/accounts/signup/", {"email": "new@example.com", "password1": "a-long-test-password-1",
+                                      "password2": "a-long-test-password-1"})
+    [message] = mail.outbox
+    assert message.subject.startswith("[Mozaiks Demo] ")
+    assert message.body.startswith("Hello from Mozaiks Demo,")
+    assert "127.0.0.1" not in message.body.split("http", 1)[0], "the greeting names the app, not the host"
+    assert "sign up for Mozaiks Demo" in message.body
