@@ -151,7 +151,7 @@ def test_a_user_answers_the_form_renames_deletes_and_restores_a_demo_chat(asgi_s
     assert "Product launch" in history.inner_text(), "the workflow's display name, not ProductLaunch"
     page.fill("#mzc-q", "no such chat anywhere")
     page.get_by_text("No chat matches your search.").wait_for()
-    screenshot(page, "chat-home.png")
+    screenshot(page, "chat-history-search.png")
 
 
 def test_after_a_model_error_retry_runs_again_on_the_same_chat_keeping_its_history(
