@@ -74,5 +74,5 @@ def test_leaving_an_organization_asks_first(asgi_server: Any, page: Any) -> None
     assert Membership.objects.filter(organization=team, user__email="crew@example.com").exists()
     page.get_by_role("button", name="Leave Launch Crew").click()
     page.locator("dialog[open]").get_by_role("button", name="Leave organization").click()
-    page.wait_for_load_state()
+    page.wait_for_url(f"{base}/orgs/")
     assert not Membership.objects.filter(organization=team, user__email="crew@example.com").exists()
