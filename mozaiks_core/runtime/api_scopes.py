@@ -27,7 +27,12 @@ _VIEWS = "mozaiks_core.runtime.api"
 
 
 def _workflow() -> str:
-    names = services.workflow_names()
+    """A loaded workflow every signed-in user may start (one gated to a plan would refuse the owner)."""
+    from mozaiks_core.entitlements.capabilities import declared_capabilities
+
+    gated = {spec.workflow for spec in declared_capabilities()
+             if spec.entitlement or spec.plans or spec.visibility != "user" or not spec.enabled}
+    names = [name for name in services.workflow_names() if name not in gated] or services.workflow_names()
     if not names:
         raise LookupError("the scoping check needs at least one loaded workflow in the app workspace")
     return names[0]
