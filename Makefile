@@ -40,10 +40,10 @@ $(AXE):
 
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py mozaiks_demo
+	$(PY) manage.py mozaiks_demo --url http://$(HOST):$(PORT)
 
 run: demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py mozaiks_serve $(HOST):$(PORT)
 
 # The multi-process deployment on one machine (docs/deployment.md): production settings,
 # PostgreSQL, Redis, 2 uvicorn processes (ports 8001 and 8002), 2 Celery workers and beat.

@@ -29,10 +29,19 @@ class AccountAdapter(DefaultAccountAdapter):
         """Prefix subjects with the app name unless a prefix is configured."""
         prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
         if not prefix:
-            from mozaiks_core.workspace_info import app_manifest
+            from mozaiks_core.plugins.shell import theme_config
 
-            prefix = f"[{app_manifest().get('appName') or 'MozaiksCore'}] "
+            prefix = f"[{theme_config()['app_name'] or 'MozaiksCore'}] "
         return f"{prefix}{subject}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Every account email names the app and links to it (not "Hello from 127.0.0.1:8000!")."""
+        from mozaiks_core.plugins.shell import theme_config
+
+        request = context.get("request") or getattr(self, "request", None)
+        context = {**context, "app_name": theme_config()["app_name"] or "MozaiksCore",
+                   "app_url": request.build_absolute_uri("/") if request is not None else ""}
+        super().send_mail(template_prefix, email, context)
 
     def get_login_redirect_url(self, request: HttpRequest) -> Any:
         """Land on the organization the user just joined through an invitation, else the default."""

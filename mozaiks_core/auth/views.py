@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mozaiks_core.auth import api_keys, invitations, services
@@ -64,6 +65,10 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{membership.organization.name} is now your active organization.")
     except ActionRefused as error:
         _refused(request, error)
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
     return redirect("mozaiks_auth:organization_list")
 
 

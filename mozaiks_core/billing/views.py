@@ -56,11 +56,29 @@ def overview(request: HttpRequest) -> HttpResponse:
     if caller is None:
         return render(request, "mozaiks/billing/no_organization.html", status=403)
     organization = caller.organization
+    subscription = services.subscription_for(organization)
     return render(request, "mozaiks/billing/overview.html", {
-        "organization": organization, "subscription": services.subscription_for(organization),
+        "organization": organization, "subscription": subscription,
         "plan": services.effective_plan(organization), "can_manage": caller.can_manage,
         "plans": Plan.objects.filter(active=True), "provider": getattr(settings, "MOZAIKS_BILLING_PROVIDER", "local"),
+        "has_portal": bool(subscription and subscription.provider != "local"),
+        "cancel_warning": _cancel_warning(organization, subscription),
     })
+
+
+def _cancel_warning(organization: Any, subscription: Any) -> str:
+    """What cancelling does, in words, for the confirmation dialog (a trial or local plan ends at once)."""
+    if subscription is None:
+        return ""
+    fallback = services.default_plan()
+    after = (f"{organization.name} moves to the {fallback.label} plan" if fallback
+             else f"{organization.name} loses the plan")
+    if subscription.provider == "local" or subscription.status == "trialing":
+        what = "trial" if subscription.status == "trialing" else "subscription"
+        return f"Cancel the {subscription.plan.label} {what}? It ends now and {after} at once."
+    period_end = subscription.current_period_end
+    end = period_end.strftime("%b %-d, %Y") if period_end else "the period's end"
+    return f"Cancel the {subscription.plan.label} subscription? It stays active until {end}; then {after}."
 
 
 def _back(request: HttpRequest, error: BillingError | None = None, target: str = "overview") -> HttpResponseRedirect:

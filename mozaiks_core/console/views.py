@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -46,16 +45,26 @@ def _summary(event_type: str, payload: dict[str, Any]) -> str:
     return ""
 
 
+def _problem(request: HttpRequest, title: str, detail: str, status: int) -> HttpResponse:
+    """An admin-styled page for a refusal (the operator stays in the admin, even with DEBUG on)."""
+    context = {**_admin_context(request, title), "detail": detail,
+               "dashboard_url": reverse("mozaiks_console:dashboard")}
+    return render(request, "admin/mozaiks_console/problem.html", context, status=status)
+
+
 def transcript(request: HttpRequest, chat_id: str) -> HttpResponse:
     """Every persisted event of one chat, in seq order; nothing here can change the chat."""
     if not request.user.has_perm("mozaiks_runtime.view_chatsession"):
-        raise PermissionDenied("Viewing transcripts needs the 'view chat session' permission.")
+        return _problem(request, "Not allowed", "Viewing transcripts needs the 'view chat session' permission; "
+                        "a superuser can grant it in Users or Groups.", 403)
     chats = model("mozaiks_runtime", "ChatSession")
     if chats is None:
-        raise Http404("The runtime app is not installed.")
+        return _problem(request, "Transcript not found", "The runtime app is not installed.", 404)
     chat = chats.objects.select_related("user", "organization").filter(chat_id=chat_id).first()
     if chat is None:
-        raise Http404(f"No chat {chat_id!r}.")
+        return _problem(request, "Transcript not found",
+                        f"There is no chat with the id {chat_id[:64]!r}. Copy the id from the chat's URL "
+                        "or from Chat sessions, and try again.", 404)
     events = [
         {"seq": event.seq, "type": event.type, "created_at": event.created_at,
          "agent": event.payload.get("agent") or event.payload.get("agent_name") or "",

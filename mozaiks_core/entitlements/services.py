@@ -418,15 +418,36 @@ def capabilities_for(*, user: Any, organization: Any, workflow_names: list[str],
             manager = _is_manager(user, organization, can_manage) if manager is None else manager
             if not manager:
                 continue
+        message = ""
         if not signed_in or organization is None:
             allowed, reason = False, "AUTHENTICATION_REQUIRED" if not signed_in else "ORGANIZATION_REQUIRED"
         else:
             permission = _gate(spec, user, organization, can_manage)
             allowed, reason = permission.allowed, permission.error_code
+            message = "" if allowed else _denial_words(spec, permission)
         views.append(CapabilityView(capability_id=spec.capability_id, workflow_name=spec.workflow, label=spec.label,
                                     description=spec.description, visibility=spec.visibility, allowed=allowed,
-                                    reason=reason, ownership=spec.ownership))
+                                    reason=reason, ownership=spec.ownership, message=message))
     return views
+
+
+def _denial_words(spec: CapabilitySpec, permission: RunPermission) -> str:
+    """Why a capability is not allowed, naming the plans that include it ("Included in Pro and Team.")."""
+    from mozaiks_core.billing.plans import plan_index
+
+    if permission.error_code != t.ENTITLEMENT_REQUIRED:
+        return permission.message
+    index = plan_index()
+    if spec.plans:
+        granting = [index.plans[plan].label for plan in spec.plans if plan in index.plans]
+    else:
+        key = spec.entitlement
+        granting = [rules.label for rules in index.plans.values()
+                    if rules.features.get(key) or rules.limits.get(key, 0) != 0 or key in rules.meters]
+    if not granting:
+        return permission.message
+    names = granting[0] if len(granting) == 1 else f"{', '.join(granting[:-1])} and {granting[-1]}"
+    return f"Not in your plan: {spec.label} is included in {names}."
 
 
 def resolve_capability(capability_id: str, workflow_names: list[str]) -> str | None:

@@ -69,3 +69,4 @@ class CapabilityView:
     allowed: bool = True
     reason: str = ""
     ownership: str = "generated_module"
+    message: str = ""  # why it is not allowed, in words a user can act on

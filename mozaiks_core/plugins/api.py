@@ -43,8 +43,11 @@ ACTION_THROTTLE = CallerRateThrottle(getattr(settings, "MOZAIKS_MODULE_ACTION_RA
 
 @router.get("/navigation", auth=None, summary="The shell's navigation for the current visitor")
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Navigation items (label, href, icon) filtered by sign-in state."""
-    return {"items": navigation_for(request.user)}
+    """Navigation items (label, href, icon) filtered by sign-in state and the role in the active organization."""
+    from mozaiks_core.account_menu import account_menu
+
+    menu = account_menu(request)
+    return {"items": navigation_for(request.user, menu.role if menu else None)}
 
 
 @router.get("/theme-config", auth=None, summary="Brand colors, fonts, logo and favicon")

@@ -36,3 +36,6 @@ class MozaiksPluginsConfig(AppConfig):
         register_periodic_task("mozaiks-outbox-sweep", "mozaiks.plugins.sweep_outbox",
                                float(getattr(settings, "MOZAIKS_OUTBOX_SWEEP_SECONDS", 30)))
         workers.connect_startup_services()
+        from mozaiks_core.plugins.admin_brand import brand_admin_site
+
+        brand_admin_site()

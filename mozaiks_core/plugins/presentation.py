@@ -138,7 +138,7 @@ def read_navigation(workspace: Workspace, reader: DocumentReader) -> None:
             page = workspace.page_for_route(route)
             items.append(NavItem(label, raw.get("href") or route or "/",
                                  raw.get("auth") or (page.auth if page else "public"), raw.get("icon", ""),
-                                 raw.get("order", index)))
+                                 raw.get("order", index), tuple(raw.get("roles") or ())))
     seen: set[str] = set()
     workspace.navigation = tuple(item for item in sorted(items, key=lambda i: i.order)
                                  if not (item.href in seen or seen.add(item.href)))

@@ -408,7 +408,8 @@ NAV_ITEM = {
     "properties": {"label": {"type": "string"}, "title": {"type": "string"}, "route": {"type": "string"},
                    "path": {"type": "string"}, "href": {"type": "string"}, "icon": {"type": "string"},
                    "auth": {"enum": ["required", "public", "anonymous"]}, "order": {"type": "integer"},
-                   "id": {"type": "string"}, "page": {"type": "string"}},
+                   "id": {"type": "string"}, "page": {"type": "string"},
+                   "roles": {"type": "array", "items": {"enum": ["owner", "admin", "member"]}}},
     "anyOf": [{"required": ["label"]}, {"required": ["title"]}],
 }
 NAVIGATION = {

@@ -21,7 +21,9 @@ CSS_VARIABLES = {
 FONT_VARIABLES = {"body": "--mz-font", "heading": "--mz-font-heading"}
 
 
-def _visible(item: NavItem, authenticated: bool) -> bool:
+def _visible(item: NavItem, authenticated: bool, role: str | None) -> bool:
+    if item.roles and (not authenticated or role not in item.roles):
+        return False
     if item.auth == "required":
         return authenticated
     if item.auth == "anonymous":
@@ -38,15 +40,27 @@ def navigation_items() -> list[NavItem]:
                               raw.get("order", 500)) for raw in loaded.plugin.navigation]
     if apps.is_installed("mozaiks_core.packs.audit"):
         with contextlib.suppress(NoReverseMatch):
-            items.append(NavItem("Activity", reverse("mozaiks_audit:activity"), "required", "", 900))
+            items.append(NavItem("Activity", reverse("mozaiks_audit:activity"), "required", "", 900,
+                                 _audit_roles()))
     return items
 
 
-def navigation_for(user: Any) -> list[dict[str, Any]]:
-    """The navigation a user sees (sign-in state decides which items show)."""
+def _audit_roles() -> tuple[str, ...]:
+    """The roles the audit pack's ``audit.view`` permission admits (the Activity page refuses the rest)."""
+    module = get_workspace().modules.get("audit")
+    permission = module.permissions.get("audit.view") if module is not None else None
+    return tuple(permission.roles) if permission is not None else ("owner", "admin")
+
+
+def navigation_for(user: Any, role: str | None = None) -> list[dict[str, Any]]:
+    """The navigation a user sees: sign-in state and the role in the active organization decide.
+
+    An item with ``roles`` is hidden from every other role, so nobody is offered a page that
+    answers 403.
+    """
     authenticated = bool(getattr(user, "is_authenticated", False))
     return [{"label": item.label, "href": item.href, "icon": item.icon}
-            for item in navigation_items() if _visible(item, authenticated)]
+            for item in navigation_items() if _visible(item, authenticated, role)]
 
 
 def _asset_url(name: Any) -> str | None:

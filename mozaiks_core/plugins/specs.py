@@ -166,6 +166,7 @@ class NavItem:
     auth: str = "public"
     icon: str = ""
     order: int = 100
+    roles: tuple[str, ...] = ()  # organization roles that may open it (empty: every role)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django.urls.resolvers import RoutePattern
 
 from mozaiks_core.plugins.pages import page_view
 from mozaiks_core.plugins.registry import get_workspace
-from mozaiks_core.plugins.views import brand_asset, default_home
+from mozaiks_core.plugins.views import brand_asset, default_home, favicon
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ class CurrentPageRoutes(RoutePattern):
 
 def _own_patterns() -> list[URLPattern]:
     workspace = get_workspace()
-    patterns = [path("brand/assets/<path:name>", brand_asset, name="brand-asset")]
+    patterns = [path("brand/assets/<path:name>", brand_asset, name="brand-asset"),
+                path("favicon.ico", favicon, name="favicon")]
     for route, page_id in sorted(workspace.routes.items()):
         patterns.append(path(route.lstrip("/"), page_view, {"route": route},
                              name=f"page-{page_id}" if workspace.pages[page_id].route == route else None))

@@ -1,7 +1,8 @@
-"""Small views of the plugin host: brand assets, and the home page when no workspace page claims ``/``."""
+"""Small views of the plugin host: brand assets, the favicon, and the home page when no workspace page claims ``/``."""
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 from pathlib import Path
 
@@ -23,6 +24,18 @@ def brand_asset(request: HttpRequest, name: str) -> FileResponse:
     response = FileResponse(Path(path).open("rb"), content_type=content_type)  # noqa: SIM115 (closed by Django)
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``: the brand's favicon (``brand.json`` ``favicon``), else the framework's mark."""
+    name = get_workspace().brand.get("favicon")
+    if isinstance(name, str) and name:
+        with contextlib.suppress(Http404):
+            return brand_asset(request, name)
+    response = FileResponse((Path(__file__).resolve().parents[1] / "static" / "mozaiks" / "favicon.svg").open("rb"),
+                            content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 

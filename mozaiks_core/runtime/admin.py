@@ -40,9 +40,11 @@ class ChatSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["cancel_chats"]
     inlines = [UsageInline]
+    # Everything the runtime maintains is read-only: editing the run claim (its lock token), the
+    # runner or the seq would let an operator break a live run. Title and deletion stay editable.
     readonly_fields = ["chat_id", "app_id", "workflow", "user", "organization", "status", "last_seq", "cache_seed",
-                       "last_artifact", "error_code", "runner", "heartbeat_at", "created_at", "updated_at",
-                       "total_tokens", "transcript_link"]
+                       "last_artifact", "error_code", "runner", "run_claim", "heartbeat_at", "last_activity_at",
+                       "created_at", "updated_at", "total_tokens", "transcript_link"]
     exclude = ["messages", "client_request_id"]
     change_list_template = "admin/mozaiks_runtime/chatsession/change_list.html"
 

@@ -208,12 +208,17 @@ def capabilities(request: HttpRequest) -> HttpResponse:
     caller = get_caller(request)
     views = capabilities_for(user=caller.user, organization=caller.organization,
                              workflow_names=services.workflow_names(), can_manage=caller.can_manage)
-    return JsonResponse({"capabilities": [
-        {"capability_id": view.capability_id, "workflow_name": view.workflow_name, "label": view.label,
-         "description": view.description, "visibility": view.visibility, "allowed": view.allowed,
-         "reason": view.reason, "capability_source": view.ownership}
-        for view in views
-    ]})
+    return JsonResponse({"capabilities": [_capability_body(view) for view in views]})
+
+
+def _capability_body(view: Any) -> dict[str, Any]:
+    """One capability for the caller; an open capability reads its name and description from the bundle."""
+    display_name, description = services.workflow_display(view.workflow_name)
+    label = display_name if view.label in ("", view.capability_id, view.workflow_name) else view.label
+    return {"capability_id": view.capability_id, "workflow_name": view.workflow_name, "label": label,
+            "description": view.description or description, "visibility": view.visibility,
+            "allowed": view.allowed, "reason": view.reason, "message": view.message,
+            "capability_source": view.ownership}
 
 
 @router.post("/ai/launch", auth=api_auth)

@@ -29,11 +29,12 @@ _CHATUI = "mozaiks_core.runtime.chatui_api"
 
 
 def _workflow() -> str:
-    """A loaded workflow that is a capability of its own name (launched by that name)."""
+    """A loaded workflow every signed-in user may start (one gated to a plan would refuse the owner)."""
     from mozaiks_core.entitlements.capabilities import declared_capabilities
 
-    named = {spec.workflow for spec in declared_capabilities()}
-    names = [name for name in services.workflow_names() if name not in named]
+    gated = {spec.workflow for spec in declared_capabilities()
+             if spec.entitlement or spec.plans or spec.visibility != "user" or not spec.enabled}
+    names = [name for name in services.workflow_names() if name not in gated] or services.workflow_names()
     if not names:
         raise LookupError("the scoping check needs a loaded workflow that capabilities.yaml does not name")
     return names[0]

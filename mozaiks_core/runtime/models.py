@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def new_chat_id() -> str:
@@ -68,6 +69,10 @@ class ChatSession(models.Model):
         max_length=32, blank=True, default="",
         help_text="The claim of the run holding the chat: a run whose claim this no longer is cannot write.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(
+        default=timezone.now, help_text="When the chat last gained an event (heartbeats do not count).")
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted by its user: hidden from the history, restorable until purged.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +82,7 @@ class ChatSession(models.Model):
             models.Index(fields=["user", "app_id", "workflow", "status"]),
             models.Index(fields=["organization", "created_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["user", "organization", "last_activity_at"]),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,32 @@ def workflow_names() -> list[str]:
 def bundle_errors() -> dict[str, Any]:
     """Bundles that failed to load, with their problems (shown in the admin)."""
     return dict(_registry().errors)
+
+
+def unavailable_workflow_problems() -> list[Any]:
+    """The errors that keep a workflow bundle out of the chat (broken files, a duplicate workflow_name)."""
+    registry = _registry()
+    return [problem for problems in registry.errors.values() for problem in problems] + list(registry.refused)
+
+
+def workflow_display(name: str) -> tuple[str, str]:
+    """A workflow's display name and description, from its bundle (a humanised name when absent).
+
+    ``display_name`` in orchestrator.yaml wins; otherwise ``ProductLaunch`` reads "Product launch".
+    """
+    bundle = get_bundle(name)
+    orchestrator = bundle.orchestrator if bundle is not None else None
+    label = (orchestrator.display_name if orchestrator is not None else "") or humanize_name(name)
+    return label, (orchestrator.description if orchestrator is not None else "")
+
+
+def humanize_name(name: str) -> str:
+    """``ProductLaunch`` / ``product_launch`` → ``Product launch``."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_-]+", " ", name).split()
+    if not words:
+        return name
+    return " ".join([words[0][:1].upper() + words[0][1:].lower(), *(w.lower() if not w.isupper() else w
+                                                                    for w in words[1:])])
 
 
 def _require_bundle(workflow: str) -> Any:
@@ -145,7 +172,7 @@ def create_chat(
     if existing is not None:
         return existing, True
     session = ChatSession(chat_id=chat_id, user=user, organization=organization, app_id=app_id, workflow=workflow,
-                          client_request_id=client_request_id[:100], title=workflow)
+                          client_request_id=client_request_id[:100])
     session.cache_seed = int(session.chat_id[:8], 16)
     session.save()
     tracing.remember_chat(session.chat_id)  # a run started later from the socket joins this trace
@@ -277,6 +304,9 @@ def answer_request(session: ChatSession, request_id: str, response: Any, *, kind
     if publish:  # at once in autocommit mode; after the caller's commit inside a transaction
         message = answer_message(request_id, response)
         transaction.on_commit(lambda: publish_to_group(run_group(session.chat_id), message))
+    from mozaiks_core.runtime.history import title_from_answer
+
+    title_from_answer(session, response)
 
 
 def submit_user_text(session: ChatSession, text: str, request_id: str | None = None, *,
@@ -317,7 +347,8 @@ def cancel_chat(session: ChatSession) -> bool:
         if current is None:
             return False
         now = timezone.now()
-        changes: dict[str, Any] = {"status": ChatSession.Status.CANCELLED, "updated_at": now}
+        changes: dict[str, Any] = {"status": ChatSession.Status.CANCELLED, "updated_at": now,
+                                   "last_activity_at": now}
         if current.status in idle:
             closing = _closing_event(current, now)
             changes["last_seq"] = closing.seq

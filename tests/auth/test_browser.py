@@ -47,6 +47,7 @@ def test_sign_up_verify_log_in_create_an_organization_and_invite_someone(asgi_se
     page.goto(_mailed_link(mail_dir, "/accounts/confirm-email/"))
     page.click("form.auth-form button[type=submit]")
     _wait_until_signed_in(page, base)
+    page.click("summary.shell-menu-button")  # Sign out is in the account menu
     page.click("text=Sign out")
     page.wait_for_load_state()
 
@@ -108,6 +109,7 @@ def test_a_passkey_is_enrolled_and_then_signs_in_without_a_password(asgi_server,
     page.wait_for_url(re.compile(r"/2fa/(webauthn/|recovery-codes/)?$"))
     assert Authenticator.objects.filter(user__email="passkey@example.com", type="webauthn").exists()
 
+    page.click("summary.shell-menu-button")  # Sign out is in the account menu
     page.click("text=Sign out")
     page.wait_for_load_state()
     page.goto(f"{base}/accounts/login/")

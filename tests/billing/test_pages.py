@@ -41,7 +41,8 @@ def test_the_billing_page_shows_plan_usage_bars_and_a_30_day_svg_chart(db, clien
     assert '<svg class="usage-chart"' in html
     assert html.count('class="usage-bar"') == 30
     assert "Upgrade or change plan" in html
-    assert "Manage billing" in html
+    assert "Manage payment details" not in html, "the local adapter has no portal to send anyone to"
+    assert "Payments are not switched on for this app" in html
     assert "<script" not in html.split("<main", 1)[1].split("</main>", 1)[0]  # the chart needs no JavaScript
 
 
@@ -54,7 +55,7 @@ def test_members_see_billing_but_cannot_change_it(db, client) -> None:
     session.save()
     html = client.get("/billing/").content.decode()
     assert "Only owners and admins" in html
-    assert "Manage billing" not in html
+    assert "Upgrade or change plan" not in html
     response = client.post("/billing/checkout/", {"plan_id": "pro", "interval": "month"}, follow=True)
     assert "Only owners and admins" in response.content.decode()
     assert not Subscription.objects.filter(organization=org).exists()
@@ -148,3 +149,22 @@ def test_operators_replay_webhook_events_from_the_admin(db, client, settings) ->
         assert client.get(reverse(f"admin:mozaiks_entitlements_{name}_changelist")).status_code == 200
     plan = Plan.objects.get(plan_id="pro")
     assert client.get(reverse("admin:mozaiks_billing_plan_change", args=[plan.pk])).status_code == 200
+
+
+def test_cancelling_a_trial_asks_first_and_says_it_ends_at_once(db, client) -> None:
+    user, _ = make_member("trial-cancel@example.com")
+    client.force_login(user)
+    client.post("/billing/checkout/", {"plan_id": "pro", "interval": "month"})
+    html = client.get("/billing/").content.decode()
+    assert 'data-confirm="Cancel the Pro trial? It ends now and' in html
+    assert "moves to the Free plan at once." in html
+    assert 'class="button-danger">Cancel subscription' in html
+
+
+def test_pricing_names_features_in_words_and_draws_its_marks(db, client) -> None:
+    html = client.get("/billing/pricing/").content.decode()
+    assert "API keys:" in html
+    assert "api_keys" not in html.split("<main", 1)[1]
+    assert "✓" not in html, "a glyph that fonts may lack"
+    assert "✗" not in html
+    assert "Included:" in html

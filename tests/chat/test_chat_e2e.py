@@ -82,7 +82,7 @@ def test_a_user_runs_the_demo_workflow_and_reloads_mid_run_without_duplicates_or
     sign_in(page, base, "ada@example.com")
 
     page.goto(f"{base}/chat/")
-    start = page.get_by_role("button", name="Start ProductLaunch")
+    start = page.get_by_role("button", name="Start Product launch")
     start.wait_for()
     page.screenshot(path=str(IMAGES / "chat-home.png"))
     start.click()
@@ -149,7 +149,7 @@ def test_a_user_runs_the_demo_workflow_and_reloads_mid_run_without_duplicates_or
 
     assert axe_violations(page) == []
     page.goto(f"{base}/chat/")
-    page.get_by_role("button", name="Start ProductLaunch").wait_for()
+    page.get_by_role("button", name="Start Product launch").wait_for()
     assert axe_violations(page) == []
 
 
@@ -170,7 +170,7 @@ def test_keyboard_only_at_phone_width_completes_a_run_and_errors_are_explained(
     try:
         sign_in(page, base, "grace@example.com")
         page.goto(f"{base}/chat/")
-        start = page.get_by_role("button", name="Start ProductLaunch")
+        start = page.get_by_role("button", name="Start Product launch")
         start.wait_for()
         for _ in range(30):  # Tab until the start button has the focus, then press Enter.
             page.keyboard.press("Tab")
@@ -202,7 +202,7 @@ def test_keyboard_only_at_phone_width_completes_a_run_and_errors_are_explained(
         apps.get_model("mozaiks_entitlements", "EntitlementOverride").objects.create(
             organization=personal_org(grace), key="tokens_monthly", limit=1)
         page.goto(f"{base}/chat/")
-        page.get_by_role("button", name="Start ProductLaunch").click()
+        page.get_by_role("button", name="Start Product launch").click()
         refused = page.locator("#mzc-start-error")
         refused.get_by_text("token budget is used up").wait_for()
         assert refused.get_by_text("TOKEN_BUDGET_EXCEEDED").is_visible()
@@ -266,7 +266,7 @@ def test_the_quota_counts_usage_replayed_after_a_reconnect_once(asgi_server: Any
     page.route_web_socket(re.compile(r"/ws/"), proxy)
     sign_in(page, base, "lin@example.com")
     page.goto(f"{base}/chat/")
-    page.get_by_role("button", name="Start ProductLaunch").click()
+    page.get_by_role("button", name="Start Product launch").click()
     page.wait_for_url("**/chat/*/")
     chat_id = chat_id_of(page)
     page.locator("form.mzc-tool-form button:not([disabled])").wait_for()

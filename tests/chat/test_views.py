@@ -93,3 +93,35 @@ def test_the_component_manifest_lists_workspace_modules_and_serves_them(client: 
     assert module.status_code == 200
     assert module["Content-Type"].startswith("text/javascript")
     assert client.get("/chat/components/Missing.js").status_code == 404
+
+
+def test_with_debug_the_chat_home_names_a_broken_workflow_bundle(alice_client: Client, settings: object,
+                                                                tmp_path: object) -> None:
+    import shutil
+    from pathlib import Path
+
+    broken = Path(str(tmp_path)) / "Broken"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "runtime/bundles/fixtures/HelloWorld", broken)
+    (broken / "orchestrator.yaml").write_text("workflow_name: Broken\norchestration_pattern: [\n")
+    settings.MOZAIKS_WORKFLOW_ROOTS = [str(tmp_path)]
+    settings.DEBUG = True
+    html = alice_client.get("/chat/").content.decode()
+    assert "Some workflows could not be loaded" in html
+    assert "Broken/orchestrator.yaml" in html
+    settings.DEBUG = False
+    assert "Some workflows could not be loaded" not in alice_client.get("/chat/").content.decode()
+
+
+def test_capabilities_carry_the_workflows_display_name_and_description(alice_client: Client) -> None:
+    capabilities = alice_client.get("/api/ai/capabilities").json()["capabilities"]
+    launch = next(item for item in capabilities if item["workflow_name"] == "ProductLaunch")
+    assert launch["label"] == "Product launch"
+    assert launch["description"].startswith("Plan a product launch")
+
+
+def test_a_paid_capability_on_free_says_which_plans_include_it(alice_client: Client) -> None:
+    capabilities = alice_client.get("/api/ai/capabilities").json()["capabilities"]
+    export = next(item for item in capabilities if item["capability_id"] == "chat-export")
+    assert export["allowed"] is False
+    assert export["reason"] == "ENTITLEMENT_REQUIRED"
+    assert export["message"] == "Not in your plan: Export chats is included in Pro and Team."

@@ -20,7 +20,11 @@ from mozaiks_core.plugins.models import EventDelivery, OutboxEvent
 
 @pytest.fixture
 def owner(transactional_db: None) -> Any:
-    return get_user_model().objects.create_user(username="ada", email="ada@example.com", password="pw-123456789")
+    from tests.plugins.test_events import add_teammate
+
+    ada = get_user_model().objects.create_user(username="ada", email="ada@example.com", password="pw-123456789")
+    add_teammate(ada)  # the one recipient of each notification (the actor is never notified)
+    return ada
 
 
 def create_tasks(owner: Any, count: int) -> list[str]:

@@ -22,7 +22,20 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbmatrix]
 
 @pytest.fixture
 def owner() -> Any:
-    return get_user_model().objects.create_user(username="ada", email="ada@example.com", password="pw-123456789")
+    """Ada, whose organization has a teammate: notifications go to the people who did not act."""
+    ada = get_user_model().objects.create_user(username="ada", email="ada@example.com", password="pw-123456789")
+    add_teammate(ada)
+    return ada
+
+
+def add_teammate(user: Any) -> Any:
+    """A second member of ``user``'s personal organization."""
+    from mozaiks_core.auth.models import Membership
+
+    mate = get_user_model().objects.create_user(username=f"mate-{user.pk}", email=f"mate-{user.pk}@example.com",
+                                                password="pw-123456789")
+    Membership.objects.create(user=mate, organization=ensure_personal_organization(user), role="member")
+    return mate
 
 
 def create_task(owner: Any, title: str = "Ship it") -> Any:
@@ -53,7 +66,8 @@ def test_an_event_is_delivered_after_commit_to_every_reaction_with_the_full_enve
     assert event.status == OutboxEvent.Status.DONE
     assert sorted(EventDelivery.objects.values_list("reaction_key", "status")) == [
         ("audit.record", "delivered"), ("tasks.notify_team_on_create", "delivered")]
-    assert Notification.objects.get(user=owner).title == "New task: Ship it"
+    assert Notification.objects.get(user__email=f"mate-{owner.pk}@example.com").title == "New task: Ship it"
+    assert not Notification.objects.filter(user=owner).exists(), "nobody is notified of their own action"
     assert ActivityEntry.objects.get().event_type == "domain.tasks.task_created"
 
 

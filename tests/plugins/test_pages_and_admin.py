@@ -68,15 +68,22 @@ def test_the_markdown_block_escapes_html_and_unsafe_links() -> None:
 
 
 def test_the_notifications_page_lists_marks_read_and_saves_preferences(client: Client, owner: Any) -> None:
-    client.post("/tasks", {"_block": "1", "title": "Plan the launch"})
+    from tests.plugins.test_events import add_teammate
+
+    teammate = Client()
+    teammate.force_login(add_teammate(owner))
+    teammate.post("/orgs/switch/", {"organization": ensure_personal_organization(owner).slug})
+    client.post("/tasks", {"_block": "1", "title": "My own task"})
+    teammate.post("/tasks", {"_block": "1", "title": "Plan the launch"})
     page = client.get("/notifications/")
+    assert "My own task" not in page.content.decode(), "the owner is not told about what they did"
     assert "New task: Plan the launch" in page.content.decode()
     assert 'aria-label="Notifications, 1 unread"' in page.content.decode()
     client.post("/notifications/", {"all": "1"})
-    assert Notification.objects.get().read_at is not None
+    assert Notification.objects.get(user=owner).read_at is not None
     client.post("/notifications/", {"category": "tasks.created"})
-    client.post("/tasks", {"_block": "1", "title": "Muted one"})
-    assert Notification.objects.count() == 1
+    teammate.post("/tasks", {"_block": "1", "title": "Muted one"})
+    assert Notification.objects.filter(user=owner).count() == 1
 
 
 def test_the_activity_page_is_for_owners_and_admins_of_the_organization(client: Client, owner: Any) -> None:

@@ -86,12 +86,14 @@ class ManagedProcess:
             self.kill()
 
 
-def start_process(command: list[str], env: Mapping[str, str], log_path: Path) -> ManagedProcess:
-    """Start ``command`` in its own process group with output captured to ``log_path``."""
+def start_process(command: list[str], env: Mapping[str, str], log_path: Path,
+                  cwd: Path | None = None) -> ManagedProcess:
+    """Start ``command`` (in ``cwd``, default the repository) in its own process group, output to ``log_path``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("wb")
     process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        command, cwd=cwd or REPO_ROOT, env=dict(env), stdout=log_file, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return ManagedProcess(process=process, log_path=log_path)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from mozaiks_core.auth.caller import membership_for_request
 from mozaiks_core.auth.models import Membership
+from mozaiks_core.error_pages import forbidden
 from mozaiks_core.packs.audit import services
 from mozaiks_core.plugins.registry import get_workspace
 
@@ -32,7 +32,8 @@ def organization_activity(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("no such organization")
     roles = get_workspace().modules["audit"].permissions["audit.view"].roles
     if membership.role not in roles:
-        raise PermissionDenied("only organization owners and admins can read the activity log")
+        return forbidden(request, "Only the organization's owners and admins can read its activity log; "
+                                  "ask one of them to change your role if you need it.")
     event_type = request.GET.get("event_type", "")
     page = Paginator(services.activity(membership.organization, event_type), 25).get_page(request.GET.get("page"))
     return render(request, "audit/activity.html", {

@@ -64,12 +64,17 @@ def notify(*, user: Any, organization: Any, title: str, body: str = "", link: st
 
 
 def recipients(kind: str, organization: Any, actor: Any) -> list[Any]:
-    """Who a notification reaction addresses: the actor, the organization's admins, or every member."""
+    """Who a notification reaction addresses: the actor, the organization's admins, or every member.
+
+    The organization kinds leave the actor out: nobody needs telling about what they just did.
+    """
     if kind == "actor" or organization is None:
         return [actor] if actor is not None else []
     memberships = Membership.objects.filter(organization=organization).select_related("user")
     if kind == "organization_admins":
         memberships = memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.ADMIN])
+    if actor is not None:
+        memberships = memberships.exclude(user=actor)
     return [membership.user for membership in memberships]
 
 

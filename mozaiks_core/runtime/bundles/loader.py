@@ -36,7 +36,7 @@ from mozaiks_core.validation import Problem
 ORCHESTRATOR_KEYS = {
     "workflow_name", "entry_point", "max_turns", "human_in_the_loop", "startup_mode", "workflow_startup_mode",
     "orchestration_pattern", "initial_message", "initial_message_to_user", "initial_agent", "description",
-    "model", "llm_config", "triggers", "runtime_extensions", "recipient", "visual_agents", "ui",
+    "display_name", "model", "llm_config", "triggers", "runtime_extensions", "recipient", "visual_agents", "ui",
 }
 AGENT_KEYS = {
     "name", "prompt_sections", "system_message", "max_consecutive_auto_reply", "auto_tool_mode",
@@ -126,6 +126,7 @@ def _orchestrator(problems: ProblemCollector, raw: dict[str, Any], folder: str) 
         initial_agent=problems.text(file, raw, "initial_agent", "") or None,
         entry_point=problems.boolean(file, raw, "entry_point", "", False),
         description=problems.text(file, raw, "description", ""),
+        display_name=problems.text(file, raw, "display_name", ""),
         model=problems.text(file, raw, "model", "") or llm_config.get("model") or None,
         llm_config=llm_config,
     )

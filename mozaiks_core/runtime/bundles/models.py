@@ -172,6 +172,7 @@ class Orchestrator:
     initial_agent: str | None = None
     entry_point: bool = False
     description: str = ""
+    display_name: str = ""  # what people read ("Product launch"); the workflow_name stays the id
     model: str | None = None
     llm_config: dict[str, Any] = field(default_factory=dict)
 

@@ -21,12 +21,13 @@ from django.conf import settings
 from mozaiks_core.runtime.bundles.loader import load_bundle
 from mozaiks_core.runtime.bundles.models import WorkflowBundle
 from mozaiks_core.runtime.bundles.reader import display_path
-from mozaiks_core.validation import ERROR, WARNING, Problem
+from mozaiks_core.validation import ERROR, Problem
 from mozaiks_core.workspace_info import workspace_revision
 
 logger = logging.getLogger(__name__)
 
 _SCAN_INTERVAL_SECONDS = 1.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,12 +37,13 @@ class WorkflowRegistry:
     bundles: dict[str, WorkflowBundle] = field(default_factory=dict)
     errors: dict[str, list[Problem]] = field(default_factory=dict)
     warnings: dict[str, list[Problem]] = field(default_factory=dict)
+    refused: list[Problem] = field(default_factory=list)  # bundles refused for a duplicate workflow_name
     roots: tuple[Path, ...] = ()
 
     @property
     def problems(self) -> list[Problem]:
         """Every problem of every workflow, errors first."""
-        every = [p for group in (*self.errors.values(), *self.warnings.values()) for p in group]
+        every = [p for group in (*self.errors.values(), *self.warnings.values()) for p in group] + self.refused
         return sorted(every, key=lambda problem: (problem.level != ERROR, problem.file, problem.path))
 
     def get(self, name: str) -> WorkflowBundle | None:
@@ -68,21 +70,49 @@ def _bundle_dirs(root: Path) -> list[Path]:
     return found
 
 
+def _keeps_original(bundle_dir: Path, name: str, first_dir: Path) -> bool:
+    """Of two folders of one root declaring ``name``, the one named after it is the original."""
+    return bundle_dir.name == name and first_dir.name != name
+
+
+def _duplicate(name: str, refused_dir: Path, kept_dir: Path, same_root: bool) -> Problem:
+    where = "in the same root" if same_root else "in an earlier root"
+    return Problem(
+        ERROR, "workflow.duplicate_name", display_path(refused_dir / "orchestrator.yaml"), "workflow_name",
+        f"workflow_name {name!r} is already used by {display_path(kept_dir / 'orchestrator.yaml')} ({where}); "
+        f"this workflow is refused and {display_path(kept_dir)} stays available.",
+        f"Give one of them another workflow_name (a copied folder keeps the original's), e.g. "
+        f"workflow_name: {refused_dir.name if refused_dir.name != name else name + 'Copy'}.",
+    )
+
+
 def load_registry(roots: tuple[Path, ...] | None = None) -> WorkflowRegistry:
-    """Load every bundle of ``roots`` (default: the configured roots) into a new registry."""
+    """Load every bundle of ``roots`` (default: the configured roots) into a new registry.
+
+    Two bundles declaring one ``workflow_name`` never shadow each other silently: the second is
+    refused with an error naming both folders (in one root, the folder named after the workflow is
+    kept). Every error is also logged, so a broken bundle shows in the server's log.
+    """
     registry = WorkflowRegistry(roots=roots if roots is not None else workflow_roots())
+    found: dict[str, tuple[Path, Path]] = {}  # name -> (bundle dir, root)
     for root in registry.roots:
         for bundle_dir in _bundle_dirs(root):
             bundle, problems = load_bundle(bundle_dir)
             name = bundle.name if bundle else bundle_dir.name
-            if name in registry.bundles or name in registry.errors:
-                problems = [Problem(
-                    WARNING, "workflow.duplicate_name", display_path(bundle_dir / "orchestrator.yaml"),
-                    "workflow_name", f"workflow {name!r} is already defined in an earlier root; this one is ignored.",
-                    "Rename one of the workflows.",
-                )]
-                registry.warnings.setdefault(name, []).extend(problems)
-                continue
+            if name in found and found[name][0] == bundle_dir:
+                continue  # the same folder reached through a root listed twice
+            if name in found:
+                first_dir, first_root = found[name]
+                same_root = first_root == root
+                if same_root and _keeps_original(bundle_dir, name, first_dir):
+                    registry.refused.append(_duplicate(name, first_dir, bundle_dir, same_root))
+                    registry.bundles.pop(name, None)
+                    registry.errors.pop(name, None)
+                    registry.warnings.pop(name, None)
+                else:
+                    registry.refused.append(_duplicate(name, bundle_dir, first_dir, same_root))
+                    continue
+            found[name] = (bundle_dir, root)
             errors = [problem for problem in problems if problem.level == ERROR]
             warnings = [problem for problem in problems if problem.level != ERROR]
             if warnings:
@@ -91,6 +121,9 @@ def load_registry(roots: tuple[Path, ...] | None = None) -> WorkflowRegistry:
                 registry.errors[name] = errors
             else:
                 registry.bundles[name] = bundle
+    for problem in registry.problems:
+        if problem.level == ERROR:
+            logger.error("workflow bundle problem: %s", problem)
     return registry
 
 

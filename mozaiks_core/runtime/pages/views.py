@@ -16,15 +16,16 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from mozaiks_core.auth.caller import membership_for_request
 from mozaiks_core.entitlements import services as entitlements
+from mozaiks_core.error_pages import not_found
+from mozaiks_core.runtime import history, services
 from mozaiks_core.runtime.pages.components import component_path, workspace_components
 from mozaiks_core.runtime.pages.quota import organization_quota, upgrade_url
 from mozaiks_core.workspace_info import app_id
@@ -44,12 +45,16 @@ def _organization(request: HttpRequest) -> Any:
     return membership.organization if membership is not None else None
 
 
-def user_chats(user: Any, organization: Any, query: str = "") -> QuerySet[Any]:
-    """The user's chats in this app and organization, newest activity first, filtered by title or workflow."""
-    chats = _chat_sessions().objects.filter(user=user, organization=organization, app_id=app_id())
-    if query:
-        chats = chats.filter(Q(title__icontains=query) | Q(workflow__icontains=query) | Q(chat_id__startswith=query))
-    return chats.order_by("-updated_at")
+def user_chats(request: HttpRequest, query: str = "") -> list[Any]:
+    """The user's chats in the active organization, most recent activity first, with display titles."""
+    organization = _organization(request)
+    if organization is None:
+        return []
+    chats = list(history.history(request.user, organization, app_id(), query)[:HISTORY_LIMIT])
+    for chat in chats:
+        chat.display_title = history.display_title(chat)
+        chat.workflow_label = services.workflow_display(chat.workflow)[0]
+    return chats
 
 
 def _shared_context(quota: Any) -> dict[str, Any]:
@@ -86,9 +91,16 @@ def chat_home(request: HttpRequest) -> HttpResponse:
     """The chat home: what this user may start, and a searchable history of their chats, both in the active
     organization (the one launches run in and whose quota the page shows)."""
     query = request.GET.get("q", "").strip()[:100]
-    organization = _organization(request)
-    chats = list(user_chats(request.user, organization, query)[:HISTORY_LIMIT])
-    context = {**_shared_context(organization_quota(organization)), "chats": chats, "query": query}
+    chats = user_chats(request, query)
+    deleted = None
+    if request.GET.get("deleted"):
+        deleted = history.owned_chats(request.user, _organization(request), app_id()).filter(
+            chat_id=request.GET["deleted"][:64], deleted_at__isnull=False).first()
+        if deleted is not None:
+            deleted.display_title = history.display_title(deleted)
+    context = {**_shared_context(organization_quota(_organization(request))), "chats": chats, "query": query,
+               "deleted": deleted,
+               "bundle_problems": services.unavailable_workflow_problems() if settings.DEBUG else []}
     return render(request, "mozaiks/chat/home.html", context)
 
 
@@ -108,14 +120,19 @@ def transcript_frames(chat: Any) -> list[dict[str, Any]]:
 def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
     """One conversation, while the user is a member of its organization (whose quota the page shows).
 
-    Another user's chat, a chat of an organization the user left, or an unknown id is a 404, never a
-    403 that leaks it.
+    Another user's chat, a chat of an organization the user left, a deleted chat or an unknown id is a
+    404, never a 403 that leaks it.
     """
+    missing = ("There is no such chat among yours. It may have been deleted, or it belongs to another "
+               "account or organization.")
     if not _CHAT_ID.match(chat_id):
-        raise Http404("No such chat.")
+        return not_found(request, missing)
     with one_snapshot():
-        chat = get_object_or_404(_chat_sessions().objects.select_related("organization"), chat_id=chat_id,
-                                 user=request.user, organization__memberships__user=request.user, app_id=app_id())
+        chat = _chat_sessions().objects.select_related("organization").filter(
+            chat_id=chat_id, user=request.user, organization__memberships__user=request.user, app_id=app_id(),
+            deleted_at__isnull=True).first()
+        if chat is None:
+            return not_found(request, missing)
         events = transcript_frames(chat)
         quota = organization_quota(chat.organization)
     boot = {
@@ -134,7 +151,10 @@ def chat_detail(request: HttpRequest, chat_id: str) -> HttpResponse:
         "scripted_model": getattr(settings, "MOZAIKS_LLM_PROVIDER", "scripted") == "scripted",
     }
     context = {**_shared_context(quota), "chat": chat, "boot": boot,
-               "finished": chat.status in FINISHED_STATUSES}
+               "finished": chat.status in FINISHED_STATUSES, "title": history.display_title(chat),
+               "title_max_length": history.TITLE_MAX_LENGTH,
+               "can_retry": chat.status in history.RETRYABLE_STATUSES, "can_cancel": chat.is_active or
+               chat.status in ("created", "interrupted")}
     return render(request, "mozaiks/chat/conversation.html", context)
 
 

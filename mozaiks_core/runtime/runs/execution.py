@@ -181,8 +181,10 @@ class RunService:
             self.enqueue_event("chat.ui_tool_dismiss", {"eventId": event_id, "tool_name": tool_name,
                                                          "reason": "timeout"})
             raise UIToolTimeout(f"Nobody answered the UI tool {tool_name} within {timeout} seconds.") from None
+        # The answer travels with the event, so a reloaded page shows what was submitted.
         self.enqueue_event("chat.ui_tool_complete", {"eventId": event_id, "tool_name": tool_name,
-                                                      "component_type": component_type, "display": data["display"]})
+                                                      "component_type": component_type, "display": data["display"],
+                                                      "response": response})
         if data["display"] == "artifact":  # the ChatUI closes an answered artifact panel on this
             self.enqueue_event("chat.ui_tool_dismiss", {"eventId": event_id, "event_id": event_id,
                                                          "tool_name": tool_name, "reason": "answered"})

@@ -303,8 +303,9 @@ def _commit(entries: list[WriteEntry]) -> None:
         update.update(entry.session_update)
         if entry.heartbeat or "status" in entry.session_update:
             update["heartbeat_at"] = now
-        if entry.event is not None:
+        if entry.event is not None:  # activity is an event; a heartbeat alone moves updated_at only
             update["last_seq"] = max(update.get("last_seq", -1), entry.event.seq)
+            update["last_activity_at"] = now
     try:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             budgets = _write_in_one_round_trip(events, pending, updates, claims, usage, now)

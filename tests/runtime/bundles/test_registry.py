@@ -93,3 +93,45 @@ def test_validate_with_only_warnings_lists_them_and_exits_0(fixtures):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING [tool.unknown_agent]" in result.stdout
     assert "0 error(s)" in result.stdout
+
+
+def test_a_copied_workflow_folder_with_the_same_workflow_name_is_refused_naming_both_paths(settings, fixtures,
+                                                                                           tmp_path):
+    settings.MOZAIKS_APP_DIR = tmp_path
+    settings.MOZAIKS_WORKFLOW_ROOTS = []
+    # "AHelloWorld" sorts before the original, as a copy called "Copy of ..." or "A..." would.
+    shutil.copytree(fixtures / "HelloWorld", tmp_path / "workflows" / "HelloWorld")
+    shutil.copytree(fixtures / "HelloWorld", tmp_path / "workflows" / "AHelloWorld")
+
+    registry = get_registry(refresh=True)
+
+    assert registry.bundles["HelloWorld"].path.name == "HelloWorld", "the original stays available"
+    [refused] = [problem for problem in registry.problems if problem.code == "workflow.duplicate_name"]
+    assert refused.level == "error"
+    assert refused.file.endswith("AHelloWorld/orchestrator.yaml")
+    assert "HelloWorld/orchestrator.yaml" in refused.message
+    assert "workflow_name: AHelloWorld" in refused.hint
+
+
+def test_a_broken_bundle_is_reported_in_the_server_log(settings, fixtures, tmp_path, caplog):
+    settings.MOZAIKS_APP_DIR = tmp_path
+    settings.MOZAIKS_WORKFLOW_ROOTS = []
+    broken = tmp_path / "workflows" / "Broken"
+    shutil.copytree(fixtures / "HelloWorld", broken)
+    (broken / "agents.yaml").write_text("agents: [name: : :\n")
+
+    with caplog.at_level("ERROR", logger="mozaiks_core.runtime.bundles.registry"):
+        get_registry(refresh=True)
+
+    assert any("Broken" in record.getMessage() and "agents.yaml" in record.getMessage() for record in caplog.records)
+
+
+def test_the_generated_projects_welcome_workflow_loads_without_a_warning(settings):
+    settings.MOZAIKS_APP_DIR = ROOT / "mozaiks_core" / "project_template" / "app"
+    settings.MOZAIKS_WORKFLOW_ROOTS = []
+
+    registry = get_registry(refresh=True)
+
+    assert "Welcome" in registry.bundles
+    assert registry.problems == []
+    assert registry.bundles["Welcome"].orchestrator.description

@@ -7,7 +7,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 DEMO_USERS = [
     # (email, password, is_staff): printed by `make run`; refused when DEBUG is false.
@@ -20,6 +20,10 @@ class Command(BaseCommand):
     """Idempotently create the demo user and the demo operator."""
 
     help = "Create demo@example.com (end user) and admin@example.com (operator) for local development."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000",
+                            help="where the server will listen, for the sign-in instructions")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -35,3 +39,6 @@ class Command(BaseCommand):
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
             self.stdout.write(f"demo account: {email} / {password}{' (admin)' if is_staff else ''}")
+        url = options["url"].rstrip("/")
+        self.stdout.write(f"Sign in at {url}/accounts/login/ with demo@example.com / demo-password-123 "
+                          f"(the operator admin is at {url}/admin/ as admin@example.com / admin-password-123).")

@@ -4,7 +4,7 @@
 
 import { ChatConnection, socketUrl } from "./connection.js";
 import { loadWorkspaceComponents, lockTool, renderUiTool } from "./ui-tools.js";
-import { draftItem, el, errorPanel, fillToolResult, isUser, messageItem, noticeItem, toolStepItem } from "./transcript.js";
+import { draftItem, el, errorPanel, fillToolResult, isUser, messageItem, noticeItem, structuredView, toolStepItem } from "./transcript.js";
 import { setMarkdown } from "./markdown.js";
 
 const boot = JSON.parse(document.getElementById("mzc-boot").textContent);
@@ -18,6 +18,9 @@ const send = $("mzc-send");
 const prompt = $("mzc-prompt");
 const banner = $("mzc-banner");
 const connectionBadge = $("mzc-connection");
+const newMessages = $("mzc-new-messages");
+const FINISHED = ["completed", "failed", "cancelled"];
+const REOPENING = new Set(["chat.text", "chat.tool_call", "chat.input_request", "chat.print"]);
 
 const STATUS_LABELS = {
   created: "Created", running: "Running", waiting_input: "Waiting for your input", completed: "Completed",
@@ -37,6 +40,8 @@ const state = {
   tokens: { total: 0, prompt: 0, completion: 0 },
   usageSeqs: new Set(), // seqs of the usage deltas already added to the figures: each counts once
   firstLiveEventAt: null,
+  follow: true, // the transcript keeps the newest text in view until the reader scrolls up
+  openTools: new Set(), // UI tools waiting for the user's answer
   currentSeq: null, // seq of the event being handled: every transcript item names the event it shows
 };
 
@@ -44,12 +49,29 @@ function setStatus(status) {
   state.status = status;
   app.dataset.status = status;
   $("mzc-status").textContent = STATUS_LABELS[status] ?? status;
-  if (["completed", "failed", "cancelled"].includes(status)) finishReadOnly();
+  if (FINISHED.includes(status)) finishReadOnly();
+  const retry = $("mzc-retry-form");
+  if (retry) retry.hidden = status !== "failed" && status !== "interrupted";
+  const cancel = $("mzc-cancel-form");
+  if (cancel) cancel.hidden = FINISHED.includes(status);
+}
+
+/** A new run (a retry) continues a finished chat: the composer comes back. */
+function reopen() {
+  $("mzc-readonly")?.remove();
+  composer.hidden = false;
+  state.status = "running";
+  setStatus("running");
+  connectionBadge.dataset.state = "open";
+  connectionBadge.textContent = "Live";
 }
 
 function finishReadOnly() {
   closeInput();
   composer.hidden = true;
+  state.openTools.clear();
+  connectionBadge.dataset.state = "ended";
+  connectionBadge.textContent = "Chat ended";
   if (!$("mzc-readonly")) {
     composer.before(el("p", { class: "mzc-readonly", id: "mzc-readonly", text: "This chat has finished; its transcript is read-only." }));
   }
@@ -62,11 +84,38 @@ function announce(text) {
   while (live.childElementCount > 5) live.firstElementChild.remove();
 }
 
+const atBottom = () => transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 48;
+
+/** Keep the newest text in view, unless the reader scrolled up: then offer the "new messages" pill. */
+function followLatest() {
+  if (state.follow || state.replaying) {
+    transcript.scrollTop = transcript.scrollHeight;
+    state.autoTop = transcript.scrollTop;
+    newMessages.hidden = true;
+  } else {
+    newMessages.hidden = false;
+  }
+}
+
+// Only the reader scrolling up stops following: text growing under a programmatic scroll does not.
+transcript.addEventListener("scroll", () => {
+  if (transcript.scrollTop < (state.autoTop ?? 0) - 4) state.follow = false;
+  if (atBottom()) {
+    state.follow = true;
+    newMessages.hidden = true;
+  }
+  state.autoTop = Math.min(state.autoTop ?? 0, transcript.scrollTop);
+});
+newMessages.addEventListener("click", () => {
+  state.follow = true;
+  followLatest();
+  transcript.focus({ preventScroll: true });
+});
+
 function append(item) {
   if (state.currentSeq !== null && item.dataset.seq === undefined) item.dataset.seq = state.currentSeq;
-  const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 120;
   transcript.append(item);
-  if (nearBottom || !state.replaying) item.scrollIntoView({ block: "nearest" });
+  followLatest();
   return item;
 }
 
@@ -95,7 +144,13 @@ function closeInput() {
   input.disabled = true;
   send.disabled = true;
   composer.dataset.waiting = "false";
-  prompt.textContent = "Waiting for the agents…";
+  showIdlePrompt();
+}
+
+/** What the composer says while it is closed: the form to answer, or that the agents work. */
+function showIdlePrompt() {
+  if (state.pendingInput) return;
+  prompt.textContent = state.openTools.size ? "Answer the form above to continue." : "Waiting for the agents…";
 }
 
 function submitInput() {
@@ -108,6 +163,8 @@ function submitInput() {
   input.value = "";
   closeInput();
   setStatus("running");
+  state.follow = true; // who just answered wants to see the reply
+  followLatest();
   transcript.focus({ preventScroll: true });
 }
 
@@ -130,8 +187,15 @@ function showUiTool(data) {
   const holder = renderUiTool(data, (response) => {
     if (state.answered.has(eventId)) return;
     state.answered.add(eventId);
+    state.openTools.delete(eventId);
+    showIdlePrompt();
+    state.follow = true;
     connection.send({ type: "ui_tool_response", data: { eventId, response } });
   });
+  if (data.awaiting_response !== false && holder.dataset.broken !== "true" && !FINISHED.includes(state.status)) {
+    state.openTools.add(eventId);
+    showIdlePrompt();
+  }
   holder.dataset.eventId = eventId;
   state.tools.set(eventId, holder);
   if (data.display === "artifact") {
@@ -154,8 +218,27 @@ function showUiTool(data) {
 }
 
 function closeUiTool(data, note) {
-  const holder = state.tools.get(data.eventId ?? data.corr);
-  if (holder) lockTool(holder, note);
+  const eventId = data.eventId ?? data.corr;
+  const holder = state.tools.get(eventId);
+  state.openTools.delete(eventId);
+  showIdlePrompt();
+  if (!holder) return;
+  if (data.response && typeof data.response === "object") showAnswer(holder, data.response);
+  lockTool(holder, note);
+}
+
+/** Put the submitted values back into a reloaded form (and list the ones it has no field for). */
+function showAnswer(holder, response) {
+  const rest = {};
+  for (const [name, value] of Object.entries(response)) {
+    const field = holder.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (field && field.type === "checkbox") field.checked = Boolean(value);
+    else if (field) field.value = value ?? "";
+    else rest[name] = value;
+  }
+  if (Object.keys(rest).length && !holder.querySelector(".mzc-answer")) {
+    holder.append(el("div", { class: "mzc-answer" }, el("p", { class: "mzc-muted", text: "You answered:" }), structuredView(rest)));
+  }
 }
 
 // --- events ---------------------------------------------------------------------------------
@@ -195,6 +278,7 @@ function onPrint(data) {
   }
   draft.dataset.raw += data.content ?? data.delta ?? "";
   setMarkdown(draft.querySelector(".mzc-body"), draft.dataset.raw);
+  followLatest();
   const typing = $("mzc-typing");
   typing.hidden = false;
   typing.textContent = `${agent} is typing…`;
@@ -314,6 +398,7 @@ const EVENT_HANDLERS = {
   "chat.error": onError,
   "chat.select_speaker": () => {},
   "chat.run_complete": (data, frame) => {
+    state.completedSeq = frame.seq;
     append(noticeItem(data.status === "failed" ? "The run failed." : "The run finished.", "done", frame.seq));
     setStatus(data.status === "failed" ? "failed" : "completed");
     if (!state.replaying) announce("The run finished.");
@@ -323,6 +408,7 @@ const EVENT_HANDLERS = {
 /** A persisted chat event (seq'd), from the embedded transcript or the socket, exactly once. */
 function handleEvent(frame) {
   markLatency(frame);
+  if (FINISHED.includes(state.status) && REOPENING.has(frame.type) && frame.seq > (state.completedSeq ?? Infinity)) reopen();
   if (state.pendingInput && !QUIET_TYPES.has(frame.type)) {
     if (frame.type !== "chat.input_request") closeInput();
   }
@@ -375,6 +461,11 @@ function handleFrame(frame) {
 
 function onConnectionState(connState, detail) {
   connectionBadge.dataset.state = connState;
+  if (FINISHED.includes(state.status) && (connState === "open" || connState === "ended")) {
+    connectionBadge.dataset.state = "ended";
+    connectionBadge.textContent = "Chat ended"; // "Live" belongs to a chat that can still change
+    return;
+  }
   const labels = {
     connecting: "Connecting…", reconnecting: "Reconnecting…", open: "Live",
     lost: `Connection lost: retrying in ${Math.round((detail ?? 0) / 100) / 10} s`,
@@ -404,7 +495,9 @@ for (const frame of boot.events) {
 }
 app.dataset.bootEvents = String(lastSeq + 1);
 if (state.pendingInput) input.focus(); // a chat waiting for input reopens at that input
-if (["completed", "failed", "cancelled"].includes(boot.status)) finishReadOnly();
+if (FINISHED.includes(boot.status)) finishReadOnly();
+else if (FINISHED.includes(state.status)) reopen(); // a retry started a new run after the stored end
+followLatest();
 
 const connection = new ChatConnection(socketUrl(boot.ws_path), {
   onEvent: handleEvent, onFrame: handleFrame, onState: onConnectionState,

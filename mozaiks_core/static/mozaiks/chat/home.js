@@ -66,7 +66,12 @@ function capabilityCard(capability) {
     button);
   if (capability.allowed === false) {
     button.disabled = true;
-    card.append(el("span", { class: "mzc-muted", text: `Not available on your plan (${capability.reason || "denied"}).` }));
+    const reasonId = `mzc-reason-${capability.capability_id}`;
+    button.setAttribute("aria-describedby", reasonId);
+    const reason = el("p", { class: "mzc-capability-reason", id: reasonId,
+      text: capability.message || "Your plan does not include this workflow." });
+    if (list.dataset.pricingUrl) reason.append(" ", el("a", { href: list.dataset.pricingUrl, text: "See plans" }));
+    card.append(reason);
   } else {
     button.addEventListener("click", () => launch(capability, button));
   }
@@ -95,7 +100,12 @@ function filterHistory() {
   if (!search || !history) return;
   search.addEventListener("input", () => {
     const needle = search.value.trim().toLowerCase();
-    for (const item of history.children) item.hidden = Boolean(needle) && !item.dataset.search.includes(needle);
+    let shown = 0;
+    for (const item of history.children) {
+      item.hidden = Boolean(needle) && !item.dataset.search.includes(needle);
+      if (!item.hidden) shown += 1;
+    }
+    document.getElementById("mzc-history-empty").hidden = shown > 0;
   });
 }
 

@@ -96,16 +96,62 @@ export function toolStepItem({ tool_name: toolName, name, arguments: args, agent
   return el("li", { class: "mzc-step-item", "data-seq": seq }, details);
 }
 
-/** Attach a tool result to its step (or make a step of its own when the call is unknown). */
+/** "paid_search" / "budgetSplit" → "Paid search" / "Budget split". */
+export function humanKey(key) {
+  const words = String(key).replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ").trim().toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function scalar(value) {
+  if (value === null || value === undefined || value === "") return el("span", { class: "mzc-muted", text: "—" });
+  if (typeof value === "number") return document.createTextNode(value.toLocaleString());
+  if (typeof value === "boolean") return document.createTextNode(value ? "Yes" : "No");
+  return document.createTextNode(String(value));
+}
+
+const isRecord = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** Structured data as people read it: rows of records as a table, a record as label/value pairs,
+ * a list as a list. Deeper than four levels falls back to JSON text. */
+export function structuredView(value, depth = 0) {
+  if (value === null || typeof value !== "object") return scalar(value);
+  if (depth > 3) return el("code", { text: JSON.stringify(value) });
+  if (Array.isArray(value)) {
+    if (value.length && value.every(isRecord)) {
+      const keys = [...new Set(value.flatMap((row) => Object.keys(row)))];
+      return el("div", { class: "mzc-table-wrap" }, el("table", { class: "mzc-table" },
+        el("thead", {}, el("tr", {}, ...keys.map((key) => el("th", { scope: "col", text: humanKey(key) })))),
+        el("tbody", {}, ...value.map((row) => el("tr", {}, ...keys.map((key) => el("td", {}, structuredView(row[key], depth + 1))))))));
+    }
+    return el("ul", { class: "mzc-list" }, ...value.map((item) => el("li", {}, structuredView(item, depth + 1))));
+  }
+  const entries = Object.entries(value);
+  if (!entries.length) return el("span", { class: "mzc-muted", text: "—" });
+  return el("dl", { class: "mzc-kv" }, ...entries.flatMap(([key, item]) => [
+    el("dt", { text: humanKey(key) }), el("dd", {}, structuredView(item, depth + 1))]));
+}
+
+function parsed(value) {
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (!text.startsWith("{") && !text.startsWith("[")) return value;
+  try { return JSON.parse(text); } catch { return value; }
+}
+
+/** Attach a tool result to its step (or make a step of its own when the call is unknown).
+ * A structured result is shown readably beside the step; its raw JSON stays inside "Details". */
 export function fillToolResult(stepItem, { content, result, is_error: isError, status }) {
   const details = stepItem.querySelector("details");
-  const value = result ?? content;
+  const value = parsed(result ?? content);
   const pre = el("pre", { class: "mzc-step-result" });
   pre.textContent = typeof value === "string" ? value : JSON.stringify(value, null, 2);
-  details.append(el("h4", { class: "mzc-step-heading", text: "Result" }), pre);
+  details.append(el("h4", { class: "mzc-step-heading", text: "Result (raw)" }), pre);
+  if (value !== null && typeof value === "object" && !stepItem.querySelector(".mzc-structured")) {
+    stepItem.append(el("div", { class: "mzc-structured" }, structuredView(value)));
+  }
   const state = details.querySelector(".mzc-step-state");
   const failed = isError || status === "error";
-  state.textContent = failed ? "failed" : "done";
+  state.textContent = failed ? "failed · details" : "done · details";
   if (failed) details.classList.add("mzc-step-failed");
 }
 
