@@ -27,7 +27,8 @@ EXEMPT_BY_DESIGN = {
 }
 # allauth's headless *app* API: clients send X-Session-Token headers, which a foreign site cannot set.
 EXEMPT_PREFIXES = ("_allauth/app/v1/",)
-SAMPLES = ("1", "auth", "abc", "1-abc")
+# "tasks" is a page route of the demo workspace: it reaches the pattern serving current page routes.
+SAMPLES = ("1", "auth", "abc", "1-abc", "tasks")
 
 
 def _routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
