@@ -33,12 +33,13 @@ class CurrentPageRoutes(RoutePattern):
 def _own_patterns() -> list[URLPattern]:
     workspace = get_workspace()
     patterns = [path("brand/assets/<path:name>", brand_asset, name="brand-asset"),
-                path("favicon.ico", favicon, name="favicon")]
+                path("favicon.ico", favicon, name="favicon"),
+                path("", default_home, name="home")]
     for route, page_id in sorted(workspace.routes.items()):
+        if route == "/":
+            continue  # default_home serves the page at /
         patterns.append(path(route.lstrip("/"), page_view, {"route": route},
                              name=f"page-{page_id}" if workspace.pages[page_id].route == route else None))
-    if "/" not in workspace.routes:
-        patterns.append(path("", default_home, name="home"))
     patterns.append(URLPattern(CurrentPageRoutes("<path:route>", is_endpoint=True), page_view))
     return patterns
 

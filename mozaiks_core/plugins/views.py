@@ -9,6 +9,7 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from mozaiks_core.plugins.pages import page_view
 from mozaiks_core.plugins.presentation import asset_path
 from mozaiks_core.plugins.registry import get_workspace
 
@@ -40,8 +41,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def default_home(request: HttpRequest) -> HttpResponse:
-    """The landing page of a workspace without a page at ``/``: its ``landing_spot`` when one is set."""
+    """``/``: the workspace's page there, else its ``landing_spot``, else the framework's landing page
+    (decided per request, so a promoted workspace changes it without a restart)."""
     workspace = get_workspace()
+    if workspace.page_for_route("/") is not None:
+        return page_view(request, route="/")
     if workspace.landing_spot and workspace.landing_spot != "/":
         return redirect(workspace.landing_spot)
     return render(request, "mozaiks/home.html", {"workspace": workspace})
