@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mozaiks_auth', '0002_invitations_api_keys'),
-        ('mozaiks_runtime', '0003_chat_session_run_claim'),
+        ('mozaiks_runtime', '0005_usage_record_cost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
