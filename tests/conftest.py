@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -70,23 +69,22 @@ def postgres_db(db: None) -> None:
         service_missing("this test needs PostgreSQL; run it with DATABASE_URL=postgres://... (make test does)")
 
 
-EVENT_WRITER_MODULE = "mozaiks_core.runtime.event_log"
-
-
 @pytest.fixture(autouse=True)
 def _close_event_writer_connection() -> Iterator[None]:
     """Close the database connection the event writer's thread keeps between batches.
 
     The writer gives it back when idle, which it notices only while its event loop runs; a test's
     loop ends first, so the connection would outlive the test, and at the end of the PostgreSQL leg
-    the test database could not be dropped ("is being accessed by other users").
+    the test database could not be dropped ("is being accessed by other users"). Imported by name,
+    not looked up: if the writer moves, this fails at once instead of leaking again unseen.
     """
     yield
-    writer = sys.modules.get(EVENT_WRITER_MODULE)  # not imported: no writer ran in this process
-    if writer is not None and writer._WRITER_THREAD._threads:
-        from django.db import connections
+    from django.db import connections
 
-        writer._WRITER_THREAD.submit(connections.close_all).result(timeout=30)
+    from mozaiks_core.runtime.runs.writer import _WRITER_THREAD
+
+    if _WRITER_THREAD._threads:  # no thread yet: no batch was written in this process
+        _WRITER_THREAD.submit(connections.close_all).result(timeout=30)
 
 
 # --- Redis -----------------------------------------------------------------------------------
