@@ -92,7 +92,8 @@ async def test_a_consumer_whose_handler_raises_closes_1011_cancels_its_tasks_and
     assert all(task.done() for task in started), started
     assert not layer.groups.get(group), layer.groups.get(group)
     assert consumers[0].channel_name not in layer.receivers
-    services_chat = await database_sync_to_async(services.chat_for)(alice, chat.chat_id, organization_id=chat.organization_id)
+    services_chat = await database_sync_to_async(services.chat_for)(
+        alice, chat.chat_id, organization_id=chat.organization_id)
     assert services_chat is not None  # the chat itself is untouched
 
 
