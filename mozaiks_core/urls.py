@@ -25,3 +25,6 @@ urlpatterns = [
     path("", include("mozaiks_core.runtime.urls")),
     path("", include("mozaiks_core.plugins.urls")),
 ]
+
+handler404 = "mozaiks_core.error_pages.page_not_found"
+handler500 = "mozaiks_core.error_pages.server_error"
