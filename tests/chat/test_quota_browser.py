@@ -62,7 +62,7 @@ def test_a_live_run_that_crosses_the_threshold_turns_the_bar_and_shows_the_warni
     page.goto(f"{base}/chat/")
     assert page.locator("#mzc-quota-meter").get_attribute("data-state") == "ok"
     assert page.locator("#mzc-quota-notice").is_hidden()
-    page.get_by_role("button", name="Start ProductLaunch").click()
+    page.get_by_role("button", name="Start Product launch").click()
     page.wait_for_url("**/chat/*/")
     page.locator("#mzc-quota-meter[data-state='warning']").wait_for(timeout=15_000)
     notice = page.locator("#mzc-quota-notice")

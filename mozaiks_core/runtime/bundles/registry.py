@@ -121,9 +121,6 @@ def load_registry(roots: tuple[Path, ...] | None = None) -> WorkflowRegistry:
                 registry.errors[name] = errors
             else:
                 registry.bundles[name] = bundle
-    for problem in registry.problems:
-        if problem.level == ERROR:
-            logger.error("workflow bundle problem: %s", problem)
     return registry
 
 

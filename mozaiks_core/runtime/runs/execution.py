@@ -481,10 +481,10 @@ async def _report_outcome(service: RunService, outcome: RunOutcome) -> str:
     if outcome.messages:
         final["messages"] = outcome.messages
     # The final status commits with chat.run_complete: a client that sees it finds the chat ended.
-    service.enqueue_event("chat.usage_summary", {**service.tokens, "workflow_name": service.session.workflow})
     service.enqueue_event("chat.run_complete", {
         "status": status, "result": result, "summary": outcome.summary, "reason": _REASONS.get(status, status),
         "duration_sec": round(time.monotonic() - service.started_at, 3), "total_tokens": service.tokens["total_tokens"],
+        "usage": dict(service.tokens),
         "workflow_name": service.session.workflow, "chat_id": service.chat_id,
     }, **final)
     return status

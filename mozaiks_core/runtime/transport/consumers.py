@@ -575,7 +575,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """``chat.switch_workflow {chat_id}``: confirm that the user may open that chat of this app
         (``chat.context_switched``); the client then opens that chat's own socket."""
         target = fields.get("chat_id")
-        session = await db_call(services.chat_for)(self.scope["user"], target) if isinstance(target, str) else None
+        session = None
+        if isinstance(target, str):  # a chat of the same organization only, like every other lookup
+            session = await db_call(services.chat_for)(self.scope["user"], target,
+                                                       organization_id=self.session.organization_id)
         if session is None or session.app_id != self.session.app_id:
             raise services.ChatError("CHAT_NOT_FOUND", f"chat.switch_workflow names chat {target!r}, which does not "
                                      "exist for you in this app; send the chat_id of one of your chats.", 404,

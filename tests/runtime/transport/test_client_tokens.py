@@ -87,7 +87,7 @@ def test_an_api_key_or_execution_token_cannot_mint_client_tokens(alice: Any) -> 
     refused = bearer(services.issue_chat_token(chat)).post("/api/auth/client-token", {},
                                                             content_type="application/json")
     assert refused.status_code == 403
-    assert refused.json()["error"] == "SESSION_REQUIRED"
+    assert refused.json()["error"] == "TOKEN_SCOPE"  # an execution token reaches only its chat's surface
 
 
 def test_an_expired_or_revoked_client_token_is_refused_with_todays_codes(
