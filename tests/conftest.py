@@ -70,6 +70,16 @@ def postgres_db(db: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Every test starts with empty caches: rate-limit counters (allauth's login limits count per
+    IP, and the test client is always 127.0.0.1), throttles and cached lookups live there."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _close_event_writer_connection() -> Iterator[None]:
     """Close the database connection the event writer's thread keeps between batches.
 

@@ -2,7 +2,6 @@
 
 from tests.auth.conftest import (  # noqa: F401 - re-exported fixtures
     _fast_password_hashing,
-    _fresh_rate_limits,
     client_for,
     make_team,
     make_user,
